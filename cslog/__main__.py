@@ -1,0 +1,4 @@
+"""python -m cslog"""
+from cslog.cli import main
+
+main()

@@ -1,0 +1,236 @@
+"""`cslog check`: every problem of every record file, as values with file and line (load → check → report)."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cslog import config as config_mod
+from cslog import privacy, schemas
+from cslog.errors import Problem, UsageError
+from cslog.ids import is_safe
+from cslog.model import KIND_FOLDERS, KINDS, SHARDED
+from cslog.store import Store, is_temp_file
+from cslog.yamlio import YamlSyntaxError, line_of, load_text
+
+_CONFLICT = re.compile(r"^(<{7}|={7}|>{7}|\|{7})( |$)", re.M)
+
+
+@dataclass
+class Loaded:
+    """One record file as read: its text and document, or the problem that stopped reading it."""
+
+    kind: str
+    path: Path
+    rel: str
+    text: str = ""
+    doc: dict | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class CheckResult:
+    files: int
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def record_files(store: Store, paths: list[str] | None) -> list[tuple[str, Path]]:
+    """(kind, path) of the files to check: all records, or those under the given paths."""
+    every = [(kind, p) for kind in KINDS for p in _all_yaml(store, kind)]
+    if not paths:
+        return every
+    wanted: list[tuple[str, Path]] = []
+    for raw in paths:
+        target = Path(raw)
+        target = (target if target.is_absolute() else Path.cwd() / target).resolve()
+        if not target.exists():
+            raise UsageError(f"no such file or folder: {raw}")
+        if target == store.root / config_mod.CONFIG_FILE:
+            continue
+        chosen = [(k, p) for k, p in every if p == target or target in p.parents]
+        if target.is_file() and not chosen:
+            kind = _kind_by_folder(store, target)
+            if kind is None:
+                raise UsageError(f"{raw} is not a record file of {store.root} (records live in "
+                                 f"{', '.join(KIND_FOLDERS.values())})")
+            chosen = [(kind, target)]
+        wanted.extend(chosen)
+    return wanted
+
+
+def _all_yaml(store: Store, kind: str) -> list[Path]:
+    folder = store.root / KIND_FOLDERS[kind]
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and (p.suffix in (".yaml", ".yml") or is_temp_file(p))
+                  and p.name != ".gitkeep")
+
+
+def _kind_by_folder(store: Store, path: Path) -> str | None:
+    for kind, folder in KIND_FOLDERS.items():
+        if (store.root / folder) in path.parents:
+            return kind
+    return None
+
+
+def load_file(store: Store, kind: str, path: Path) -> Loaded:
+    rel = store.rel(path)
+    item = Loaded(kind=kind, path=path, rel=rel)
+    if is_temp_file(path):
+        item.problems.append(Problem(rel, 1, "left-over temporary file of an interrupted write; delete it",
+                                     code="temp_file"))
+        return item
+    try:
+        raw = path.read_bytes()
+        item.text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        item.problems.append(Problem(rel, None, f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
+                                     code="encoding"))
+        return item
+    except OSError as exc:
+        item.problems.append(Problem(rel, None, f"cannot read: {exc.strerror}", code="io"))
+        return item
+    markers = list(_CONFLICT.finditer(item.text))
+    if markers:
+        first = item.text.count("\n", 0, markers[0].start()) + 1
+        item.problems.append(Problem(rel, first, "git conflict markers: finish the merge (keep one side, or run "
+                                     "`cslog sync`)", code="conflict"))
+        return item
+    try:
+        doc = load_text(item.text)
+    except YamlSyntaxError as exc:
+        item.problems.append(Problem(rel, exc.line, str(exc), code="yaml"))
+        return item
+    if not isinstance(doc, dict):
+        item.problems.append(Problem(rel, 1, "a record must be a mapping of fields (name: value)", code="yaml"))
+        return item
+    item.doc = doc
+    return item
+
+
+def check_schema(item: Loaded) -> list[Problem]:
+    return [Problem(item.rel, line_of(item.text, path), message, code="schema",
+                    field=".".join(str(p) for p in path) or None)
+            for path, message in schemas.validate(item.doc, item.kind)]
+
+
+def check_identity(store: Store, item: Loaded) -> list[Problem]:
+    """The ID must be safe, match its kind's format, its file name and (for sharded kinds) its month folder."""
+    rid = item.doc.get("id")
+    line = line_of(item.text, ("id",))
+    if not isinstance(rid, str) or not is_safe(rid):
+        return [Problem(item.rel, line, f"id {rid!r} is not a valid ID", code="id", field="id")]
+    problems = []
+    if rid != item.path.stem:
+        problems.append(Problem(item.rel, line, f"id {rid} does not match the file name {item.path.name}; rename "
+                                f"the file to {rid}.yaml or fix the id", code="id_mismatch", field="id"))
+    parsed = store.id_format(item.kind).parse(rid)
+    if parsed is None:
+        problems.append(Problem(item.rel, line, f"id {rid} does not follow the {item.kind} format "
+                                f"{store.settings.ids[item.kind]} of cslog.yaml", code="id_format", field="id"))
+    if item.kind in SHARDED:
+        month = item.path.parent.name
+        year = item.path.parent.parent.name
+        if not (re.fullmatch(r"\d{4}", year) and re.fullmatch(r"\d{2}", month)):
+            problems.append(Problem(item.rel, 1, f"a {item.kind} belongs in {KIND_FOLDERS[item.kind]}/YYYY/MM/",
+                                    code="folder"))
+        elif parsed and parsed.day and (f"{parsed.day:%Y}", f"{parsed.day:%m}") != (year, month):
+            problems.append(Problem(item.rel, line, f"id {rid} is from {parsed.day:%Y-%m} but the file is in "
+                                    f"{year}/{month}; move it to {KIND_FOLDERS[item.kind]}/{parsed.day:%Y/%m}/",
+                                    code="folder", field="id"))
+    return problems
+
+
+def check_privacy(item: Loaded) -> list[Problem]:
+    if _pii_allowed(item.doc):
+        return []
+    return [Problem(item.rel, line_of(item.text, path),
+                    f"{'.'.join(map(str, path))}: personal data: {f.label} {f.masked}; remove it "
+                    "(严禁记录客户敏感信息)", code="pii", field=".".join(map(str, path)))
+            for path, f in privacy.scan(item.doc)]
+
+
+def _pii_allowed(doc: dict) -> bool:
+    if doc.get("allow_pii"):
+        return True
+    timeline = doc.get("timeline")
+    return isinstance(timeline, list) and any(isinstance(e, dict) and e.get("allow_pii") for e in timeline)
+
+
+REFERENCES = {
+    "ticket": [("customer", "customer"), ("related", "ticket"), ("contacts", "contact")],
+    "contact": [("customer", "customer"), ("ticket", "ticket")],
+    "customer": [],
+}
+
+
+def check_references(item: Loaded, known: dict[str, set[str]]) -> list[Problem]:
+    problems = []
+    for field_name, target in REFERENCES[item.kind]:
+        value = item.doc.get(field_name)
+        values = value if isinstance(value, list) else [value] if value else []
+        for i, ref in enumerate(values):
+            if isinstance(ref, str) and ref not in known[target]:
+                path = (field_name, i) if isinstance(value, list) else (field_name,)
+                problems.append(Problem(item.rel, line_of(item.text, path),
+                                        f"{field_name}: {target} {ref} does not exist", code="reference",
+                                        field=field_name))
+    return problems
+
+
+def check_config(store: Store) -> list[Problem]:
+    path = store.root / config_mod.CONFIG_FILE
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        data = load_text(text) or {}
+    except YamlSyntaxError as exc:
+        return [Problem(config_mod.CONFIG_FILE, exc.line, str(exc), code="config")]
+    problems = [Problem(config_mod.CONFIG_FILE, line_of(text, p), m, code="config")
+                for p, m in config_mod.config_problems(data)]
+    problems += [Problem(config_mod.CONFIG_FILE, line_of(text, p), m, code="config")
+                 for p, m in schemas.validate(data, "config") if not any(q.line == line_of(text, p) for q in problems)]
+    return problems
+
+
+def run_check(store: Store, paths: list[str] | None = None) -> CheckResult:
+    targets = record_files(store, paths)
+    loaded = [load_file(store, kind, path) for kind, path in targets]
+    # References are resolved against every record, also when only some files are checked.
+    known: dict[str, set[str]] = defaultdict(set)
+    for kind in KINDS:
+        known[kind] = {p.stem for p in store.record_paths(kind)}
+    problems: list[Problem] = [] if paths else check_config(store)
+    ids: dict[str, list[Loaded]] = defaultdict(list)
+    for item in loaded:
+        problems += item.problems
+        if item.doc is None:
+            continue
+        problems += check_schema(item)
+        problems += check_identity(store, item)
+        problems += check_references(item, known)
+        problems += check_privacy(item)
+        if isinstance(item.doc.get("id"), str):
+            ids[item.doc["id"]].append(item)
+    problems += _duplicates(store, ids, targets)
+    return CheckResult(files=len(targets), problems=problems)
+
+
+def _duplicates(store: Store, ids: dict[str, list[Loaded]], targets) -> list[Problem]:
+    problems = []
+    # A duplicate may sit outside the checked paths: look for files of the same name anywhere.
+    for rid, items in sorted(ids.items()):
+        places = {i.path for i in items}
+        for kind in KINDS:
+            places |= {p for p in store.record_paths(kind) if p.stem == rid} if len(targets) < 50 else set()
+        if len(places) > 1:
+            others = sorted(store.rel(p) for p in places)
+            for item in items:
+                problems.append(Problem(item.rel, line_of(item.text, ("id",)),
+                                        f"duplicate id {rid}: also in {', '.join(o for o in others if o != item.rel)}",
+                                        code="duplicate", field="id"))
+    return problems

@@ -1,0 +1,9 @@
+"""The command line: typer commands that parse, call one operation, and render. The only place that prints."""
+from __future__ import annotations
+
+from cslog.cli.app import app
+from cslog.cli import records  # noqa: F401  (registers init, new, show, list, check)
+
+
+def main() -> None:
+    app(prog_name="cslog")

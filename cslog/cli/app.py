@@ -1,0 +1,147 @@
+"""The typer application, its global options, and the one place where errors become exit codes."""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any, Optional
+
+import typer
+from typer._click import exceptions as click_exc
+from typer.core import TyperGroup
+
+from cslog import __version__
+from cslog.errors import CslogError, ExitCode
+
+
+class CslogGroup(TyperGroup):
+    """Turns cslog's errors into `error: ...` on stderr and an exit code; never a traceback for users."""
+
+    def list_commands(self, ctx):  # keep the order commands were registered in: the order of a day's work
+        return list(self.commands)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CslogError as exc:
+            fail(exc.message, exc.hint, exc.exit_code)
+        except (click_exc.ClickException, click_exc.Exit, click_exc.Abort, typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            raise typer.Exit(0) from None
+        except Exception as exc:  # a bug: say so plainly, without customer data from locals
+            if os.environ.get("CSLOG_DEBUG"):
+                raise
+            typer.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
+            typer.echo("  this is a bug in cslog; run again with CSLOG_DEBUG=1 for details and report it", err=True)
+            raise typer.Exit(ExitCode.OPERATIONAL) from None
+
+
+def fail(message: str, hint: str | None = None, code: int = ExitCode.USAGE):
+    typer.echo(f"error: {message}", err=True)
+    if hint:
+        typer.echo(f"  hint: {hint}", err=True)
+    raise typer.Exit(int(code))
+
+
+app = typer.Typer(
+    cls=CslogGroup,
+    help="cslog: customer-service contacts, tickets and customers as YAML files in git.\n\n"
+         "Log a contact on the phone (cslog new), move tickets along (status, assign, reply...), "
+         "let cron run `cslog overdue`, and export the month's workbook.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass
+class State:
+    """Global options, and what is worked out from them once per command."""
+
+    repo: str | None = None
+    actor_opt: str | None = None
+    no_commit: bool = False
+    _store: Any = field(default=None, repr=False)
+
+    @property
+    def store(self):
+        if self._store is None:
+            from cslog.store import Store
+
+            self._store = Store.discover(self.repo or os.environ.get("CSLOG_REPO") or None)
+        return self._store
+
+    @property
+    def commit(self) -> bool:
+        return not self.no_commit
+
+    @property
+    def now(self) -> datetime:
+        from cslog.timeutil import clock_now
+
+        return clock_now(self.store.settings.tz, os.environ.get("CSLOG_NOW"))
+
+    @property
+    def actor(self) -> str:
+        name = self.actor_opt or os.environ.get("CSLOG_AGENT")
+        if not name:
+            from cslog import gitrepo
+
+            name = gitrepo.config_value(self.store.root, "user.name") if self._store or self.repo else ""
+        return name or os.environ.get("USER") or "cslog"
+
+
+def state(ctx: typer.Context) -> State:
+    return ctx.ensure_object(State)
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"cslog {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    repo: Annotated[Optional[str], typer.Option("-C", "--repo", help="The data repository (default: the nearest "
+                                                "folder above holding cslog.yaml, or $CSLOG_REPO).")] = None,
+    actor: Annotated[Optional[str], typer.Option("--as", help="Who is acting (default: $CSLOG_AGENT, then git's "
+                                                 "user.name).")] = None,
+    no_commit: Annotated[bool, typer.Option("--no-commit", help="Write files but do not commit them.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+):
+    ctx.obj = State(repo=repo, actor_opt=actor, no_commit=no_commit)
+
+
+def emit(text: str) -> None:
+    """Data to stdout."""
+    if text:
+        typer.echo(text.rstrip("\n"))
+
+
+def say(text: str) -> None:
+    """Messages to stderr."""
+    typer.echo(text, err=True)
+
+
+def interactive() -> bool:
+    return sys.stdin.isatty() and os.environ.get("CSLOG_NO_PROMPT") is None
+
+
+FORMATS_TABLE = ("table", "json", "csv")
+
+
+def check_format(value: str, allowed: tuple) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"'{value}' is not one of {', '.join(allowed)}")
+    return value

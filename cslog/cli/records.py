@@ -1,0 +1,304 @@
+"""Commands that make, show, list and check records: init, new, show, list, check."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cslog.cli.app import FORMATS_TABLE, app, check_format, emit, interactive, say, state
+from cslog.errors import ExitCode, UsageError
+
+KIND_WORDS = {"ticket": "ticket", "tickets": "ticket", "工单": "ticket", "contact": "contact", "contacts": "contact",
+              "沟通记录": "contact", "customer": "customer", "customers": "customer", "客户": "customer"}
+
+
+def kind_word(value: str) -> str:
+    try:
+        return KIND_WORDS[value.lower()]
+    except KeyError:
+        raise UsageError(f"unknown record kind '{value}'", hint="use ticket, contact or customer") from None
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="Folder for the data repository (created if missing).")] = Path("."),
+    org: Annotated[str, typer.Option("--org", help="Your organisation's name, shown in reports.")] = "",
+    language: Annotated[str, typer.Option("--language", help="zh or en: labels in tables and exports.")] = "zh",
+    station: Annotated[Optional[str], typer.Option("--station", help="This clone's short code for {station} "
+                                                   "in ID formats (kept in the clone's git config).")] = None,
+):
+    """Create a data repository: cslog.yaml, schemas/, record folders, .gitignore, git, first commit.
+
+    Example: cslog init desk --org 示例科技有限公司
+    """
+    from cslog import ops
+    from cslog.timeutil import clock_now, zone
+
+    st = state(ctx)
+    now = clock_now(zone("Asia/Shanghai"), os.environ.get("CSLOG_NOW"))
+    result = ops.init_repo(directory, org, language, st.actor_opt or os.environ.get("CSLOG_AGENT"), now,
+                           station=station, commit=st.commit)
+    say(f"initialised cslog repository in {result.root}" + (" (new git repository)" if result.git_initialised else ""))
+
+
+PROMPT_LABELS = {
+    "customer": ("客户编号", "customer ID"), "type": ("类型", "type"), "priority": ("优先级", "priority"),
+    "channel": ("渠道", "channel"), "title": ("标题", "title"), "description": ("问题描述(客户原话)", "description"),
+    "request": ("核心诉求(客户原话)", "request"), "name": ("客户名称", "name"),
+}
+
+
+def _ask(missing: list[tuple[str, str]], language: str) -> dict:
+    from cslog.ops import FIELD_CHOICES
+
+    answers = {}
+    for field, _flag in missing:
+        zh, en = PROMPT_LABELS.get(field, (field, field))
+        label = zh if language == "zh" else en
+        choices = FIELD_CHOICES.get(field)
+        if choices:
+            label += f" [{choices.choices(language)}]"
+        while True:
+            value = typer.prompt(label, err=True).strip()
+            if not value:
+                continue
+            if choices:
+                try:
+                    choices.parse(value)
+                except UsageError as exc:
+                    say(f"  {exc.message}")
+                    continue
+            answers[field] = value
+            break
+    return answers
+
+
+KIND_FLAGS = {
+    "customer": {"name", "id", "customer_type", "phone", "email", "industry", "tags", "notes"},
+    "ticket": {"customer", "type", "priority", "channel", "title", "description", "category", "tags", "owner",
+               "department", "expectation", "emotion", "received_at", "occurred_at", "attempted"},
+    "contact": {"customer", "channel", "request", "details", "agreed", "references", "emotion_before",
+                "emotion_after", "started_at", "ended_at", "ticket", "open_ticket", "follow_up", "type", "priority",
+                "title", "category", "owner", "department", "expectation", "tags"},
+}
+
+
+@app.command()
+def new(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="contact (default), ticket or customer.")] = "contact",
+    customer: Annotated[Optional[str], typer.Option(help="Customer ID (客户编号).")] = None,
+    type: Annotated[Optional[str], typer.Option("--type", help="Ticket type (咨询/投诉/故障...) or, for a "
+                                               "customer, individual/enterprise/vip.")] = None,
+    priority: Annotated[Optional[str], typer.Option(help="urgent/important/normal (紧急/重要/一般).")] = None,
+    channel: Annotated[Optional[str], typer.Option(help="phone/email/chat/web/social/store/portal/other.")] = None,
+    title: Annotated[Optional[str], typer.Option(help="Ticket title.")] = None,
+    description: Annotated[Optional[str], typer.Option(help="The customer's own words (问题描述).")] = None,
+    category: Annotated[Optional[str], typer.Option(help="Category, e.g. 产品质量-物流延误.")] = None,
+    tag: Annotated[Optional[list[str]], typer.Option("--tag", help="A tag (repeatable).")] = None,
+    owner: Annotated[Optional[str], typer.Option(help="第一责任人.")] = None,
+    department: Annotated[Optional[str], typer.Option(help="Department.")] = None,
+    expectation: Annotated[Optional[str], typer.Option(help="What the customer expects (客户期望).")] = None,
+    emotion: Annotated[Optional[str], typer.Option(help="calm/anxious/dissatisfied/agitated/satisfied.")] = None,
+    received_at: Annotated[Optional[str], typer.Option("--received-at", help="When the ticket came in "
+                                                       "(default: now).")] = None,
+    occurred_at: Annotated[Optional[str], typer.Option("--occurred-at", help="When the problem happened.")] = None,
+    attempted: Annotated[Optional[str], typer.Option(help="What the customer already tried.")] = None,
+    name: Annotated[Optional[str], typer.Option(help="Customer name.")] = None,
+    id: Annotated[Optional[str], typer.Option("--id", help="Customer ID to use instead of the next one.")] = None,
+    phone: Annotated[Optional[str], typer.Option(help="Customer phone.")] = None,
+    email: Annotated[Optional[str], typer.Option(help="Customer e-mail.")] = None,
+    industry: Annotated[Optional[str], typer.Option(help="Customer industry.")] = None,
+    notes: Annotated[Optional[str], typer.Option(help="Customer notes.")] = None,
+    request: Annotated[Optional[str], typer.Option(help="Contact: the core request, in the customer's words.")] = None,
+    details: Annotated[Optional[str], typer.Option(help="Contact: details of the problem.")] = None,
+    agreed: Annotated[Optional[list[str]], typer.Option("--agreed", help="Contact: a point agreed "
+                                                        "(repeatable).")] = None,
+    references: Annotated[Optional[str], typer.Option(help="Contact: order numbers, photos...")] = None,
+    emotion_before: Annotated[Optional[str], typer.Option("--emotion-before", help="Contact: emotion at the "
+                                                          "start.")] = None,
+    emotion_after: Annotated[Optional[str], typer.Option("--emotion-after", help="Contact: emotion at the "
+                                                         "end.")] = None,
+    started_at: Annotated[Optional[str], typer.Option("--started-at", help="Contact start (default: now).")] = None,
+    ended_at: Annotated[Optional[str], typer.Option("--ended-at", help="Contact end.")] = None,
+    follow_up: Annotated[Optional[str], typer.Option("--follow-up", help="Contact: what must follow.")] = None,
+    ticket: Annotated[Optional[str], typer.Option("--ticket", help="Contact: the existing ticket it belongs "
+                                                  "to.")] = None,
+    open_ticket: Annotated[bool, typer.Option("--open-ticket", help="Contact: also open a ticket (needs --type "
+                                              "--priority --title).")] = False,
+    from_file: Annotated[Optional[Path], typer.Option("--from-file", help="Read the record's fields from a YAML "
+                                                      "file.")] = None,
+    edit: Annotated[bool, typer.Option("--edit", help="Fill in the kind's template in $EDITOR.")] = False,
+    allow_pii: Annotated[bool, typer.Option("--allow-pii", help="Keep identity/bank-card numbers (recorded in "
+                                            "the record).")] = False,
+):
+    """Create a record and print its new ID alone (default kind: contact).
+
+    Example: cslog new ticket --customer C0001 --type 故障 --priority 紧急 --channel phone --title "无法登录" --description "提示账号异常"
+    """
+    from cslog import ops
+
+    kind = kind_word(kind)
+    st = state(ctx)
+    store = st.store
+    given = {k: v for k, v in dict(
+        customer=customer, type=type, priority=priority, channel=channel, title=title, description=description,
+        category=category, tags=tag, owner=owner, department=department, expectation=expectation, emotion=emotion,
+        received_at=received_at, occurred_at=occurred_at, attempted=attempted, name=name, id=id, phone=phone,
+        email=email, industry=industry, notes=notes, request=request, details=details, agreed=agreed,
+        references=references, emotion_before=emotion_before, emotion_after=emotion_after, started_at=started_at,
+        ended_at=ended_at, follow_up=follow_up, ticket=ticket, open_ticket=open_ticket or None).items()
+        if v not in (None, [], "")}
+    if kind == "customer" and "type" in given:
+        given["customer_type"] = given.pop("type")
+    common = dict(actor=st.actor, now=st.now, commit=st.commit, allow_pii=allow_pii)
+    if from_file or edit:
+        if from_file and edit:
+            raise UsageError("use either --from-file or --edit")
+        made = _from_document(store, kind, from_file, common)
+        emit("\n".join(r.id for r in made))
+        return
+    wrong = sorted(set(given) - KIND_FLAGS[kind])
+    if wrong:
+        flags = ", ".join("--" + w.replace("_", "-").replace("customer-type", "type") for w in wrong)
+        raise UsageError(f"{flags}: not for a new {kind}", hint=f"see `cslog new {kind} --help`")
+    needed = ops.missing(kind, given if kind != "customer" else {"name": given.get("name")})
+    if open_ticket:
+        needed += [(f, flag) for f, flag in (("type", "--type"), ("priority", "--priority"), ("title", "--title"))
+                   if not given.get(f)]
+    if needed:
+        if not interactive():
+            raise UsageError(f"missing {', '.join(flag for _f, flag in needed)} for a new {kind}",
+                             hint=f"pass them as flags (see `cslog new {kind} --help`); cslog only asks on a terminal")
+        given.update(_ask(needed, store.settings.language))
+    if kind == "customer":
+        record = ops.new_customer(store, name=given["name"], id=given.get("id"), type=given.get("customer_type"),
+                                  phone=given.get("phone"), email=given.get("email"), industry=given.get("industry"),
+                                  tags=given.get("tags") or (), notes=given.get("notes"), **common)
+        emit(record.id)
+    elif kind == "ticket":
+        fields = {k: v for k, v in given.items() if k in KIND_FLAGS["ticket"]}
+        emit(ops.new_ticket(store, **fields, **common).id)
+    else:
+        spec = None
+        if open_ticket:
+            spec = {k: given.pop(k, None) for k in ("type", "priority", "title", "category", "owner", "department",
+                                                     "expectation", "tags")}
+        fields = {k: v for k, v in given.items() if k not in ("open_ticket",)}
+        made = ops.new_contact(store, open_ticket=spec, **fields, **common)
+        emit(made[0].id)
+        if len(made) > 1:
+            say(f"opened ticket {made[1].id}")
+
+
+def _from_document(store, kind: str, path: Path | None, common: dict):
+    from cslog import ops
+    from cslog.yamlio import YamlSyntaxError, load_text
+
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+        try:
+            doc = load_text(text)
+        except YamlSyntaxError as exc:
+            raise UsageError(f"{path}:{exc.line or 1}: {exc}") from None
+        return ops.new_from_document(store, kind, doc, **common)
+    from cslog.editor import edit_until_valid
+
+    return edit_until_valid(kind, lambda doc: ops.new_from_document(store, kind, doc, **common))
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Ticket, contact or customer ID.")],
+    format: Annotated[str, typer.Option("--format", help="text, yaml or json.")] = "text",
+):
+    """Show one record: labelled fields, SLA clocks and the timeline (json: the fields as stored).
+
+    Example: cslog show CW202611220001
+    """
+    from cslog import ops, render
+
+    check_format(format, ("text", "yaml", "json"))
+    st = state(ctx)
+    record = st.store.read(record_id)
+    if format == "yaml":
+        emit(record.text)
+    elif format == "json":
+        emit(render.to_json(record.doc))
+    else:
+        emit(ops.show_text(st.store, record, st.now))
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="tickets (default), contacts or customers.")] = "tickets",
+    status: Annotated[Optional[list[str]], typer.Option("--status", help="Status (repeatable).")] = None,
+    priority: Annotated[Optional[list[str]], typer.Option("--priority", help="Priority (repeatable).")] = None,
+    type: Annotated[Optional[list[str]], typer.Option("--type", help="Ticket type (repeatable).")] = None,
+    owner: Annotated[Optional[str], typer.Option(help="Owner (contacts: agent).")] = None,
+    department: Annotated[Optional[str], typer.Option(help="Department.")] = None,
+    customer: Annotated[Optional[str], typer.Option(help="Customer ID.")] = None,
+    category: Annotated[Optional[str], typer.Option(help="Category, or its first part (产品质量).")] = None,
+    tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Tag (repeatable: all must be present).")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Received (contacts: started) at or after.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Received (contacts: started) before.")] = None,
+    open: Annotated[bool, typer.Option("--open", help="Only open tickets (not resolved or closed).")] = False,
+    format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+):
+    """List records that pass the filters, oldest first.
+
+    Example: cslog list tickets --open --priority 紧急 --format table
+    """
+    from cslog import ops, render
+
+    check_format(format, FORMATS_TABLE)
+    st = state(ctx)
+    k = kind_word(kind)
+    filters = ops.Filters.parse(st.store.settings.tz, status=status or (), priority=priority or (), type=type or (),
+                                owner=owner, department=department, customer=customer, category=category,
+                                tag=tuple(tag or ()), since=since, until=until, open=open)
+    rows = ops.list_records(st.store, k, filters)
+    if format == "json":
+        emit(render.to_json(rows))
+    elif format == "csv":
+        emit(render.to_csv(rows, ops.SUMMARY_FIELDS[k]))
+    elif rows:
+        emit(render.table(rows, ops.LIST_COLUMNS[k], st.store.settings.language,
+                          clip_at={"title": 40, "request": 40, "customer_name": 20}))
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    paths: Annotated[Optional[list[str]], typer.Argument(metavar="[PATH]...", help="Files or folders (default: "
+                                                         "the whole repository).")] = None,
+    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+):
+    """Validate record files: YAML, schema, IDs, references, duplicates, conflict markers, personal data.
+
+    Prints `path:line: message` for every problem of every file; exits 1 when anything is wrong.
+
+    Example: cslog check tickets/2026/11
+    """
+    from cslog import checker, render
+
+    check_format(format, ("text", "json"))
+    st = state(ctx)
+    result = checker.run_check(st.store, paths or None)
+    if format == "json":
+        emit(render.to_json({"files": result.files, "problems": [p.to_dict() for p in result.problems]}))
+    else:
+        for problem in result.problems:
+            emit(str(problem))
+        say(f"{len(result.problems)} problem(s) in {result.files} file(s)" if result.problems
+            else f"{result.files} file(s) checked, no problems")
+    if result.problems:
+        raise typer.Exit(ExitCode.FOUND)

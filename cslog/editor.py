@@ -1,0 +1,54 @@
+"""`cslog new --edit`: the kind's template in $EDITOR, reopened with the text kept until it is valid."""
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from cslog.errors import CslogError, UsageError
+from cslog.schemas import template_dir
+from cslog.yamlio import YamlSyntaxError, load_text
+
+MAX_ROUNDS = 20
+
+
+def _run_editor(path: Path) -> None:
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    try:
+        proc = subprocess.run([*shlex.split(editor), str(path)])
+    except FileNotFoundError:
+        raise UsageError(f"cannot start the editor '{editor}'", hint="set $EDITOR, e.g. export EDITOR=nano") from None
+    if proc.returncode != 0:
+        raise UsageError(f"the editor '{editor}' exited with {proc.returncode}; nothing was saved")
+
+
+def _strip_errors(text: str) -> str:
+    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("# cslog error:"))
+
+
+def edit_until_valid(kind: str, save: Callable[[dict], list]):
+    template = (template_dir() / f"{kind}.yaml").read_text(encoding="utf-8")
+    text = template
+    with tempfile.TemporaryDirectory(prefix="cslog-edit-") as tmp:
+        path = Path(tmp) / f"new-{kind}.yaml"
+        for _ in range(MAX_ROUNDS):
+            path.write_text(text, encoding="utf-8")
+            _run_editor(path)
+            text = _strip_errors(path.read_text(encoding="utf-8"))
+            if text.strip() == "" or text == template:
+                raise UsageError("nothing to save: the template was left empty or unchanged")
+            try:
+                doc = load_text(text)
+                return save(doc if doc is not None else {})
+            except YamlSyntaxError as exc:
+                problem = f"line {exc.line}: {exc}" if exc.line else str(exc)
+            except CslogError as exc:
+                problem = exc.message + (f" ({exc.hint})" if exc.hint else "")
+            import sys
+
+            print(f"error: {problem}; reopening the editor", file=sys.stderr)
+            text = f"# cslog error: {problem}\n" + text
+    raise UsageError(f"gave up after {MAX_ROUNDS} attempts; nothing was saved")

@@ -1,0 +1,404 @@
+"""One use-case per command: each takes the store, the actor and `now`, and returns what happened."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from cslog import config as config_mod
+from cslog import gitrepo, people, privacy
+from cslog.errors import NotFound, Refused, UsageError
+from cslog.model import (CHANNEL, CUSTOMER_TYPE, EMOTION, KIND_FOLDERS, KINDS, OPEN_STATUSES, PRIORITY, STATUS,
+                         TICKET_TYPE)
+from cslog.schemas import schema_dir
+from cslog.store import CACHE_DIR, Record, Store
+from cslog.timeutil import fmt, parse_time
+from cslog.yamlio import write_atomic
+
+# The flags each kind cannot do without (field, flag); the CLI prompts for them on a terminal.
+REQUIRED = {
+    "customer": [("name", "--name")],
+    "ticket": [("customer", "--customer"), ("type", "--type"), ("priority", "--priority"), ("channel", "--channel"),
+               ("title", "--title"), ("description", "--description")],
+    "contact": [("customer", "--customer"), ("channel", "--channel"), ("request", "--request")],
+}
+# Which enum a prompt lists the values of.
+FIELD_CHOICES = {"type": TICKET_TYPE, "priority": PRIORITY, "channel": CHANNEL, "customer_type": CUSTOMER_TYPE}
+
+
+def missing(kind: str, given: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(f, flag) for f, flag in REQUIRED[kind] if given.get(f) in (None, "")]
+
+
+# --- init ----------------------------------------------------------------------------------------
+
+@dataclass
+class InitResult:
+    root: Path
+    git_initialised: bool
+    commit: str | None
+
+
+def init_repo(target: Path, org: str, language: str, actor: str | None, now: datetime,
+              station: str | None = None, commit: bool = True) -> InitResult:
+    if language not in ("zh", "en"):
+        raise UsageError(f"unknown language '{language}'", hint="use zh or en")
+    target = target.expanduser()
+    if (target / config_mod.CONFIG_FILE).exists():
+        raise UsageError(f"{target / config_mod.CONFIG_FILE} already exists: this is a cslog repository already")
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} exists and is not a folder")
+    target.mkdir(parents=True, exist_ok=True)
+    root = target.resolve()
+    written: list[Path] = []
+    config_path = root / config_mod.CONFIG_FILE
+    write_atomic(config_path, config_mod.default_config_text(org, language))
+    written.append(config_path)
+    (root / "schemas").mkdir(exist_ok=True)
+    for src in sorted(schema_dir().glob("*.schema.json")):
+        dst = root / "schemas" / src.name
+        shutil.copyfile(src, dst)
+        written.append(dst)
+    for folder in KIND_FOLDERS.values():
+        (root / folder).mkdir(exist_ok=True)
+        keep = root / folder / ".gitkeep"
+        keep.touch()
+        written.append(keep)
+    ignore = root / ".gitignore"
+    lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
+    if f"{CACHE_DIR}/" not in lines:
+        write_atomic(ignore, "\n".join(lines + [f"{CACHE_DIR}/"]) + "\n")
+    written.append(ignore)
+    git_initialised = False
+    if gitrepo.toplevel(root) is None:
+        gitrepo.init(root)
+        git_initialised = True
+    if station:
+        gitrepo.run(root, "config", "cslog.station", station)
+    commit_id = None
+    if commit:
+        rel = [str(p.relative_to(root)) for p in written]
+        message = (f"cslog: init {org or root.name}\n\nCslog-Op: init\n")
+        commit_id = gitrepo.commit_paths(root, rel, message, actor=actor, when=now)
+    return InitResult(root=root, git_initialised=git_initialised, commit=commit_id)
+
+
+# --- creating records ----------------------------------------------------------------------------
+
+def _opt(parse, value):
+    return parse(value) if value not in (None, "") else None
+
+
+def _time(value, store: Store, what: str) -> str | None:
+    if value in (None, ""):
+        return None
+    moment = value if isinstance(value, datetime) else parse_time(str(value), store.settings.tz, what)
+    return fmt(moment, store.settings.tz)
+
+
+def _guard_pii(doc: dict, allow_pii: bool) -> None:
+    if allow_pii:
+        return
+    found = privacy.scan(doc)
+    if found:
+        path, finding = found[0]
+        where = ".".join(str(p) for p in path)
+        raise Refused(f"{where}: looks like an {finding.label} ({finding.masked}); cslog does not store personal "
+                      "data (严禁记录客户敏感信息)",
+                      hint="remove it; only if the law requires keeping it, pass --allow-pii (it is recorded)")
+
+
+def _customer(store: Store, customer_id: str) -> Record:
+    try:
+        return store.read(customer_id, "customer")
+    except NotFound:
+        raise NotFound(f"unknown customer {customer_id}",
+                       hint="create it first: cslog new customer --name NAME (prints its ID)") from None
+
+
+def new_customer(store: Store, *, actor: str, now: datetime, name: str, id: str | None = None,
+                 type: str | None = None, phone: str | None = None, email: str | None = None,
+                 contact_name: str | None = None, industry: str | None = None, tags: Iterable[str] = (),
+                 notes: str | None = None, allow_pii: bool = False, commit: bool = True) -> Record:
+    if not name:
+        raise UsageError("a customer needs a name (--name)")
+    contact = {"name": contact_name, "phone": phone, "email": email}
+    doc = {"name": name, "type": _opt(CUSTOMER_TYPE.parse, type), "industry": industry,
+           "contacts": [contact] if any(contact.values()) else [], "tags": list(tags), "notes": notes}
+    _guard_pii(doc, allow_pii)
+    if allow_pii and privacy.scan(doc):
+        doc["allow_pii"] = {"at": fmt(now), "by": actor}
+    with store.transaction("new", actor, now, commit) as tx:
+        record = tx.create("customer", lambda new_id: {"id": new_id, **doc}, now, record_id=id)
+        tx.summary = f"new customer {name}"
+    return record
+
+
+def _ticket_doc(store: Store, actor: str, now: datetime, f: dict, allow_pii: bool) -> dict:
+    """A new ticket's fields (without its ID) from raw values: enums by code or label, times parsed."""
+    s = store.settings
+    customer = _customer(store, f["customer"])
+    owner = people.resolve(s.agents, f.get("owner"), "agent")
+    department = people.resolve(s.departments, f.get("department"), "department")
+    if owner and not department:
+        department = people.department_of(s.agents, owner)
+    received = _time(f.get("received_at"), store, "--received-at") or fmt(now, s.tz)
+    created = {"at": fmt(now, s.tz), "by": actor, "kind": "created", "status": "new",
+               "owner": owner, "department": department}
+    doc = {
+        "title": f["title"], "type": TICKET_TYPE.parse(f["type"]), "priority": PRIORITY.parse(f["priority"]),
+        "status": "new", "channel": CHANNEL.parse(f["channel"]), "customer": customer.id,
+        "customer_name": customer.doc.get("name"), "received_at": received,
+        "occurred_at": _time(f.get("occurred_at"), store, "--occurred-at"), "description": f["description"],
+        "attempted": f.get("attempted"), "expectation": f.get("expectation"),
+        "emotion": _opt(EMOTION.parse, f.get("emotion")), "category": f.get("category"),
+        "tags": list(f.get("tags") or ()), "owner": owner, "department": department,
+        "contacts": list(f.get("contacts") or ()), "timeline": [created],
+    }
+    _guard_pii(doc, allow_pii)
+    if allow_pii and privacy.scan(doc):
+        created["allow_pii"] = True
+    return doc
+
+
+def new_ticket(store: Store, *, actor: str, now: datetime, commit: bool = True, allow_pii: bool = False,
+               **fields: Any) -> Record:
+    gaps = missing("ticket", fields)
+    if gaps:
+        raise UsageError("missing " + ", ".join(flag for _f, flag in gaps))
+    doc = _ticket_doc(store, actor, now, fields, allow_pii)
+    with store.transaction("new", actor, now, commit) as tx:
+        record = tx.create("ticket", lambda new_id: {"id": new_id, **doc}, now)
+        tx.summary = f"new {doc['type']} ticket: {doc['title']}"
+        after_new_ticket(store, tx, record, actor, now)
+    return record
+
+
+def after_new_ticket(store: Store, tx, record: Record, actor: str, now: datetime) -> None:
+    """Rules that run when a ticket is created (batch complaints); the workflow module adds them."""
+    try:
+        from cslog import workflow
+    except ImportError:
+        return
+    hook = getattr(workflow, "on_new_ticket", None)
+    if hook:
+        hook(store, tx, record, actor, now)
+
+
+def new_contact(store: Store, *, actor: str, now: datetime, commit: bool = True, allow_pii: bool = False,
+                open_ticket: dict | None = None, **f: Any) -> list[Record]:
+    """A contact record; with `open_ticket` also a ticket, the two linked both ways. Returns what was made."""
+    gaps = missing("contact", f)
+    if gaps:
+        raise UsageError("missing " + ", ".join(flag for _f, flag in gaps))
+    s = store.settings
+    customer = _customer(store, f["customer"])
+    started = _time(f.get("started_at"), store, "--started-at") or fmt(now, s.tz)
+    emotion = {"before": _opt(EMOTION.parse, f.get("emotion_before")),
+               "after": _opt(EMOTION.parse, f.get("emotion_after"))}
+    doc = {"customer": customer.id, "customer_name": customer.doc.get("name"), "channel": CHANNEL.parse(f["channel"]),
+           "agent": people.resolve(s.agents, f.get("agent") or actor, "agent"), "started_at": started,
+           "ended_at": _time(f.get("ended_at"), store, "--ended-at"), "request": f["request"],
+           "details": f.get("details"), "agreed": list(f.get("agreed") or ()), "references": f.get("references"),
+           "emotion": emotion, "ticket": f.get("ticket"), "follow_up": f.get("follow_up")}
+    _guard_pii(doc, allow_pii)
+    if allow_pii and privacy.scan(doc):
+        doc["allow_pii"] = {"at": fmt(now, s.tz), "by": actor}
+    linked = store.read(f["ticket"], "ticket") if f.get("ticket") else None
+    ticket_doc = None
+    if open_ticket is not None:
+        if linked:
+            raise UsageError("use either --ticket ID (an existing ticket) or --open-ticket, not both")
+        spec = {"customer": customer.id, "channel": doc["channel"], "description": f["request"],
+                "emotion": f.get("emotion_before"), **{k: v for k, v in open_ticket.items() if v not in (None, "")}}
+        gaps = [flag for field, flag in REQUIRED["ticket"] if spec.get(field) in (None, "")]
+        if gaps:
+            raise UsageError("--open-ticket needs " + ", ".join(gaps))
+        ticket_doc = _ticket_doc(store, actor, now, spec, allow_pii)
+    made: list[Record] = []
+    with store.transaction("new", actor, now, commit) as tx:
+        ticket_id = store.peek_id("ticket", now) if ticket_doc else None
+        if ticket_id:
+            doc["ticket"] = ticket_id
+        contact = tx.create("contact", lambda new_id: {"id": new_id, **doc}, now)
+        made.append(contact)
+        tx.summary = f"new contact with {doc['customer_name'] or doc['customer']}"
+        if ticket_doc is not None:
+            ticket_doc["contacts"] = [contact.id]
+            ticket = tx.create("ticket", lambda new_id: {"id": new_id, **ticket_doc}, now, record_id=ticket_id)
+            made.append(ticket)
+            tx.summary += f", opened ticket {ticket.id}"
+            after_new_ticket(store, tx, ticket, actor, now)
+        elif linked is not None:
+            contacts = list(linked.doc.get("contacts") or [])
+            if contact.id not in contacts:
+                tx.replace(linked, {**linked.doc, "contacts": contacts + [contact.id]})
+            tx.summary += f", for ticket {linked.id}"
+    return made
+
+
+def new_from_document(store: Store, kind: str, doc: dict, *, actor: str, now: datetime, commit: bool = True,
+                      allow_pii: bool = False) -> list[Record]:
+    """A record from a YAML document (`--from-file`, `--edit`): fields by name, enums by code or label."""
+    from cslog import schemas
+
+    if not isinstance(doc, dict):
+        raise UsageError("the file must hold a mapping of fields (name: value)")
+    doc = {k: v for k, v in doc.items() if v not in (None, "", [], {})}
+    if kind == "customer":
+        contacts = doc.get("contacts") or [{}]
+        first = contacts[0] if isinstance(contacts, list) and contacts and isinstance(contacts[0], dict) else {}
+        extra = {k: doc.get(k) for k in ("name", "id", "type", "industry", "tags", "notes")}
+        _check_schema_subset("customer", doc)
+        return [new_customer(store, actor=actor, now=now, commit=commit, allow_pii=allow_pii,
+                             phone=first.get("phone"), email=first.get("email"), contact_name=first.get("name"),
+                             **{k: v for k, v in extra.items() if k != "tags"}, tags=extra.get("tags") or ())]
+    if kind == "ticket":
+        _check_schema_subset("ticket", doc)
+        fields = {k: doc.get(k) for k in ("customer", "type", "priority", "channel", "title", "description",
+                                           "category", "owner", "department", "expectation", "emotion",
+                                           "received_at", "occurred_at", "attempted")}
+        fields["tags"] = doc.get("tags") or ()
+        return [new_ticket(store, actor=actor, now=now, commit=commit, allow_pii=allow_pii, **fields)]
+    _check_schema_subset("contact", doc)
+    emotion = doc.get("emotion") if isinstance(doc.get("emotion"), dict) else {}
+    fields = {k: doc.get(k) for k in ("customer", "channel", "request", "details", "references", "started_at",
+                                       "ended_at", "ticket", "follow_up", "agent")}
+    fields.update(agreed=doc.get("agreed") or (), emotion_before=emotion.get("before"),
+                  emotion_after=emotion.get("after"))
+    return new_contact(store, actor=actor, now=now, commit=commit, allow_pii=allow_pii, **fields)
+
+
+_MANAGED = {"ticket": {"id", "status", "timeline", "customer_name", "satisfaction", "callbacks", "decision",
+                       "related", "contacts", "solution", "cause", "compensation", "collaborators", "cc", "praised"},
+            "contact": {"id", "customer_name"}, "customer": {"id"}}
+
+
+def _check_schema_subset(kind: str, doc: dict) -> None:
+    """Reject unknown fields and fields a new record cannot set, naming each."""
+    from cslog.schemas import schema
+
+    known = set(schema(kind)["properties"])
+    unknown = [k for k in doc if k not in known]
+    if unknown:
+        import difflib
+
+        parts = []
+        for k in unknown:
+            close = difflib.get_close_matches(str(k), sorted(known), n=1)
+            parts.append(f"'{k}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        raise UsageError(f"unknown field {', '.join(parts)} in the {kind}",
+                         hint=f"known fields: {', '.join(schema(kind)['properties'])}")
+    managed = [k for k in doc if k in _MANAGED[kind] and not (kind == "customer" and k == "id")]
+    if managed:
+        raise UsageError(f"{', '.join(managed)}: set by cslog, not in a new {kind}",
+                         hint="leave these out; use the workflow commands (cslog status, assign, rate...) later")
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+LIST_COLUMNS = {
+    "ticket": ["id", "status", "priority", "type", "title", "customer_name", "owner", "received_at"],
+    "contact": ["id", "customer_name", "channel", "agent", "started_at", "request", "ticket"],
+    "customer": ["id", "name", "type", "industry", "tags"],
+}
+SUMMARY_FIELDS = {
+    "ticket": ["id", "title", "type", "priority", "status", "channel", "customer", "customer_name", "received_at",
+               "owner", "department", "category", "tags"],
+    "contact": ["id", "customer", "customer_name", "channel", "agent", "started_at", "ended_at", "request", "ticket"],
+    "customer": ["id", "name", "type", "industry", "tags"],
+}
+
+
+@dataclass
+class Filters:
+    status: tuple = ()
+    priority: tuple = ()
+    type: tuple = ()
+    owner: str | None = None
+    department: str | None = None
+    customer: str | None = None
+    category: str | None = None
+    tag: tuple = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    open: bool = False
+
+    @classmethod
+    def parse(cls, tz, *, status=(), priority=(), type=(), since=None, until=None, **rest) -> "Filters":
+        return cls(status=tuple(STATUS.parse(v) for v in status), priority=tuple(PRIORITY.parse(v) for v in priority),
+                   type=tuple(TICKET_TYPE.parse(v) for v in type),
+                   since=parse_time(since, tz, "--since") if since else None,
+                   until=parse_time(until, tz, "--until") if until else None, **rest)
+
+
+def _when(kind: str, doc: dict) -> str | None:
+    return doc.get("received_at") if kind == "ticket" else doc.get("started_at") if kind == "contact" else None
+
+
+def matches(kind: str, doc: dict, f: Filters, tz) -> bool:
+    if f.status and doc.get("status") not in f.status:
+        return False
+    if f.open and doc.get("status") not in OPEN_STATUSES:
+        return False
+    if f.priority and doc.get("priority") not in f.priority:
+        return False
+    if f.type and doc.get("type") not in f.type:
+        return False
+    if f.owner and f.owner not in (doc.get("owner"), doc.get("agent")):
+        return False
+    if f.department and doc.get("department") != f.department:
+        return False
+    if f.customer and doc.get("customer") != f.customer:
+        return False
+    if f.category:
+        cat = str(doc.get("category") or "")
+        if cat != f.category and not cat.startswith(f.category + "-"):
+            return False
+    if f.tag and not set(f.tag) <= set(doc.get("tags") or ()):
+        return False
+    if f.since or f.until:
+        raw = _when(kind, doc)
+        if not raw:
+            return False
+        try:
+            moment = parse_time(raw, tz)
+        except UsageError:
+            return False
+        if f.since and moment < f.since:
+            return False
+        if f.until and moment >= f.until:
+            return False
+    return True
+
+
+def list_records(store: Store, kind: str, filters: Filters) -> list[dict]:
+    """Summary rows of the records that pass the filters, oldest first."""
+    if kind not in KINDS:
+        raise UsageError(f"unknown record kind '{kind}'", hint="use tickets, contacts or customers")
+    rows = []
+    for record in store.iter_records(kind):
+        if matches(kind, record.doc, filters, store.settings.tz):
+            rows.append({k: record.doc.get(k) for k in SUMMARY_FIELDS[kind]})
+    rows.sort(key=lambda r: (str(_when(kind, r) or ""), str(r.get("id"))))
+    return rows
+
+
+def show_text(store: Store, record: Record, now: datetime) -> str:
+    """The readable page of a record, with its SLA clocks when the SLA module is there."""
+    from cslog import render
+
+    extra = None
+    if record.kind == "ticket":
+        extra = sla_lines(store, record.doc, now)
+    return render.record_view(record.kind, record.doc, store.settings.language, extra)
+
+
+def sla_lines(store: Store, doc: dict, now: datetime) -> list[str] | None:
+    try:
+        from cslog import slaview
+    except ImportError:
+        return None
+    return slaview.clock_lines(store, doc, now)
