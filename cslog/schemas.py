@@ -87,6 +87,11 @@ def validate(doc: Any, kind: str) -> list[tuple[tuple, str]]:
     errors = []
     for err in validator(kind).iter_errors(doc):
         path = tuple(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            known = list(err.schema.get("properties", {}))
+            for extra in [k for k in err.instance if k not in known]:
+                errors.append((path + (extra,), _unknown_field(path, extra, known)))
+            continue
         errors.append((path, _message(err, path)))
     errors.sort(key=lambda e: [str(p) for p in e[0]])
     return errors
@@ -97,12 +102,17 @@ def _message(err, path: tuple) -> str:
     if err.validator == "enum":
         allowed = ", ".join(str(v) for v in err.validator_value)
         return f"{where}: {err.instance!r} is not allowed; use one of: {allowed}"
-    if err.validator == "additionalProperties":
-        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-        known = ", ".join(err.schema.get("properties", {}))
-        return f"{where}: unknown field {', '.join(map(repr, extra))} (known fields: {known})"
     if err.validator == "required":
         return f"{where}: {err.message.replace(' is a required property', '')} is required but missing"
-    if err.validator == "pattern" and "timestamp" in str(err.schema.get("description", "")):
+    if err.validator == "pattern" and "ISO 8601" in str(err.schema.get("description", "")):
         return f"{where}: {err.instance!r} is not a time; write it as '2026-11-22T14:30:00+08:00'"
     return f"{where}: {err.message}"
+
+
+def _unknown_field(path: tuple, key: str, known: list[str]) -> str:
+    import difflib
+
+    where = ".".join(str(p) for p in path + (key,))
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"known fields: {', '.join(known)}"
+    return f"{where}: unknown field ({hint})"

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Annotated, Any, Optional
 
 import typer
-from typer._click import exceptions as click_exc
 from typer.core import TyperGroup
 
 from cslog import __version__
@@ -26,7 +25,7 @@ class CslogGroup(TyperGroup):
             return super().invoke(ctx)
         except CslogError as exc:
             fail(exc.message, exc.hint, exc.exit_code)
-        except (click_exc.ClickException, click_exc.Exit, click_exc.Abort, typer.Exit, typer.Abort):
+        except (typer.TyperException, typer.Exit, typer.Abort):
             raise
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
