@@ -317,6 +317,7 @@ class Transaction:
         self.records: list[str] = []
         self.summary = ""
         self.commit_id: str | None = None
+        self.notices: list[str] = []  # what the command should tell the user (rules that fired)
 
     def create(self, kind: str, build: Callable[[str], dict], moment: datetime, record_id: str | None = None) -> Record:
         record = self.store.create(kind, build, moment, record_id)

@@ -1,0 +1,251 @@
+"""Ticket workflow rules: which status may follow which, what resolving and closing need, batch complaints.
+
+Pure rules over a ticket document and the settings; the one function that touches the store,
+`on_new_ticket`, is the hook `ops.new_ticket` calls inside its transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Iterable
+
+from cslog.errors import Refused, UsageError
+from cslog.model import OPEN_STATUSES, STATUS, TICKET_TYPE, field_label
+
+# design.md section 3: from -> allowed next statuses, in the order a team usually takes them.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "new": ("in_progress", "waiting", "escalated", "resolved", "closed"),
+    "in_progress": ("waiting", "escalated", "resolved"),
+    "waiting": ("in_progress", "escalated", "resolved"),
+    "escalated": ("in_progress", "waiting", "resolved"),
+    "resolved": ("closed", "in_progress"),
+    "closed": ("in_progress",),
+}
+DONE_STATUSES = frozenset({"resolved", "closed"})
+# Resolving these types means telling the customer what was done about it.
+SOLUTION_TYPES = frozenset({"complaint", "fault", "repair"})
+DECISIONS = {"adopted": ("采纳", "adopted"), "rejected": ("不采纳", "rejected")}
+_DECISION_WORDS = {"adopted": "adopted", "adopt": "adopted", "采纳": "adopted", "已采纳": "adopted",
+                   "rejected": "rejected", "reject": "rejected", "不采纳": "rejected", "未采纳": "rejected"}
+LOW_SCORE = 2  # a satisfaction or callback score at or below this needs a follow-up (design section 3)
+
+
+def both(status: str) -> str:
+    """A status as `code (标签)`: messages are in English, the team reads the Chinese label."""
+    return f"{status} ({STATUS.label(status, 'zh')})"
+
+
+def allowed_next(status: str) -> tuple[str, ...]:
+    """The statuses a ticket in `status` may move to (none for an unknown status)."""
+    return TRANSITIONS.get(status, ())
+
+
+def check_transition(doc: dict, to: str, *, settings: Any, solution: str | None = None,
+                     reason: str | None = None) -> None:
+    """Raise Refused unless the ticket `doc` may move to `to` with what is given.
+
+    `doc` is the ticket as it will be apart from its status (fields set by the same command, such as
+    a category, already in it); `solution` and `reason` are the ones given with the move.
+    """
+    tid = doc.get("id", "the ticket")
+    current = doc.get("status") or "new"
+    if to == current:
+        raise Refused(f"{tid} is already {both(to)}")
+    allowed = allowed_next(current)
+    if to not in allowed:
+        raise Refused(f"cannot move {tid} from {both(current)} to {both(to)}; allowed next: "
+                      + (", ".join(both(s) for s in allowed) or "nothing"),
+                      hint=f"e.g. cslog status {tid} {allowed[0]}" if allowed else None)
+    if current == "new" and to == "closed" and not reason:
+        raise Refused(f"closing {tid} straight from {both('new')} needs a reason (--reason), e.g. 重复工单",
+                      hint=f"cslog status {tid} closed --reason TEXT")
+    if current == "closed" and not reason:
+        raise Refused(f"reopening the closed ticket {tid} needs a reason (--reason)",
+                      hint=f"cslog status {tid} {to} --reason TEXT")
+    ticket_type = doc.get("type")
+    if to == "resolved" and ticket_type in SOLUTION_TYPES and not (solution or doc.get("solution")):
+        raise Refused(f"resolving the {ticket_type} ({TICKET_TYPE.label(ticket_type, 'zh')}) {tid} needs a "
+                      "solution (--solution, 解决方案)",
+                      hint=f"cslog status {tid} resolved --solution TEXT")
+    if to == "closed":
+        _check_close(doc, tid, settings, solution)
+
+
+def close_requirements(ticket_type: str | None, settings: Any) -> list[str]:
+    """The top-level fields `close_requires` wants filled before a ticket of this type is closed."""
+    rules = settings.close_requires or {}
+    return list(rules.get(ticket_type, rules.get("default", [])) or [])
+
+
+def _check_close(doc: dict, tid: str, settings: Any, solution: str | None) -> None:
+    given = {"solution": solution}
+    gaps = [f for f in close_requirements(doc.get("type"), settings) if _empty(given.get(f) or doc.get(f))]
+    if gaps:
+        names = ", ".join(f"{f} ({field_label(f, 'zh')})" for f in gaps)
+        flags = " ".join(f"--{f} TEXT" for f in gaps if f in ("solution", "category", "cause", "compensation"))
+        raise Refused(f"closing {tid} needs {names} (close_requires in cslog.yaml)",
+                      hint=f"cslog status {tid} closed {flags}".rstrip())
+    if settings.review_required and (doc.get("status") == "resolved") and not approved_since_resolved(doc):
+        raise Refused(f"closing {tid} needs a supervisor's approval since it was resolved "
+                      "(review_required in cslog.yaml; 主管审核)",
+                      hint=f"cslog review {tid} --approve")
+
+
+def approved_since_resolved(doc: dict) -> bool:
+    """Whether an approving `reviewed` event follows the last move to resolved."""
+    timeline = doc.get("timeline") or []
+    start = 0
+    for i, event in enumerate(timeline):
+        if isinstance(event, dict) and event.get("kind") == "status" and event.get("to") == "resolved":
+            start = i + 1
+    return any(isinstance(e, dict) and e.get("kind") == "reviewed" and e.get("result") == "approved"
+               for e in timeline[start:])
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, (str, list, dict)) and not (value.strip() if isinstance(value, str)
+                                                                            else value))
+
+
+def parse_decision(value: str) -> str:
+    """adopted | rejected, also from 采纳 / 不采纳."""
+    code = _DECISION_WORDS.get(str(value).strip().lower())
+    if code is None:
+        raise UsageError(f"unknown decision '{value}'", hint="use adopted (采纳) or rejected (不采纳)")
+    return code
+
+
+def check_decision(doc: dict, decision: str, reason: str | None) -> None:
+    """A decision (采纳/不采纳) is for suggestions and comes with its reason (seed 003)."""
+    tid = doc.get("id", "the ticket")
+    if doc.get("type") != "suggestion":
+        label = TICKET_TYPE.label(doc.get("type"), "zh")
+        raise Refused(f"--adopted/--rejected is for suggestions (建议); {tid} is a {doc.get('type')} ({label})")
+    if not reason:
+        raise Refused(f"deciding on the suggestion {tid} needs the reason (--reason, 采纳/不采纳的理由)",
+                      hint=f"cslog status {tid} resolved --{decision} --reason TEXT")
+
+
+def followup_reason(doc: dict) -> str | None:
+    """Why a resolved/closed ticket now waits for someone to act (low score, unsolved callback), if it does."""
+    if doc.get("status") not in DONE_STATUSES:
+        return None
+    last = next((e for e in reversed(doc.get("timeline") or []) if isinstance(e, dict)), {})
+    if last.get("kind") in ("rated", "callback") and isinstance(last.get("score"), int) and last["score"] <= LOW_SCORE:
+        return f"score {last['score']} (<= {LOW_SCORE})"
+    if last.get("kind") == "callback" and last.get("solved") is False:
+        return "the callback says not solved"
+    return None
+
+
+# --- batch complaints ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Batch:
+    """Open complaints of one category received close together: they all become urgent and linked."""
+
+    category: str
+    ids: tuple[str, ...]
+    window: str
+
+    def notice(self) -> str:
+        return (f"batch complaint (批量客诉): {len(self.ids)} open complaints of {self.category} within "
+                f"{self.window}: {', '.join(self.ids)} are now urgent and linked")
+
+    def reason(self, language: str) -> str:
+        if language == "zh":
+            return f"批量客诉: {self.window}内{self.category}未结投诉{len(self.ids)}件"
+        return f"batch complaint: {len(self.ids)} open complaints of {self.category} within {self.window}"
+
+
+def find_batch(new: dict, others: Iterable[dict], threshold: int, window: str,
+               within: Callable[[datetime, datetime], bool], parse: Callable[[str], datetime]) -> Batch | None:
+    """The batch the new ticket completes, if any: itself plus the open complaints of its (non-empty)
+    category received within the window of it, when they are at least `threshold`."""
+    category = str(new.get("category") or "").strip()
+    if new.get("type") != "complaint" or not category or not new.get("received_at"):
+        return None
+    received = parse(new["received_at"])
+    members = [new]
+    for doc in others:
+        if doc.get("id") == new.get("id") or doc.get("type") != "complaint":
+            continue
+        if doc.get("status") not in OPEN_STATUSES or str(doc.get("category") or "").strip() != category:
+            continue
+        try:
+            when = parse(doc.get("received_at"))
+        except (UsageError, TypeError, ValueError):
+            continue  # a damaged file is `cslog check`'s business, not a reason to fail here
+        early, late = sorted((when, received))
+        if within(early, late):
+            members.append(doc)
+    if len(members) < threshold:
+        return None
+    members.sort(key=lambda d: str(d.get("id")))
+    return Batch(category=category, ids=tuple(str(d["id"]) for d in members), window=window)
+
+
+def on_new_ticket(store, tx, record, actor: str, now: datetime) -> None:
+    """The batch-complaint rule, run by `ops.new_ticket` inside its transaction (same lock, same commit).
+
+    Every member of the batch becomes urgent (a `priority` event) and is linked to all the others
+    (`related` plus a `linked` event); what happened goes to `tx.notices` for the command to say.
+    """
+    from cslog.durations import parse_duration
+    from cslog.timeutil import fmt, stored
+
+    settings = store.settings
+    doc = record.doc
+    if doc.get("type") != "complaint" or not str(doc.get("category") or "").strip():
+        return
+    duration = parse_duration(settings.batch_window)
+    tz = settings.tz
+    if duration.is_business:
+        from cslog.calendar import WorkCalendar
+
+        calendar = WorkCalendar.from_config(settings.calendar, settings.timezone)
+
+        def within(early: datetime, late: datetime) -> bool:
+            return late <= calendar.add_duration(early, duration)
+    else:
+        def within(early: datetime, late: datetime) -> bool:
+            return late - early <= duration.wall_timedelta()
+
+    candidates = {}
+    for path in store.record_paths("ticket"):
+        if path == record.path:
+            continue
+        try:
+            other = store.read_path("ticket", path)
+        except UsageError:
+            continue
+        candidates[other.id] = other
+    batch = find_batch(doc, (r.doc for r in candidates.values()), settings.batch_threshold, duration.text,
+                       within, lambda value: stored(str(value), tz))
+    if batch is None:
+        return
+    at = fmt(now, tz)
+    reason = batch.reason(settings.language)
+    for tid in batch.ids:
+        member = record if tid == record.id else candidates[tid]
+        new_doc = batch_update(member.doc, batch, at, actor, reason)
+        if new_doc != member.doc:
+            tx.replace(member, new_doc)
+    tx.notices.append(batch.notice())
+    tx.summary += f"; batch complaint: {len(batch.ids)} urgent and linked"
+
+
+def batch_update(doc: dict, batch: Batch, at: str, actor: str, reason: str) -> dict:
+    """One member's document after the batch rule: urgent, related to the others, with the events saying so."""
+    new = {**doc, "timeline": list(doc.get("timeline") or [])}
+    if doc.get("priority") != "urgent":
+        new["priority"] = "urgent"
+        new["timeline"].append({"at": at, "by": actor, "kind": "priority", "from": doc.get("priority"),
+                                "to": "urgent", "reason": reason})
+    related = list(doc.get("related") or [])
+    added = [t for t in batch.ids if t != doc.get("id") and t not in related]
+    if added:
+        new["related"] = related + added
+        new["timeline"].append({"at": at, "by": actor, "kind": "linked", "related": added, "reason": reason})
+    return new
+
