@@ -50,14 +50,14 @@ from typing import Any, Literal
 
 from cslog.calendar import WorkCalendar
 from cslog.durations import Duration, parse_duration
+from cslog.model import PRIORITY, STATUS, TICKET_TYPE
 
 ClockKind = Literal["claim", "response", "update", "resolve", "callback", "followup"]
 ClockState = Literal["met", "breached", "running", "paused"]
 
-PRIORITIES = ("urgent", "important", "normal")
-STATUSES = ("new", "in_progress", "waiting", "escalated", "resolved", "closed")
-TICKET_TYPES = ("consultation", "complaint", "suggestion", "praise", "fault", "repair", "requirement",
-                "info_change", "other")
+PRIORITIES = tuple(PRIORITY.codes)
+STATUSES = tuple(STATUS.codes)
+TICKET_TYPES = tuple(TICKET_TYPE.codes)
 DONE = frozenset({"resolved", "closed"})
 DEFAULT_SLA: Mapping[str, Any] = {
     "urgent": {"response": "1h", "update": "4h", "resolve": "4h"},
