@@ -190,11 +190,26 @@ def check_config(store: Store) -> list[Problem]:
         data = load_text(text) or {}
     except YamlSyntaxError as exc:
         return [Problem(config_mod.CONFIG_FILE, exc.line, str(exc), code="config")]
-    problems = [Problem(config_mod.CONFIG_FILE, line_of(text, p), m, code="config")
-                for p, m in config_mod.config_problems(data)]
+    found = config_mod.config_problems(data)
+    found += _country_problems(data, {p[0] for p, _m in found})
+    problems = [Problem(config_mod.CONFIG_FILE, line_of(text, p), m, code="config") for p, m in found]
     problems += [Problem(config_mod.CONFIG_FILE, line_of(text, p), m, code="config")
                  for p, m in schemas.validate(data, "config") if not any(q.line == line_of(text, p) for q in problems)]
     return problems
+
+
+def _country_problems(data: dict, reported: set) -> list[tuple[tuple, str]]:
+    """The calendar's country code, which every command's config check leaves out (it loads the holidays)."""
+    from cslog.calendar import WorkCalendar
+
+    calendar = data.get("calendar")
+    if reported & {"calendar", "timezone"} or not isinstance(calendar, dict) or "country" not in calendar:
+        return []
+    try:
+        WorkCalendar.from_config({"country": calendar["country"]}, data.get("timezone"))
+    except ValueError as exc:
+        return [(config_mod.setting_path(str(exc)) or ("calendar",), str(exc))]
+    return []
 
 
 def run_check(store: Store, paths: list[str] | None = None) -> CheckResult:
@@ -216,17 +231,20 @@ def run_check(store: Store, paths: list[str] | None = None) -> CheckResult:
         problems += check_privacy(item)
         if isinstance(item.doc.get("id"), str):
             ids[item.doc["id"]].append(item)
-    problems += _duplicates(store, ids, targets)
+    problems += _duplicates(store, ids, partial=bool(paths))
     return CheckResult(files=len(targets), problems=problems)
 
 
-def _duplicates(store: Store, ids: dict[str, list[Loaded]], targets) -> list[Problem]:
-    problems = []
-    # A duplicate may sit outside the checked paths: look for files of the same name anywhere.
-    for rid, items in sorted(ids.items()):
-        places = {i.path for i in items}
+def _duplicates(store: Store, ids: dict[str, list[Loaded]], partial: bool) -> list[Problem]:
+    """An ID held by two files. When only some files are checked, the other copy may lie elsewhere."""
+    by_stem: dict[str, set] = defaultdict(set)
+    if partial:
         for kind in KINDS:
-            places |= {p for p in store.record_paths(kind) if p.stem == rid} if len(targets) < 50 else set()
+            for path in store.record_paths(kind):
+                by_stem[path.stem].add(path)
+    problems = []
+    for rid, items in sorted(ids.items()):
+        places = {i.path for i in items} | by_stem.get(rid, set())
         if len(places) > 1:
             others = sorted(store.rel(p) for p in places)
             for item in items:
