@@ -1,0 +1,266 @@
+"""Rebuild examples/: a realistic data repository made by cslog's own library, deterministically.
+
+    python examples/generate.py
+
+Customers, contact records and tickets from May to November 2026, in the spirit of the
+seeds (wristband exchange, login fault, double billing, logistics delay...): every type,
+priority, channel and status, some overdue, some rated, a batch of complaints. Nothing is
+committed: the files are committed with the project.
+"""
+from __future__ import annotations
+
+import random
+import shutil
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from cslog import actions, ops  # noqa: E402
+from cslog.store import Store  # noqa: E402
+from cslog.timeutil import zone  # noqa: E402
+
+TZ = zone("Asia/Shanghai")
+AGENTS = [("a01", "小明", "客服部"), ("a02", "小丽", "客服部"), ("a03", "小强", "技术部"), ("a04", "小雪", "财务部"),
+          ("a05", "赵工", "售后部"), ("a06", "小华", "客服部"), ("a07", "小芳", "品控部"), ("a08", "老周", "运营部")]
+DEPARTMENTS = ["客服部", "技术部", "售后部", "财务部", "品控部", "运营部"]
+SUPERVISOR = "小华"
+
+SURNAMES = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林罗高"
+COMPANIES = ["A公司", "B客户", "华东贸易有限公司", "明远科技", "鑫达物流", "海川电子", "星河教育", "青禾餐饮",
+             "宏图建材", "博远医疗器械", "云帆网络", "金穗农业", "立信会计师事务所", "锦程旅行社", "瑞丰制造"]
+INDUSTRIES = ["电商", "制造", "物流", "教育", "餐饮", "医疗", "软件", "零售"]
+
+# type, category, title, description (the customer's words), expectation, cause, solution, compensation,
+# weights of urgent/important/normal, owner department
+SCENARIOS = [
+    ("complaint", "产品质量-充电故障", "智能手环无法充电,要求换货",
+     "购买的智能手环,使用3天后出现无法充电问题,充电指示灯不亮,更换充电线后无效,要求换货并补偿运费。",
+     "换货并补偿运费", "电池触点氧化,批次质量问题", "换货+运费补偿20元,顺丰寄出新机", "运费补偿20元", (1, 6, 3), "售后部"),
+    ("fault", "技术故障-登录异常", "无法登录系统,提示账号异常",
+     "无法登录系统,提示‘账号异常’,已尝试重置密码无效,影响今日订单处理。", "今天恢复登录",
+     "浏览器缓存与新版登录接口冲突", "协助客户清理浏览器缓存,指导重新登录,系统恢复正常,客户确认可用。", None, (6, 3, 1), "技术部"),
+    ("complaint", "账单-多扣费", "上月账单多扣费200元",
+     "投诉上月账单多扣费200元,要求详细解释费用构成并退还。", "退还多扣的费用并解释",
+     "套餐叠加错误导致重复计费", "财务核实为套餐叠加错误,已退款并致歉,客户接受处理结果。", "退款200元", (2, 6, 2), "财务部"),
+    ("complaint", "产品质量-物流延误", "订单超过7天未送达",
+     "下单已经9天了物流一直显示运输中,客服说再等等,我急着用。", "三天内送达或退款",
+     "中转仓爆仓导致延误", "协调物流加急派送,次日送达,并发放优惠券致歉。", "优惠券30元", (3, 5, 2), "运营部"),
+    ("repair", "售后维修-空调", "空调制冷效果差,需上门检修",
+     "10月1日购买的空调制冷效果差,联系售后未解决。", "尽快上门检修", "冷媒不足",
+     "已安排上门检修,补充冷媒并更换零件,制冷恢复正常。", None, (2, 5, 3), "售后部"),
+    ("fault", "技术故障-App闪退", "App打开后闪退",
+     "手机升级系统后App一打开就闪退,重装也不行。", "尽快修复", "新系统版本兼容性问题",
+     "发布修复版本3.2.1,指导客户更新后恢复正常。", None, (3, 5, 2), "技术部"),
+    ("consultation", "产品咨询-保修政策", "咨询智能手表保修政策",
+     "想问一下手表进水了在不在保修范围内,保修期是多久。", "了解保修范围", None,
+     "已说明:整机保修一年,人为进水不在保修范围,可付费维修。", None, (0, 2, 8), "客服部"),
+    ("consultation", "产品咨询-套餐", "咨询企业套餐差异",
+     "我们公司想升级套餐,标准版和专业版有什么区别,能不能按月付。", "拿到报价", None,
+     "已发送套餐对比表及报价,支持按月付费。", None, (0, 3, 7), "客服部"),
+    ("suggestion", "建议反馈-物流查询", "建议优化物流信息查询功能",
+     "物流信息更新太慢,建议在订单页直接显示快递员电话和预计送达时间。", "优化查询功能", None, None, None,
+     (0, 2, 8), "运营部"),
+    ("suggestion", "建议反馈-发票", "建议支持电子发票自动发送",
+     "每次都要打电话要发票,能不能开票后自动发到邮箱。", "自动发送发票", None, None, None, (0, 3, 7), "财务部"),
+    ("praise", "服务表扬-态度", "表扬客服耐心解答",
+     "上次打电话咨询退货,客服非常耐心,一步一步教我操作,特别感谢。", None, None, None, None, (0, 0, 10), "客服部"),
+    ("requirement", "需求-数据导出", "希望支持批量导出订单",
+     "我们每月对账需要导出全部订单,现在只能一页一页复制,希望能批量导出Excel。", "本季度上线", None,
+     "已纳入产品需求池,预计下季度上线,先提供后台导出协助。", None, (0, 4, 6), "技术部"),
+    ("info_change", "信息变更-联系方式", "变更账户联系电话",
+     "我换了手机号,麻烦把账户预留电话改一下,验证码收不到。", "今天改好", None,
+     "核实身份后已更新预留电话,客户确认收到验证码。", None, (1, 4, 5), "客服部"),
+    ("other", "其他-合作洽谈", "咨询渠道合作事宜",
+     "我们是本地经销商,想了解一下代理合作的条件。", "有人联系", None, "已转销售部门跟进,三日内回电。", None,
+     (0, 2, 8), "运营部"),
+]
+CHANNELS = ["phone"] * 6 + ["email", "chat", "chat", "web", "social", "store", "portal", "other"]
+EMOTIONS = ["calm", "anxious", "dissatisfied", "agitated"]
+REPLIES = ["已收到您的反馈,正在为您核实,请保持电话畅通。", "相关部门正在加急处理,预计今天下班前给您答复。",
+           "已为您登记,处理进展会第一时间通知您。", "问题已定位,正在安排处理,感谢您的耐心等待。"]
+NOTES = [("已联系客户核实细节,等待技术部门反馈", 30), ("定位到原因,正在处理", 50),
+         ("与客户核对记录,确认处理方案", 70), ("处理完成,待客户确认", 90)]
+RATING_COMMENTS = {5: "处理速度比预期快,感谢处理。", 4: "问题解决了,整体满意。", 3: "解决了,但等得有点久。",
+                   2: "拖了好几天才处理,不太满意。", 1: "问题反复出现,非常不满意。"}
+
+
+class Clock:
+    """A moving 'now' for back-dated entries."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def step(self, rng: random.Random, low_minutes: int, high_minutes: int) -> datetime:
+        self.now += timedelta(minutes=rng.randint(low_minutes, high_minutes))
+        return self.now
+
+
+def received_time(rng: random.Random, day: datetime) -> datetime:
+    if rng.random() < 0.12:  # at night or early morning
+        return day.replace(hour=rng.choice([7, 8, 19, 20, 21, 22]), minute=rng.randrange(60))
+    return day.replace(hour=rng.randint(9, 17), minute=rng.randrange(60))
+
+
+def main() -> None:
+    rng = random.Random(20261122)
+    for folder in ("tickets", "contacts", "customers", ".cslog"):
+        shutil.rmtree(HERE / folder, ignore_errors=True)
+    for name in ("cslog.yaml", ".gitignore"):
+        (HERE / name).unlink(missing_ok=True)
+    shutil.rmtree(HERE / "schemas", ignore_errors=True)
+    start = datetime(2026, 5, 6, 9, 0, tzinfo=TZ)
+    ops.init_repo(HERE, "示例科技有限公司", "zh", "小华", start, commit=False)
+    config = (HERE / "cslog.yaml").read_text(encoding="utf-8")
+    agents = "agents:\n" + "".join(f"  - {{id: {a}, name: {n}, department: {d}}}\n" for a, n, d in AGENTS)
+    config = config.replace("agents: []\n", agents).replace("departments: []\n",
+                                                            f"departments: [{', '.join(DEPARTMENTS)}]\n")
+    (HERE / "cslog.yaml").write_text(config, encoding="utf-8")
+    store = Store.open(HERE)
+
+    customers = []
+    for i in range(60):
+        kind = rng.choices(["individual", "enterprise", "vip"], [6, 3, 1])[0]
+        if kind == "enterprise":
+            name = COMPANIES[i % len(COMPANIES)] + ("" if i < len(COMPANIES) else f"{i // len(COMPANIES) + 1}分公司")
+        else:
+            name = rng.choice(SURNAMES) + rng.choice(["先生", "女士"])
+        phone = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
+        customer = ops.new_customer(store, actor="小华", now=start, name=name, type=kind, phone=phone,
+                                    email=f"kefu{i:02d}@example.com" if kind != "individual" else None,
+                                    contact_name=(rng.choice(SURNAMES) + "经理") if kind == "enterprise" else None,
+                                    industry=rng.choice(INDUSTRIES) if kind != "individual" else None,
+                                    tags=["VIP"] if kind == "vip" else [], commit=False)
+        customers.append(customer.id)
+
+    day = start
+    end = datetime(2026, 11, 21, 9, 0, tzinfo=TZ)
+    count = 0
+    while day < end:
+        per_day = rng.choice([1, 1, 2, 2, 2, 3]) if day.weekday() < 5 else rng.choice([0, 0, 1])
+        for _ in range(per_day):
+            count += 1
+            make_case(store, rng, customers, received_time(rng, day), count)
+        day += timedelta(days=1)
+    batch_of_complaints(store, rng, customers, datetime(2026, 11, 18, 10, 5, tzinfo=TZ))
+    print(f"examples: {len(customers)} customers, "
+          f"{len(store.record_paths('ticket'))} tickets, {len(store.record_paths('contact'))} contacts")
+
+
+def make_case(store: Store, rng: random.Random, customers: list[str], when: datetime, n: int) -> None:
+    scenario = rng.choice(SCENARIOS)
+    (typ, category, title, description, expectation, cause, solution, compensation, weights, department) = scenario
+    priority = rng.choices(["urgent", "important", "normal"], weights)[0]
+    customer = rng.choice(customers)
+    channel = rng.choice(CHANNELS)
+    agent = rng.choice([a for a in AGENTS if a[2] == "客服部"])[1]
+    clock = Clock(when)
+    # A third of the calls are answered on the phone: a contact record and no ticket.
+    if typ == "consultation" and rng.random() < 0.5:
+        ops.new_contact(store, actor=agent, now=when, customer=customer, channel=channel, request=description,
+                        details=f"客户来电咨询:{title}", agreed=[solution], emotion_before="calm",
+                        emotion_after="satisfied", started_at=when, ended_at=when + timedelta(minutes=rng.randint(3, 15)),
+                        commit=False)
+        return
+    emotion = rng.choice(EMOTIONS) if typ in ("complaint", "fault", "repair") else "calm"
+    spec = {"type": typ, "priority": priority, "title": title, "category": category, "expectation": expectation}
+    if rng.random() < 0.6:
+        made = ops.new_contact(store, actor=agent, now=when, customer=customer, channel=channel,
+                               request=description, emotion_before=emotion,
+                               agreed=[f"承诺{rng.choice(['1小时', '4小时', '24小时'])}内回复处理进展"],
+                               references=f"订单号 DD2026{rng.randrange(10**10):010d}" if rng.random() < 0.5 else None,
+                               started_at=when, ended_at=when + timedelta(minutes=rng.randint(4, 20)),
+                               open_ticket=spec, commit=False)
+        tid = made[1].id
+    else:
+        tid = ops.new_ticket(store, actor=agent, now=when, customer=customer, channel=channel,
+                             description=description, emotion=emotion, tags=["VIP"] if rng.random() < 0.1 else [],
+                             praised=rng.choice(["小丽", "小明"]) if typ == "praise" else None,
+                             commit=False, **spec).id
+    age_days = (datetime(2026, 11, 21, tzinfo=TZ) - when).days
+    # How far this ticket got: recent ones are more often still open.
+    if age_days > 30:
+        stage = rng.choices(["closed", "resolved", "stuck"], [85, 10, 5])[0]
+    elif age_days > 7:
+        stage = rng.choices(["closed", "resolved", "in_progress", "waiting", "escalated"], [55, 20, 12, 8, 5])[0]
+    else:
+        stage = rng.choices(["new", "claimed", "in_progress", "waiting", "escalated", "resolved", "closed"],
+                            [20, 15, 25, 10, 5, 15, 10])[0]
+    if stage == "new":
+        return
+    owners = [a for a in AGENTS if a[2] == department] or [a for a in AGENTS if a[2] == "客服部"]
+    owner = rng.choice(owners)[1]
+    fast = priority == "urgent"
+    if rng.random() < 0.5:
+        actions.claim(store, tid, actor=owner, now=clock.step(rng, 5, 60 if fast else 300), commit=False)
+    else:
+        actions.assign(store, tid, owner, department=department, actor=SUPERVISOR,
+                       now=clock.step(rng, 5, 60 if fast else 300), commit=False)
+    if stage == "claimed":
+        return
+    actions.reply(store, tid, rng.choice(REPLIES), actor=owner, now=clock.step(rng, 5, 40 if fast else 200),
+                  commit=False)
+    actions.change_status(store, tid, "in_progress", actor=owner, now=clock.step(rng, 1, 30), commit=False)
+    if stage == "stuck":
+        return
+    text, pct = rng.choice(NOTES)
+    actions.note(store, tid, text, percent=pct, actor=owner, now=clock.step(rng, 30, 240), commit=False)
+    if stage == "escalated":
+        actions.escalate(store, tid, reason="客户要求主管介入", to=SUPERVISOR, actor=owner,
+                         now=clock.step(rng, 20, 120), commit=False)
+        return
+    if rng.random() < 0.25 or stage == "waiting":
+        actions.change_status(store, tid, "waiting", note="等待客户提供故障照片和购买凭证", actor=owner,
+                              now=clock.step(rng, 10, 120), commit=False)
+        if stage == "waiting":
+            return
+        actions.change_status(store, tid, "in_progress", note="客户已补充材料", actor=owner,
+                              now=clock.step(rng, 60, 1500), commit=False)
+    if stage == "in_progress":
+        return
+    if rng.random() < 0.3:
+        actions.note(store, tid, "与相关部门确认处理方案", decision=True, actor=owner,
+                     now=clock.step(rng, 20, 180), commit=False)
+    resolve = {"solution": solution} if solution else {}
+    if typ == "suggestion":
+        adopted = rng.random() < 0.6
+        resolve = {"solution": "已纳入产品优化计划,预计下季度上线" if adopted else "暂不采纳,已向客户说明原因",
+                   "decision": "adopted" if adopted else "rejected",
+                   "reason": "用户呼声高,实现成本低" if adopted else "与现有流程冲突,成本过高"}
+    late = rng.random() < 0.2  # some tickets breach their resolve clock
+    actions.change_status(store, tid, "resolved", actor=owner,
+                          now=clock.step(rng, 600 if late else 30, 4000 if late else (120 if fast else 900)),
+                          commit=False, **resolve)
+    if rng.random() < 0.7:
+        score = rng.choices([5, 4, 3, 2, 1], [45, 30, 13, 8, 4])[0]
+        actions.rate(store, tid, score, comment=RATING_COMMENTS[score], efficiency=max(1, score - rng.randint(0, 1)),
+                     attitude=min(5, score + rng.randint(0, 1)), solution=score, actor=owner,
+                     now=clock.step(rng, 10, 600), commit=False)
+    if typ in ("complaint", "repair") and rng.random() < 0.8:
+        solved = rng.random() < 0.9
+        actions.callback(store, tid, result="客户确认问题已解决,对处理结果满意" if solved else "客户反馈问题仍存在",
+                         solved=solved, score=rng.choice([4, 5]) if solved else 2, actor=agent_of(rng),
+                         now=clock.step(rng, 600, 2800), commit=False)
+        if not solved:
+            return
+    if stage == "closed":
+        actions.change_status(store, tid, "closed", actor=owner, now=clock.step(rng, 10, 600), commit=False)
+
+
+def agent_of(rng: random.Random) -> str:
+    return rng.choice([a for a in AGENTS if a[2] == "客服部"])[1]
+
+
+def batch_of_complaints(store: Store, rng: random.Random, customers: list[str], when: datetime) -> None:
+    """Three complaints about one delayed shipment within a day: the batch rule makes them urgent."""
+    for i, customer in enumerate(rng.sample(customers, 3)):
+        ops.new_ticket(store, actor="小明", now=when + timedelta(hours=3 * i), customer=customer, channel="phone",
+                       type="complaint", priority="important", title="双十一订单超过7天未发货",
+                       description="双十一下的单到现在还没发货,页面一直显示待出库。", category="产品质量-物流延误-仓库",
+                       expectation="尽快发货", emotion="dissatisfied", commit=False)
+
+
+if __name__ == "__main__":
+    main()
