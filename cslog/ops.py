@@ -5,7 +5,7 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from cslog import config as config_mod
 from cslog import gitrepo, people, privacy
@@ -155,8 +155,11 @@ def _ticket_doc(store: Store, actor: str, now: datetime, f: dict, allow_pii: boo
         "attempted": f.get("attempted"), "expectation": f.get("expectation"),
         "emotion": _opt(EMOTION.parse, f.get("emotion")), "category": f.get("category"),
         "tags": list(f.get("tags") or ()), "owner": owner, "department": department,
-        "contacts": list(f.get("contacts") or ()), "timeline": [created],
+        "contacts": list(f.get("contacts") or ()), "praised": f.get("praised"), "timeline": [created],
     }
+    if doc["praised"] and doc["type"] != "praise":
+        raise UsageError("--praised names the person a praise (表扬) ticket is about; this ticket is a "
+                         f"{doc['type']} ({TICKET_TYPE.label(doc['type'])})")
     _guard_pii(doc, allow_pii)
     if allow_pii and privacy.scan(doc):
         created["allow_pii"] = True
@@ -164,7 +167,7 @@ def _ticket_doc(store: Store, actor: str, now: datetime, f: dict, allow_pii: boo
 
 
 def new_ticket(store: Store, *, actor: str, now: datetime, commit: bool = True, allow_pii: bool = False,
-               **fields: Any) -> Record:
+               notify: Callable[[str], None] | None = None, **fields: Any) -> Record:
     gaps = missing("ticket", fields)
     if gaps:
         raise UsageError("missing " + ", ".join(flag for _f, flag in gaps))
@@ -173,7 +176,15 @@ def new_ticket(store: Store, *, actor: str, now: datetime, commit: bool = True, 
         record = tx.create("ticket", lambda new_id: {"id": new_id, **doc}, now)
         tx.summary = f"new {doc['type']} ticket: {doc['title']}"
         after_new_ticket(store, tx, record, actor, now)
+    _tell(notify, tx.notices)
     return record
+
+
+def _tell(notify: Callable[[str], None] | None, notices: list[str]) -> None:
+    """Pass on what the rules did (batch complaints), once the change is committed."""
+    if notify is not None:
+        for notice in notices:
+            notify(notice)
 
 
 def after_new_ticket(store: Store, tx, record: Record, actor: str, now: datetime) -> None:
@@ -188,7 +199,8 @@ def after_new_ticket(store: Store, tx, record: Record, actor: str, now: datetime
 
 
 def new_contact(store: Store, *, actor: str, now: datetime, commit: bool = True, allow_pii: bool = False,
-                open_ticket: dict | None = None, **f: Any) -> list[Record]:
+                open_ticket: dict | None = None, notify: Callable[[str], None] | None = None,
+                **f: Any) -> list[Record]:
     """A contact record; with `open_ticket` also a ticket, the two linked both ways. Returns what was made."""
     gaps = missing("contact", f)
     if gaps:
@@ -236,6 +248,7 @@ def new_contact(store: Store, *, actor: str, now: datetime, commit: bool = True,
             if contact.id not in contacts:
                 tx.replace(linked, {**linked.doc, "contacts": contacts + [contact.id]})
             tx.summary += f", for ticket {linked.id}"
+    _tell(notify, tx.notices)
     return made
 
 

@@ -79,7 +79,7 @@ def _ask(missing: list[tuple[str, str]], language: str) -> dict:
 KIND_FLAGS = {
     "customer": {"name", "id", "customer_type", "phone", "email", "industry", "tags", "notes"},
     "ticket": {"customer", "type", "priority", "channel", "title", "description", "category", "tags", "owner",
-               "department", "expectation", "emotion", "received_at", "occurred_at", "attempted"},
+               "department", "expectation", "emotion", "received_at", "occurred_at", "attempted", "praised"},
     "contact": {"customer", "channel", "request", "details", "agreed", "references", "emotion_before",
                 "emotion_after", "started_at", "ended_at", "ticket", "open_ticket", "follow_up", "type", "priority",
                 "title", "category", "owner", "department", "expectation", "tags"},
@@ -107,6 +107,7 @@ def new(
                                                        "(default: now).")] = None,
     occurred_at: Annotated[Optional[str], typer.Option("--occurred-at", help="When the problem happened.")] = None,
     attempted: Annotated[Optional[str], typer.Option(help="What the customer already tried.")] = None,
+    praised: Annotated[Optional[str], typer.Option(help="Praise ticket: the person praised (表扬对象).")] = None,
     name: Annotated[Optional[str], typer.Option(help="Customer name.")] = None,
     id: Annotated[Optional[str], typer.Option("--id", help="Customer ID to use instead of the next one.")] = None,
     phone: Annotated[Optional[str], typer.Option(help="Customer phone.")] = None,
@@ -147,8 +148,8 @@ def new(
     given = {k: v for k, v in dict(
         customer=customer, type=type, priority=priority, channel=channel, title=title, description=description,
         category=category, tags=tag, owner=owner, department=department, expectation=expectation, emotion=emotion,
-        received_at=received_at, occurred_at=occurred_at, attempted=attempted, name=name, id=id, phone=phone,
-        email=email, industry=industry, notes=notes, request=request, details=details, agreed=agreed,
+        received_at=received_at, occurred_at=occurred_at, attempted=attempted, praised=praised, name=name, id=id,
+        phone=phone, email=email, industry=industry, notes=notes, request=request, details=details, agreed=agreed,
         references=references, emotion_before=emotion_before, emotion_after=emotion_after, started_at=started_at,
         ended_at=ended_at, follow_up=follow_up, ticket=ticket, open_ticket=open_ticket or None).items()
         if v not in (None, [], "")}
@@ -181,14 +182,14 @@ def new(
         emit(record.id)
     elif kind == "ticket":
         fields = {k: v for k, v in given.items() if k in KIND_FLAGS["ticket"]}
-        emit(ops.new_ticket(store, **fields, **common).id)
+        emit(ops.new_ticket(store, **fields, **common, notify=say).id)
     else:
         spec = None
         if open_ticket:
             spec = {k: given.pop(k, None) for k in ("type", "priority", "title", "category", "owner", "department",
                                                      "expectation", "tags")}
         fields = {k: v for k, v in given.items() if k not in ("open_ticket",)}
-        made = ops.new_contact(store, open_ticket=spec, **fields, **common)
+        made = ops.new_contact(store, open_ticket=spec, **fields, **common, notify=say)
         emit(made[0].id)
         if len(made) > 1:
             say(f"opened ticket {made[1].id}")
