@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,7 +256,43 @@ def config_problems(data: dict) -> list[tuple[tuple, str]]:
     for key in ("agents", "departments"):
         if key in data and not isinstance(data[key], list):
             problems.append(((key,), f"{key} must be a list"))
+    problems += _clock_problems(data, {path[0] for path, _ in problems})
     return problems
+
+
+def _clock_problems(data: dict, reported: set) -> list[tuple[tuple, str]]:
+    """The sla and calendar sections read as the SLA clocks read them (first problem of each section).
+
+    The calendar's country code is left to `cslog check`: checking it loads the holiday library, which
+    every command cannot afford."""
+    from cslog.calendar import WorkCalendar
+    from cslog.sla import SlaPolicy
+
+    problems: list[tuple[tuple, str]] = []
+    sla, calendar = data.get("sla"), data.get("calendar")
+    if "sla" not in reported and (sla is None or isinstance(sla, dict)):
+        try:
+            SlaPolicy.from_config(sla)
+        except ValueError as exc:
+            problems.append((setting_path(str(exc)) or ("sla",), str(exc)))
+    if not reported & {"calendar", "timezone"} and (calendar is None or isinstance(calendar, dict)):
+        try:
+            WorkCalendar.from_config({**(calendar or {}), "country": None}, data.get("timezone"))
+        except ValueError as exc:
+            problems.append((setting_path(str(exc)) or ("calendar",), str(exc)))
+    return problems
+
+
+_SETTING = re.compile(r"^([a-z_]+(?:\.[a-z_]+|\[\d+\])*): ")
+
+
+def setting_path(message: str) -> tuple:
+    """The setting a message starts with, as a path: 'calendar.business_hours[0].start: ...' ->
+    ('calendar', 'business_hours', 0, 'start'); () when it names none."""
+    named = _SETTING.match(message)
+    if not named:
+        return ()
+    return tuple(int(p) if p.isdigit() else p for p in re.findall(r"[a-z_]+|\d+", named.group(1)))
 
 
 def _duration_problem(parse_duration, path: tuple, value: Any) -> list[tuple[tuple, str]]:
