@@ -1,0 +1,51 @@
+"""SLA commands: overdue, the one cron runs."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from cslog.cli.app import FORMATS_TABLE, app, check_format, emit, say, state
+from cslog.errors import ExitCode
+
+
+@app.command()
+def overdue(
+    ctx: typer.Context,
+    at: Annotated[Optional[str], typer.Option("--at", help="Judge the clocks as of this time instead of now "
+                                              "(e.g. '2026-11-20 18:00').")] = None,
+    within: Annotated[Optional[str], typer.Option("--within", help="Also list running clocks due this soon "
+                                                  "(30m, 2h, 4bh, 1bd); they show negative overdue_minutes.")] = None,
+    kind: Annotated[Optional[list[str]], typer.Option("--kind", help="Only this clock (repeatable): claim, "
+                                                      "response, update, resolve, callback, followup.")] = None,
+    owner: Annotated[Optional[str], typer.Option(help="Only tickets of this owner (第一责任人).")] = None,
+    department: Annotated[Optional[str], typer.Option(help="Only tickets of this department.")] = None,
+    format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+):
+    """List breached SLA clocks and pending followups, most late first; made for cron.
+
+    Exits 0 when nothing is listed, 1 when something is, 2 on bad input. With nothing listed the
+    table prints nothing at all (cron mails nothing), json prints [] and csv its header line.
+    Tickets that cannot be read are named on stderr.
+
+    Example: cslog overdue --within 1h --kind resolve --format table
+    """
+    from cslog import render, slaview
+    from cslog.timeutil import parse_time
+
+    check_format(format, FORMATS_TABLE)
+    st = state(ctx)
+    store = st.store
+    now = parse_time(at, store.settings.tz, "--at") if at else st.now
+    found = slaview.find_overdue(store, now, within=slaview.parse_within(within), kinds=kind or (),
+                                 owner=owner, department=department)
+    for problem in found.problems:
+        say(f"warning: {problem}")
+    if format == "json":
+        emit(render.to_json(found.rows))
+    elif format == "csv":
+        emit(render.to_csv(found.rows, list(slaview.ROW_KEYS)))
+    else:
+        emit(slaview.overdue_table(found.rows, store.settings.language))
+    if found.rows:
+        raise typer.Exit(ExitCode.FOUND)
