@@ -6,7 +6,7 @@ import io
 import json
 from typing import Any
 
-from cslog.model import FIELD_ENUMS, FIELD_LABELS, STATUS, field_label
+from cslog.model import FIELD_ENUMS, FIELD_LABELS, PRIORITY, STATUS, field_label
 
 EVENT_LABELS = {
     "created": ("创建", "created"), "claimed": ("认领", "claimed"), "assigned": ("分派", "assigned"),
@@ -15,6 +15,16 @@ EVENT_LABELS = {
     "rated": ("满意度", "rated"), "callback": ("回访", "callback"), "linked": ("关联", "linked"),
     "priority": ("优先级", "priority"),
 }
+# Labels of event fields that are not record fields (or mean something else in an event).
+EVENT_FIELD_LABELS = {
+    "text": ("内容", "text"), "note": ("备注", "note"), "percent": ("进度", "progress"), "reason": ("原因", "reason"),
+    "to_agent": ("升级至", "to"), "result": ("结果", "result"), "solved": ("已解决", "solved"),
+    "score": ("评分", "score"), "comment": ("评价", "comment"), "efficiency": ("处理效率", "efficiency"),
+    "attitude": ("服务态度", "attitude"), "solution_score": ("方案评分", "solution"),
+    "decision": ("采纳情况", "decision"),
+}
+EVENT_VALUE_LABELS = {"approved": ("通过", "approved"), "returned": ("退回", "returned"),
+                      "adopted": ("采纳", "adopted"), "rejected": ("不采纳", "rejected")}
 
 
 def to_json(data: Any) -> str:
@@ -132,12 +142,21 @@ def event_line(event: dict, language: str = "zh") -> str:
     parts = []
     if event.get("kind") in ("status", "escalated") and event.get("from"):
         parts.append(f"{STATUS.label(event.get('from'), language)} → {STATUS.label(event.get('to'), language)}")
+    if event.get("kind") == "priority" and event.get("to"):
+        before = PRIORITY.label(event.get("from"), language) or "-"
+        parts.append(f"{before} → {PRIORITY.label(event.get('to'), language)}")
     for key, value in event.items():
         if key in ("at", "by", "kind", "from", "to") or value in (None, "", [], {}):
             continue
         if key == "status" and event.get("kind") == "created":
             parts.append(STATUS.label(value, language))
             continue
-        name = FIELD_LABELS.get(key, (key, key))[0 if language == "zh" else 1]
-        parts.append(f"{name}: {cell(value, key, language)}")
+        name = (EVENT_FIELD_LABELS.get(key) or FIELD_LABELS.get(key, (key, key)))[0 if language == "zh" else 1]
+        if key == "percent":
+            text = f"{value}%"
+        elif key in ("result", "decision") and value in EVENT_VALUE_LABELS:
+            text = EVENT_VALUE_LABELS[value][0 if language == "zh" else 1]
+        else:
+            text = cell(value, key, language)
+        parts.append(f"{name}: {text}")
     return f"{at}  {event.get('by', '')}  [{zh if language == 'zh' else en}] " + "; ".join(parts)
