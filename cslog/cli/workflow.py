@@ -74,7 +74,10 @@ def assign(
                                                               "(repeatable).")] = None,
     cc: Annotated[Optional[list[str]], typer.Option("--cc", help="抄送 to add (repeatable).")] = None,
 ):
-    """Set the owner (counts as claimed), department, collaborators and cc.
+    """Set a ticket's owner (第一责任人), department, collaborators and cc.
+
+    Setting the owner counts as claiming the ticket; collaborators (协助人) and cc (抄送) are added to
+    those already there.
 
     Example: cslog assign CW202611220001 小明 --department 客服部 --collaborator 技术小强 --cc 主管小华
     """
@@ -92,7 +95,10 @@ def claim(
     ctx: typer.Context,
     ticket_id: TicketId,
 ):
-    """Take a ticket (认领): you become its owner (--as or $CSLOG_AGENT says who you are).
+    """Take a ticket (认领): you become its owner.
+
+    Who you are comes from --as, $CSLOG_AGENT or git's user.name. Claiming a ticket assigned to you
+    confirms it; a ticket owned by someone else is handed over with `cslog assign`.
 
     Example: cslog --as 小明 claim CW202611220001
     """
@@ -110,7 +116,9 @@ def reply(
     text: Annotated[str, typer.Argument(metavar="TEXT", help="What the customer was told.")],
     allow_pii: AllowPii = False,
 ):
-    """Record a customer-facing update (回复客户); it restarts the update clock.
+    """Record a customer-facing update (回复客户).
+
+    It is what the customer was told, and it restarts the SLA update clock.
 
     Example: cslog reply CW202611220001 "已转技术部排查,预计今日13:00前答复"
     """
@@ -132,7 +140,7 @@ def note(
                                            "conclusion.")] = False,
     allow_pii: AllowPii = False,
 ):
-    """Record internal progress (进度更新), or a key decision with --decision.
+    """Record internal progress, or a key decision (关键决策).
 
     Example: cslog note CW202611220001 "技术小强反馈为缓存问题" --percent 50
     """
@@ -152,7 +160,9 @@ def escalate(
     to: Annotated[Optional[str], typer.Option("--to", help="Who takes it up, e.g. the duty manager.")] = None,
     allow_pii: AllowPii = False,
 ):
-    """Escalate a ticket (需升级): status escalated, with the reason and whom it goes to; prints the new status.
+    """Escalate a ticket (需升级); prints the new status.
+
+    The status becomes escalated; the reason and whom it goes to (--to) are kept in the timeline.
 
     Example: cslog escalate CW202611220001 --reason "客户坚持要求退款" --to 客服经理
     """
@@ -174,7 +184,10 @@ def review(
     comment: Annotated[Optional[str], typer.Option(help="What is missing, or a remark.")] = None,
     allow_pii: AllowPii = False,
 ):
-    """A supervisor's review of a resolved ticket (主管审核): --approve, or --return --comment TEXT; prints the status.
+    """Review a resolved ticket (主管审核); prints the status.
+
+    --approve it, or --return it with a comment saying what is missing (退回补充): it goes back to
+    in_progress.
 
     With review_required: true in cslog.yaml, a resolved ticket closes only after an approval.
 
@@ -206,7 +219,7 @@ def rate(
     solution: Annotated[Optional[int], typer.Option(help="The solution, 1-5 (解决方案).")] = None,
     allow_pii: AllowPii = False,
 ):
-    """Record the customer's satisfaction (客户满意度) with a resolved ticket.
+    """Record the customer's satisfaction (客户满意度), 1-5.
 
     A score of 2 or less reopens nothing, but `cslog overdue` lists the ticket as followup until someone acts.
 
@@ -261,7 +274,7 @@ def link(
     ticket_id: TicketId,
     others: Annotated[list[str], typer.Argument(metavar="OTHER...", help="The tickets to relate it to.")],
 ):
-    """Relate tickets to each other (关联工单), both ways, in one commit.
+    """Relate tickets to each other (关联工单), both ways.
 
     Example: cslog link CW202611220001 CW202611220002 CW202611220003
     """
@@ -278,7 +291,10 @@ def history(
     record_id: Annotated[str, typer.Argument(metavar="ID", help="Ticket, contact or customer ID.")],
     format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ):
-    """Show a record's changes from git, commit by commit and field by field (oldest first).
+    """Show a record's changes from git, field by field.
+
+    One block per commit, oldest first: author, time, subject, each changed field as old → new,
+    and the timeline entries the commit added.
 
     Example: cslog history CW202611220001 --format json
     """
@@ -288,6 +304,8 @@ def history(
     check_format(format, ("text", "json"))
     st = state(ctx)
     entries = history_mod.history(st.store, record_id)
+    if not entries:
+        say(f"{record_id}: no commits of this record yet")
     if format == "json":
         emit(to_json([e.to_dict() for e in entries]))
     else:
