@@ -2,7 +2,8 @@
 
 Every action re-reads the ticket under the repository lock, checks everything before writing (a
 refused action changes no byte and makes no commit), appends exactly one timeline event
-`{at, by, kind, ...}` and updates the top-level fields that hold the ticket's current state.
+`{at, by, kind, ...}` (a returned review also appends the status event of its move back) and
+updates the top-level fields that hold the ticket's current state.
 """
 from __future__ import annotations
 
