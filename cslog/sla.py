@@ -24,8 +24,10 @@ The rules, where design.md section 4 leaves room:
   again from received_at with the same deadline (plus pauses): a reopened ticket is usually late,
   which is what the team should see. The time spent resolved does not pause it.
 - callback (only for the configured types) runs from the resolution of the current resolved/closed
-  spell until the first callback at or after it. `callbacks` entries of the record count when the
-  timeline has no `callback` events (imported records).
+  spell until the first callback at or after it, or until the ticket is closed (closing archives the
+  ticket: a callback not made by then is breached if its due had passed, else counted met, and it
+  is never listed by overdue again). `callbacks` entries of the record count when the timeline has
+  no `callback` events (imported records).
 - followup: on a resolved/closed ticket, a low score (<= 2; the latest `rated` event or callback
   score, else `satisfaction.score`) or a latest callback with `solved: false`, given after the last
   status change. It is due at once (due = that moment) and is reported, breached, until the next
@@ -307,6 +309,9 @@ class _Story:
         callback_done = None
         if resolved_at is not None:
             callback_done = next((at for at in callbacks_at if at >= resolved_at), None)
+            if callback_done is None:  # closing archives the ticket: no callback will be made any more
+                callback_done = next((since for since, state in runs if state == "closed" and since >= resolved_at),
+                                     None)
         return cls(received, tuple(runs), owner_at, first_reply, first_change, first_done, done_since, resolved_at,
                    update_start, callback_done, followup_at)
 

@@ -299,6 +299,16 @@ def test_callback_breached_running_and_met():
     check(clock(t, "callback", "2026-11-05 13:00"), "met", "2026-11-04 12:00", "2026-11-03 10:00")
 
 
+def test_closing_stops_the_callback_clock():
+    """A closed ticket is archived: a callback not made by then is never listed by overdue again."""
+    late = ticket("2026-11-02 10:00", *RESOLVED, move("2026-11-05 09:00", "resolved", "closed"), type="complaint")
+    check(clock(late, "callback", "2026-11-20 10:00"), "breached", "2026-11-04 12:00", "2026-11-05 09:00",
+          late=21 * 60)
+    assert overdue(late, "2026-11-20 10:00") == []
+    early = ticket("2026-11-02 10:00", *RESOLVED, move("2026-11-03 09:00", "resolved", "closed"), type="complaint")
+    check(clock(early, "callback", "2026-11-20 10:00"), "met", "2026-11-04 12:00", "2026-11-03 09:00")
+
+
 def test_callback_only_for_configured_types_and_resolved_tickets():
     assert clock(ticket("2026-11-02 10:00", *RESOLVED), "callback", "2026-11-05 13:00") is None
     assert clock(ticket("2026-11-02 10:00", *RESOLVED[:1], type="repair"), "callback", "2026-11-05 13:00") is None
