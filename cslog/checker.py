@@ -184,8 +184,16 @@ def check_references(item: Loaded, known: dict[str, set[str]]) -> list[Problem]:
 
 
 def check_config(store: Store) -> list[Problem]:
-    path = store.root / config_mod.CONFIG_FILE
-    text = path.read_text(encoding="utf-8-sig")
+    return check_config_file(store.root)
+
+
+def check_config_file(root: Path) -> list[Problem]:
+    """Every problem of cslog.yaml; works when the file is too damaged for the repository to open."""
+    path = root / config_mod.CONFIG_FILE
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [Problem(config_mod.CONFIG_FILE, None, "not UTF-8 text; save cslog.yaml as UTF-8", code="config")]
     try:
         data = load_text(text) or {}
     except YamlSyntaxError as exc:

@@ -46,16 +46,20 @@ class Store:
     @classmethod
     def discover(cls, explicit: str | None = None, start: Path | None = None) -> "Store":
         """`-C DIR`, else $CSLOG_REPO, else the nearest parent folder holding cslog.yaml."""
+        return cls.open(cls.find_root(explicit, start))
+
+    @staticmethod
+    def find_root(explicit: str | None = None, start: Path | None = None) -> Path:
         if explicit:
             root = Path(explicit).expanduser()
             if not (root / config_mod.CONFIG_FILE).is_file():
                 raise NotFound(f"no cslog repository at {root} (no {config_mod.CONFIG_FILE} there)",
                                hint="create one with `cslog init DIR`, or pass the right folder to -C")
-            return cls.open(root)
+            return root
         here = (start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
             if (folder / config_mod.CONFIG_FILE).is_file():
-                return cls.open(folder)
+                return folder
         raise NotFound(f"no cslog repository here ({here} and its parents have no {config_mod.CONFIG_FILE})",
                        hint="run `cslog init DIR` to create one, or use -C DIR / $CSLOG_REPO")
 
@@ -160,6 +164,7 @@ class Store:
     def lock(self) -> Iterator[None]:
         """One writer at a time per repository; others wait. The kernel frees it if the holder dies."""
         folder = self.root / CACHE_DIR
+        self.guard_path(folder / "lock")  # the cache (lock, ids.json) is written too: never through a symlink
         folder.mkdir(exist_ok=True)
         fd = os.open(folder / "lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:

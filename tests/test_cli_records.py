@@ -337,3 +337,11 @@ def test_check_flags_leftover_temp_files(cli, repo, ticket):
     result = cli("check")
     assert result.exit_code == 1 and "left-over temporary file" in result.stdout
     assert cli.ok("list", "--format", "json").count('"id"') == 1  # list is not confused by it
+
+
+def test_check_reports_a_damaged_config_instead_of_refusing(cli, repo):
+    (repo / "cslog.yaml").write_text("language: zh\nsla:\n  urgent: {resolve: 4x}\nlangauge: en\n", encoding="utf-8")
+    result = cli("check")
+    assert result.exit_code == 1
+    assert "cslog.yaml:3: sla.urgent.resolve: invalid duration '4x'" in result.stdout
+    assert "cslog.yaml:4: unknown setting 'langauge' (did you mean 'language'?)" in result.stdout

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from cslog.cli.app import FORMATS_TABLE, app, check_format, emit, interactive, say, state
-from cslog.errors import ExitCode, UsageError
+from cslog.errors import ConfigError, ExitCode, UsageError
 
 KIND_WORDS = {"ticket": "ticket", "tickets": "ticket", "工单": "ticket", "contact": "contact", "contacts": "contact",
               "沟通记录": "contact", "customer": "customer", "customers": "customer", "客户": "customer"}
@@ -293,7 +293,13 @@ def check(
 
     check_format(format, ("text", "json"))
     st = state(ctx)
-    result = checker.run_check(st.store, paths or None)
+    try:
+        result = checker.run_check(st.store, paths or None)
+    except ConfigError:  # a damaged cslog.yaml: report its problems instead of refusing to look
+        from cslog.store import Store
+
+        root = Store.find_root(st.repo or os.environ.get("CSLOG_REPO") or None)
+        result = checker.CheckResult(files=0, problems=checker.check_config_file(root))
     if format == "json":
         emit(render.to_json({"files": result.files, "problems": [p.to_dict() for p in result.problems]}))
     else:
