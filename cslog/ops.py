@@ -77,6 +77,11 @@ def init_repo(target: Path, org: str, language: str, actor: str | None, now: dat
         git_initialised = True
     if station:
         gitrepo.run(root, "config", "cslog.station", station)
+    from cslog import sync  # several clones: records merge through `cslog merge-driver`
+
+    sync.write_attributes(root)
+    written.append(root / ".gitattributes")
+    sync.install_driver(root)
     commit_id = None
     if commit:
         rel = [str(p.relative_to(root)) for p in written]

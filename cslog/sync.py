@@ -1,0 +1,576 @@
+"""Teams with several clones: the git setup (merge driver, .gitattributes, pre-commit hook), the merge driver, and sync.
+
+`sync` integrates by merging (not rebasing): one `git merge` of the remote branch, with record files
+merged by `cslog merge-driver` (cslog.merge's rules). A merge keeps each clone's commits as they were
+made, which is the audit trail; a rebase would rewrite them and could stop once per commit.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Callable
+
+from cslog import gitrepo
+from cslog.errors import GitError, NotFound, Problem, UsageError
+from cslog.model import KIND_FOLDERS, KINDS
+from cslog.store import Store
+
+DRIVER = "cslog"
+RECORD_FOLDERS = tuple(KIND_FOLDERS[k] for k in KINDS)
+ATTRIBUTE_LINES = [f"{folder}/** merge={DRIVER}" for folder in RECORD_FOLDERS]
+ATTRIBUTES_HEADER = "# cslog: record files merge through `cslog merge-driver` (installed by `cslog setup-git`)"
+HOOK_MARK = "installed by `cslog setup-git --hook`"
+NOTE_PREFIX = "cslog merge: "
+PUSH_ATTEMPTS = 5
+_FOLDER_KIND = {folder: kind for kind, folder in KIND_FOLDERS.items()}
+_RECORD_FILE = re.compile(r"\.ya?ml$")
+
+
+# --- setting a clone up ----------------------------------------------------------------------------
+
+def driver_command() -> str:
+    """This very installation, by absolute path: it works from hooks and GUIs that have no PATH."""
+    return f"{shlex.quote(sys.executable)} -m cslog merge-driver %O %A %B %P"
+
+
+def install_driver(root: Path) -> None:
+    gitrepo.run(root, "config", f"merge.{DRIVER}.name", "cslog records: fields three-way, timelines united by time")
+    gitrepo.run(root, "config", f"merge.{DRIVER}.driver", driver_command())
+
+
+def write_attributes(root: Path) -> bool:
+    """Make `.gitattributes` route the record folders to the driver; True when the file changed."""
+    path = root / ".gitattributes"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    lines = text.splitlines()
+    missing = [line for line in ATTRIBUTE_LINES if line not in [x.strip() for x in lines]]
+    if not missing:
+        return False
+    from cslog.yamlio import write_atomic
+
+    block = ([ATTRIBUTES_HEADER] if ATTRIBUTES_HEADER not in lines else []) + missing
+    write_atomic(path, "\n".join(lines + ([""] if lines and lines[-1].strip() else []) + block) + "\n"
+                 if lines else "\n".join(block) + "\n")
+    return True
+
+
+def attributes_ok(root: Path) -> bool:
+    path = root / ".gitattributes"
+    lines = [x.strip() for x in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+    return all(line in lines for line in ATTRIBUTE_LINES)
+
+
+def hook_text(root: Path) -> str:
+    return f'''#!{sys.executable}
+# {HOOK_MARK}: `cslog check` on the record files this commit adds or changes
+# (as they are in the work tree). Remove this file to stop it.
+import os, re, subprocess, sys
+top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True).stdout.strip()
+root = {str(root)!r}
+names = subprocess.run(["git", "diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z"], cwd=top,
+                       capture_output=True, text=True, check=True).stdout.split("\\0")
+wanted = re.compile(r"(^|/)({"|".join(RECORD_FOLDERS)})/.*\\.ya?ml$")
+files = [os.path.join(top, n) for n in names if n and wanted.search(n)]
+if files:
+    sys.exit(subprocess.call([sys.executable, "-m", "cslog", "-C", root, "check", *files]))
+'''
+
+
+def install_hook(root: Path) -> Path:
+    hooks = Path(gitrepo.run(root, "rev-parse", "--git-path", "hooks").stdout.strip())
+    hooks = hooks if hooks.is_absolute() else root / hooks
+    path = hooks / "pre-commit"
+    if path.exists() and HOOK_MARK not in path.read_text(encoding="utf-8", errors="replace"):
+        raise UsageError(f"{path} exists and is not cslog's; cslog leaves it alone",
+                         hint="add `cslog check` to it yourself, or use pre-commit with the cslog-check hook")
+    hooks.mkdir(parents=True, exist_ok=True)
+    from cslog.yamlio import write_atomic
+
+    write_atomic(path, hook_text(root))
+    path.chmod(0o755)
+    return path
+
+
+@dataclass
+class SetupResult:
+    attributes_changed: bool
+    commit: str | None
+    hook: Path | None
+    station: str | None
+
+
+def setup_git(store: Store, *, actor: str, now: datetime, hook: bool = False, station: str | None = None,
+              commit: bool = True) -> SetupResult:
+    """Install the merge driver in this clone's .git/config, commit `.gitattributes` if it lacks the
+    record rules, set the clone's station code, and (with `hook`) a pre-commit check."""
+    root = _need_git(store)
+    if station is not None:
+        if not re.fullmatch(r"[A-Za-z0-9]{1,8}", station):
+            raise UsageError(f"station code {station!r}: use 1 to 8 letters or digits (e.g. BJ, SH2)")
+        gitrepo.run(root, "config", "cslog.station", station)
+    install_driver(root)
+    changed = write_attributes(root)
+    commit_id = None
+    if changed and commit and store.settings.auto_commit:
+        commit_id = gitrepo.commit_paths(root, [".gitattributes"], "cslog: merge record files with cslog merge-driver"
+                                         "\n\nCslog-Op: setup-git\n", actor=actor, when=now)
+    hook_path = install_hook(root) if hook else None
+    return SetupResult(attributes_changed=changed, commit=commit_id, hook=hook_path, station=station)
+
+
+def _need_git(store: Store) -> Path:
+    if store.git_root is None:
+        raise UsageError(f"{store.root} is not in a git repository", hint="clone the team's repository, or `git init`")
+    return store.root
+
+
+# --- the merge driver ------------------------------------------------------------------------------
+
+@dataclass
+class DriverOutcome:
+    exit_code: int
+    messages: list[str] = field(default_factory=list)
+
+
+def kind_of_path(name: str) -> str | None:
+    """The record kind of a repository path such as tickets/2026/11/CW202611220001.yaml; None otherwise."""
+    parts = Path(name).parts
+    if not parts or not _RECORD_FILE.search(parts[-1]):
+        return None
+    for part in parts[:-1]:
+        if part in _FOLDER_KIND:
+            return _FOLDER_KIND[part]
+    return None
+
+
+def run_driver(base: Path, ours: Path, theirs: Path, name: str, cwd: Path | None = None) -> DriverOutcome:
+    """Git's merge-driver contract: merge into `ours` (%A); 0 when merged. Never writes conflict markers
+    into a record: when it cannot merge, `ours` is left as it was and the exit code says so."""
+    from cslog import merge
+
+    kind = kind_of_path(name)
+    if kind is None:  # not a record (a note beside them): git's own line merge
+        proc = subprocess.run(["git", "merge-file", "-L", "ours", "-L", "base", "-L", "theirs",
+                               str(ours), str(base), str(theirs)], capture_output=True, text=True)
+        return DriverOutcome(min(proc.returncode, 1) if proc.returncode >= 0 else 1,
+                             [proc.stderr.strip()] if proc.stderr.strip() else [])
+    try:
+        texts = [_read(p) for p in (base, ours, theirs)]
+    except (OSError, UnicodeDecodeError) as exc:
+        return DriverOutcome(1, [f"{NOTE_PREFIX}{name}: cannot read a version: {exc}"])
+    tz = _data_timezone(Path(cwd or Path.cwd()) / name)
+    try:
+        result = merge.merge_texts(kind, texts[0], texts[1], texts[2], tz)
+    except merge.NotSameRecord as exc:
+        return DriverOutcome(1, [f"{NOTE_PREFIX}{name}: {exc}: an ID collision",
+                                 "  run `git merge --abort`, then `cslog sync`: it renumbers the record not yet pushed"])
+    except merge.Unmergeable as exc:
+        return DriverOutcome(1, [f"{NOTE_PREFIX}{name}: cannot merge: {exc}; our version is left in place"])
+    ours.write_text(result.text, encoding="utf-8")
+    rid = result.doc.get("id") or Path(name).stem
+    return DriverOutcome(0, [f"{NOTE_PREFIX}{rid}: {note}" for note in result.notes])
+
+
+def _read(path: Path) -> str:
+    text = path.read_bytes().decode("utf-8")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _data_timezone(record_path: Path) -> tzinfo:
+    """The data repository's timezone, for hand-written times without an offset."""
+    from cslog.timeutil import zone
+    from cslog.yamlio import YamlSyntaxError, load_text
+
+    for folder in record_path.parents:
+        config = folder / "cslog.yaml"
+        if config.is_file():
+            try:
+                data = load_text(config.read_text(encoding="utf-8-sig")) or {}
+                return zone(str(data.get("timezone") or "Asia/Shanghai"))
+            except (OSError, YamlSyntaxError, UsageError, AttributeError):
+                break
+    return zone("Asia/Shanghai")
+
+
+# --- sync ------------------------------------------------------------------------------------------
+
+@dataclass
+class SyncResult:
+    remote: str
+    branch: str
+    incoming: list[str] = field(default_factory=list)  # IDs of records added or changed on the remote
+    outgoing: list[str] = field(default_factory=list)  # IDs of records the push added or changed there
+    renumbered: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # fields both sides changed, and how they were decided
+    problems: list[Problem] = field(default_factory=list)  # when not empty, nothing was pushed
+    pushed: bool = False
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class Target:
+    remote: str
+    branch: str  # the branch on the remote
+    tracked: bool  # the local branch already has this upstream
+
+    @property
+    def ref(self) -> str:
+        return f"refs/remotes/{self.remote}/{self.branch}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.remote}/{self.branch}"
+
+
+def sync(store: Store, *, actor: str, now: datetime, remote: str | None = None,
+         notify: Callable[[str], None] | None = None, on_renumber: Callable[[str, str], None] | None = None,
+         attempts: int = PUSH_ATTEMPTS) -> SyncResult:
+    """Fetch, renumber local records whose IDs the remote took meanwhile, merge, check what would go
+    out, push; when someone pushed in between, do it again (up to `attempts` times).
+
+    `notify` hears progress; `on_renumber(old, new)` hears each renumbering as soon as it is committed.
+    """
+    root = _need_git(store)
+    tell = notify or (lambda _m: None)
+    with store.lock():
+        target = find_target(root, remote)
+        _refuse_unfinished(root)
+        _refuse_uncommitted_records(root)
+        _ensure_driver(root)
+        result = SyncResult(remote=target.remote, branch=target.branch)
+        for attempt in range(1, attempts + 1):
+            result.attempts = attempt
+            theirs = fetch(root, target)
+            if theirs is not None:
+                base = _merge_base(root, theirs, target)
+                for rid in _record_ids(_changed(root, base, theirs)):
+                    if rid not in result.incoming:
+                        result.incoming.append(rid)
+                for old, new in renumber_collisions(store, base, theirs, actor, now):
+                    result.renumbered.append((old, new))
+                    if on_renumber:
+                        on_renumber(old, new)
+                result.notes += integrate(root, theirs, target, actor, now)
+            head = gitrepo.head(root)
+            if head is None or head == theirs:
+                return result
+            result.problems = check_outgoing(store, theirs)
+            if result.problems:
+                return result
+            result.outgoing = _record_ids(_changed(root, theirs, head)) if theirs else _record_ids(
+                _tracked_records(root, head))
+            if push(root, target, head):
+                result.pushed = True
+                return result
+            tell(f"{target.label} moved while pushing; fetching again (attempt {attempt + 1} of {attempts})")
+        raise GitError(f"{target.label} kept moving: {attempts} pushes were rejected because others pushed "
+                       "first", hint="run `cslog sync` again")
+
+
+def find_target(root: Path, remote: str | None) -> Target:
+    """The remote and branch to sync with: the branch's upstream, or `remote` with the same branch name."""
+    branch = gitrepo.run(root, "symbolic-ref", "--short", "-q", "HEAD", check=False).stdout.strip()
+    if not branch:
+        raise UsageError("HEAD is detached: sync works on a branch", hint="git switch main")
+    remotes = gitrepo.run(root, "remote").stdout.split()
+    up_remote = gitrepo.config_value(root, f"branch.{branch}.remote")
+    up_merge = gitrepo.config_value(root, f"branch.{branch}.merge").removeprefix("refs/heads/")
+    if remote:
+        if remote not in remotes:
+            raise NotFound(f"no remote named {remote!r}" + (f" (remotes: {', '.join(remotes)})" if remotes else ""),
+                           hint="git remote add NAME URL")
+        tracked = up_remote == remote and bool(up_merge)
+        return Target(remote, up_merge if tracked else branch, tracked)
+    if up_remote and up_merge and up_remote != ".":
+        return Target(up_remote, up_merge, True)
+    if len(remotes) == 1:
+        return Target(remotes[0], branch, False)
+    if not remotes:
+        raise UsageError("this repository has no remote to sync with",
+                         hint="git remote add origin URL (the team's shared repository)")
+    raise UsageError(f"{branch} has no upstream and there are several remotes ({', '.join(remotes)})",
+                     hint="cslog sync --remote NAME")
+
+
+def _refuse_unfinished(root: Path) -> None:
+    for name in ("MERGE_HEAD", "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD"):
+        marker = Path(gitrepo.run(root, "rev-parse", "--git-path", name).stdout.strip())
+        if (marker if marker.is_absolute() else root / marker).exists():
+            raise UsageError("a git merge or rebase is unfinished in this clone",
+                             hint="finish it, or `git merge --abort` / `git rebase --abort`, then `cslog sync`")
+
+
+def _refuse_uncommitted_records(root: Path) -> None:
+    status = gitrepo.run(root, "status", "--porcelain", "-z", "--untracked-files=all", "--",
+                         *RECORD_FOLDERS).stdout
+    dirty = [entry[3:] for entry in status.split("\0") if len(entry) > 3 and _RECORD_FILE.search(entry)]
+    if dirty:
+        shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+        raise UsageError(f"uncommitted changes in record files: {shown}",
+                         hint="commit them (git add FILE && git commit) or discard them, then `cslog sync`")
+
+
+def _ensure_driver(root: Path) -> None:
+    """Sync works in a clone nobody ran `setup-git` in: the driver into .git/config, the rules into
+    .git/info/attributes (local, uncommitted) when the committed .gitattributes lacks them."""
+    install_driver(root)
+    if attributes_ok(root):
+        return
+    info = Path(gitrepo.run(root, "rev-parse", "--git-path", "info/attributes").stdout.strip())
+    info = info if info.is_absolute() else root / info
+    prefix = _prefix(root)
+    lines = info.read_text(encoding="utf-8").splitlines() if info.exists() else []
+    wanted = [f"/{prefix}{line}" for line in ATTRIBUTE_LINES]
+    if not all(w in lines for w in wanted):
+        info.parent.mkdir(parents=True, exist_ok=True)
+        info.write_text("\n".join(lines + [w for w in wanted if w not in lines]) + "\n", encoding="utf-8")
+
+
+def _prefix(root: Path) -> str:
+    """The data repository's folder inside the git work tree ('' at its top, else 'desk/')."""
+    return gitrepo.run(root, "rev-parse", "--show-prefix").stdout.strip()
+
+
+def fetch(root: Path, target: Target) -> str | None:
+    """The remote branch's commit after fetching it; None when the remote has no such branch yet."""
+    proc = gitrepo.run(root, "fetch", "--quiet", "--no-tags", target.remote,
+                       f"+refs/heads/{target.branch}:{target.ref}", check=False)
+    if proc.returncode != 0:
+        if "couldn't find remote ref" in proc.stderr:
+            return None
+        raise GitError(f"git fetch {target.remote} failed: {proc.stderr.strip()}",
+                       hint="check the network and `git remote -v`")
+    return gitrepo.run(root, "rev-parse", "--verify", "-q", target.ref).stdout.strip() or None
+
+
+def _merge_base(root: Path, theirs: str, target: Target) -> str | None:
+    if gitrepo.head(root) is None:
+        return None
+    proc = gitrepo.run(root, "merge-base", "HEAD", theirs, check=False)
+    if proc.returncode != 0:
+        raise UsageError(f"this clone and {target.label} share no history (two separate `cslog init`s?)",
+                         hint="clone the team's repository (git clone URL) and run `cslog setup-git` in it")
+    return proc.stdout.strip()
+
+
+def _tree(root: Path, commit: str | None) -> dict[str, str]:
+    """Record files of a commit, relative to the data repository: path -> blob id."""
+    if commit is None:
+        return {}
+    out = gitrepo.run(root, "ls-tree", "-r", "-z", commit, "--", *RECORD_FOLDERS).stdout
+    files = {}
+    for entry in out.split("\0"):
+        if "\t" in entry:
+            meta, path = entry.split("\t", 1)
+            if _RECORD_FILE.search(path):
+                files[path] = meta.split()[2]
+    return files
+
+
+def _tracked_records(root: Path, commit: str) -> list[str]:
+    return list(_tree(root, commit))
+
+
+def _changed(root: Path, old: str | None, new: str) -> list[str]:
+    """Record files added or changed from `old` to `new`, relative to the data repository."""
+    if old is None:
+        return _tracked_records(root, new)
+    out = gitrepo.run(root, "diff", "--name-only", "-z", "--relative", "--no-renames", "--diff-filter=ACMR",
+                      old, new, "--", *RECORD_FOLDERS).stdout
+    return [p for p in out.split("\0") if p and _RECORD_FILE.search(p)]
+
+
+def _record_ids(paths: list[str]) -> list[str]:
+    return list(dict.fromkeys(Path(p).stem for p in paths))
+
+
+# --- ID collisions ---------------------------------------------------------------------------------
+
+def renumber_collisions(store: Store, base: str | None, theirs: str, actor: str, now: datetime) -> list[tuple[str, str]]:
+    """Records this clone created that the remote also created, as different records, under the same ID:
+    each local one gets the next free ID of its series; references in the records this clone changed
+    follow; one commit. Returns (old, new) pairs."""
+    from cslog import merge
+    from cslog.yamlio import load_text
+
+    root = store.root
+    head = gitrepo.head(root)
+    if head is None:
+        return []
+    ours_tree, theirs_tree = _tree(root, head), _tree(root, theirs)
+    base_tree = _tree(root, base)
+    theirs_ids = {Path(p).stem: p for p in theirs_tree}
+    collisions = []
+    for path, blob in ours_tree.items():
+        rid = Path(path).stem
+        if path in base_tree or rid not in theirs_ids:
+            continue
+        other = theirs_ids[rid]
+        if theirs_tree[other] == blob:
+            continue
+        kind = kind_of_path(path)
+        ours_doc = load_text(_blob(root, blob)) or {}
+        theirs_doc = load_text(_blob(root, theirs_tree[other])) or {}
+        if other == path and isinstance(ours_doc, dict) and isinstance(theirs_doc, dict) and kind \
+                and merge.same_record(kind, ours_doc, theirs_doc):
+            continue  # one record both sides hold: the merge driver unites it
+        collisions.append((kind, rid, path))
+    if not collisions:
+        return []
+    taken = {Path(p).stem for p in theirs_tree} | {Path(p).stem for p in ours_tree}
+    for kind in KINDS:
+        taken |= {p.stem for p in store.record_paths(kind)}
+    mapping: dict[str, str] = {}
+    for kind, rid, _path in collisions:
+        mapping[rid] = _next_free(store, kind, rid, taken, now)
+        taken.add(mapping[rid])
+    changed = _rewrite(store, base, head, mapping)
+    message = (f"cslog: sync renumbered {', '.join(f'{o} -> {n}' for o, n in mapping.items())}\n\n"
+               "IDs taken meanwhile on the remote by other records.\n\n"
+               + "".join(f"Cslog-Record: {n}\n" for n in mapping.values()) + "Cslog-Op: sync\n")
+    store.commit(changed, message, actor, now)
+    return list(mapping.items())
+
+
+def _blob(root: Path, blob: str) -> str:
+    return gitrepo.run(root, "cat-file", "blob", blob).stdout
+
+
+def _next_free(store: Store, kind: str, old: str, taken: set[str], now: datetime) -> str:
+    """The next ID of the old one's series (same day, same station) that nobody holds."""
+    fmt = store.id_format(kind)
+    parsed = fmt.parse(old)
+    day = parsed.day if parsed and parsed.day else now.date()
+    station = parsed.station if parsed and parsed.station else store.settings.station
+    best = 0
+    for name in taken:
+        other = fmt.parse(name)
+        if other and other.station == station and (not fmt.has_date or other.day == day):
+            best = max(best, other.seq)
+    try:
+        candidate = fmt.render(best + 1, day, station)
+    except ValueError as exc:
+        raise UsageError(f"cannot renumber {old}: {exc}") from None
+    while candidate in taken:
+        best += 1
+        candidate = fmt.render(best + 1, day, station)
+    return candidate
+
+
+REFERENCE_FIELDS = {"ticket": ("customer", "related", "contacts"), "contact": ("customer", "ticket"), "customer": ()}
+
+
+def _rewrite(store: Store, base: str | None, head: str, mapping: dict[str, str]) -> list[Path]:
+    """Move each renamed record to its new file, with its new id, and rewrite references to it in the
+    records this clone changed since `base` (no other record can know an ID that was never pushed)."""
+    from cslog.yamlio import write_atomic
+
+    root = store.root
+    local = [root / p for p in _changed(store.root, base, head)]
+    touched: list[Path] = []
+    for path in local:
+        kind = kind_of_path(str(path.relative_to(root)))
+        if kind is None or not path.is_file():
+            continue
+        record = store.read_path(kind, path)
+        doc = _renamed_refs(kind, record.doc, mapping)
+        new_path = path
+        if record.id in mapping and path.stem in mapping:
+            doc["id"] = mapping[record.id]
+            new_path = path.with_name(f"{doc['id']}{path.suffix}")  # same series, same day: same folder
+        if doc == record.doc:
+            continue
+        text = store.render_update(record, doc)
+        if new_path != path:
+            store.guard_path(new_path)
+            write_atomic(new_path, text)
+            path.unlink()
+            touched += [path, new_path]
+        else:
+            write_atomic(path, text)
+            touched.append(path)
+    return list(dict.fromkeys(touched))
+
+
+def _renamed_refs(kind: str, doc: dict, mapping: dict[str, str]) -> dict:
+    out = dict(doc)
+    for name in REFERENCE_FIELDS[kind]:
+        value = out.get(name)
+        if isinstance(value, str) and value in mapping:
+            out[name] = mapping[value]
+        elif isinstance(value, list):
+            out[name] = [mapping.get(v, v) if isinstance(v, str) else v for v in value]
+    timeline = out.get("timeline")
+    if isinstance(timeline, list):
+        out["timeline"] = [
+            {**e, "related": [mapping.get(v, v) for v in e["related"]]}
+            if isinstance(e, dict) and isinstance(e.get("related"), list) else e
+            for e in timeline]
+    return out
+
+
+# --- merging, checking, pushing --------------------------------------------------------------------
+
+def integrate(root: Path, theirs: str, target: Target, actor: str, now: datetime) -> list[str]:
+    """Bring the remote's commits in: nothing, a fast-forward, or a merge through the record driver.
+    Returns the driver's notes (fields both sides changed). A merge that stops is undone."""
+    if _is_ancestor(root, theirs, "HEAD"):
+        return []
+    if gitrepo.head(root) is None or _is_ancestor(root, "HEAD", theirs):
+        gitrepo.run(root, "merge", "--ff-only", "--quiet", theirs)
+        return []
+    env = gitrepo.identity_env(root, actor, now)
+    proc = gitrepo.run(root, "-c", f"merge.{DRIVER}.driver={driver_command()}", "merge", "--no-ff", "--no-edit",
+                       "-m", f"cslog: sync with {target.label}", theirs, env=env, check=False)
+    notes = [line[len(NOTE_PREFIX):] for line in (proc.stdout + proc.stderr).splitlines()
+             if line.startswith(NOTE_PREFIX)]
+    if proc.returncode == 0:
+        return notes
+    stuck = gitrepo.run(root, "diff", "--name-only", "--relative", "--diff-filter=U").stdout.split()
+    gitrepo.run(root, "merge", "--abort", check=False)
+    said = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+    detail = "; ".join(notes) or (said[-1] if said else "")
+    raise GitError(f"merging {target.label} stopped on {', '.join(stuck) or 'a conflict'}; the merge was undone"
+                   + (f" ({detail})" if detail else ""),
+                   hint="files that are not records (cslog.yaml, schemas) changed on both sides: "
+                        "`git pull`, settle them by hand, commit, then `cslog sync`")
+
+
+def _is_ancestor(root: Path, a: str, b: str) -> bool:
+    return gitrepo.run(root, "merge-base", "--is-ancestor", a, b, check=False).returncode == 0
+
+
+def check_outgoing(store: Store, theirs: str | None) -> list[Problem]:
+    """`cslog check` on every record file the push would add or change (and cslog.yaml if it changed)."""
+    from cslog import checker
+
+    head = gitrepo.head(store.root)
+    paths = _changed(store.root, theirs, head) if head else []
+    files = [str(store.root / p) for p in paths if (store.root / p).is_file()]
+    problems = checker.run_check(store, files).problems if files else []
+    if theirs is None or gitrepo.run(store.root, "diff", "--quiet", theirs, head, "--", "cslog.yaml",
+                                     check=False).returncode:
+        problems = checker.check_config(store) + problems
+    return problems
+
+
+_RACE = ("[rejected]", "non-fast-forward", "fetch first", "failed to update ref", "cannot lock ref",
+         "failed to lock", "stale info", "incorrect old value")
+
+
+def push(root: Path, target: Target, head: str) -> bool:
+    """True when pushed; False when the remote moved meanwhile (fetch and merge again); GitError otherwise."""
+    proc = gitrepo.run(root, "push", "--porcelain", "--quiet", target.remote, f"{head}:refs/heads/{target.branch}", check=False, retries=0)
+    if proc.returncode == 0:
+        if not target.tracked:
+            gitrepo.run(root, "branch", f"--set-upstream-to={target.label}", check=False)
+        return True
+    said = proc.stdout + proc.stderr
+    if any(word in said for word in _RACE):
+        return False
+    raise GitError(f"git push to {target.label} failed: {proc.stderr.strip() or proc.stdout.strip()}")
