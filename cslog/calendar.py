@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cslog.config import DEFAULTS
 from cslog.durations import Duration
 
 UTC = timezone.utc
@@ -15,14 +16,8 @@ _US = timedelta(microseconds=1)
 _DAY = timedelta(days=1)
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-DEFAULT_CALENDAR: Mapping[str, Any] = {
-    "country": "CN",
-    "business_hours": [{"start": "09:00", "end": "18:00"}],
-    "weekdays": ["mon", "tue", "wed", "thu", "fri"],
-    "extra_holidays": [],
-    "extra_workdays": [],
-}
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_CALENDAR: Mapping[str, Any] = DEFAULTS["calendar"]  # one place for the documented defaults
+DEFAULT_TIMEZONE = DEFAULTS["timezone"]
 # A calendar with no business time for this long is broken, not slow: stop instead of walking to year 9999.
 _MAX_EMPTY_YEARS = 20
 _MAX_EMPTY_DAYS = 366 * _MAX_EMPTY_YEARS

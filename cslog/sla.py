@@ -51,6 +51,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 
 from cslog.calendar import WorkCalendar
+from cslog.config import DEFAULTS
 from cslog.durations import Duration, parse_duration
 from cslog.model import PRIORITY, STATUS, TICKET_TYPE
 
@@ -61,15 +62,7 @@ PRIORITIES = tuple(PRIORITY.codes)
 STATUSES = tuple(STATUS.codes)
 TICKET_TYPES = tuple(TICKET_TYPE.codes)
 DONE = frozenset({"resolved", "closed"})
-DEFAULT_SLA: Mapping[str, Any] = {
-    "urgent": {"response": "1h", "update": "4h", "resolve": "4h"},
-    "important": {"response": "4h", "update": "24h", "resolve": "48h"},
-    "normal": {"response": "24h", "update": "24h", "resolve": "3bd"},
-    "claim": "2h",
-    "callback": {"after": "48h", "types": ["complaint", "repair"]},
-    "pause_in": ["waiting"],
-    "warn_within": "1h",
-}
+DEFAULT_SLA: Mapping[str, Any] = DEFAULTS["sla"]  # one place for the documented defaults
 _UTC = timezone.utc
 _MINUTE = timedelta(minutes=1)
 _TARGETS = ("response", "update", "resolve")
