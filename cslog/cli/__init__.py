@@ -5,6 +5,7 @@ from cslog.cli.app import app
 from cslog.cli import records  # noqa: F401  (registers init, new, show, list, check)
 from cslog.cli import workflow  # noqa: F401
 from cslog.cli import sla  # noqa: F401  (registers overdue)
+from cslog.cli import report  # noqa: F401
 from cslog.cli import sync  # noqa: F401
 from cslog.cli import imports  # noqa: F401
 
