@@ -15,7 +15,8 @@ _DATE_CODES = {"%Y": r"\d{4}", "%y": r"\d{2}", "%m": r"\d{2}", "%d": r"\d{2}"}
 
 
 def is_safe(value: str) -> bool:
-    return bool(SAFE_ID.match(value or ""))
+    # fullmatch: `$` alone also matches before a final newline, and "C0001\n" must not name a file
+    return isinstance(value, str) and bool(SAFE_ID.fullmatch(value))
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class IdFormat:
         return _FIELD.sub(field, self.fmt)
 
     def parse(self, value: str) -> ParsedId | None:
-        m = self.regex.match(value)
+        m = self.regex.fullmatch(value)
         if not m:
             return None
         day = None

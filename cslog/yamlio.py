@@ -23,6 +23,11 @@ Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP_TAG]
     for first, resolvers in _Base.yaml_implicit_resolvers.items()
 }
+# JSON has no bytes, sets, dates or ordered pairs: explicit !!binary, !!set, !!timestamp, !!omap and
+# !!pairs are refused like object tags, so every value a command meets can be printed as JSON.
+_NOT_JSON = {f"tag:yaml.org,2002:{name}" for name in ("binary", "set", "timestamp", "omap", "pairs")}
+Loader.yaml_constructors = {tag: fn for tag, fn in _Base.yaml_constructors.items() if tag not in _NOT_JSON}
+MAX_DEPTH = 64  # records are a few levels deep; deeper documents only exhaust the recursion of readers
 
 
 class YamlSyntaxError(ValueError):
@@ -35,7 +40,10 @@ class YamlSyntaxError(ValueError):
 
 def load_text(text: str) -> Any:
     try:
-        return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader subclass
+        data = yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader subclass
+    except RecursionError:
+        raise YamlSyntaxError(f"YAML nested too deeply (cslog files are at most {MAX_DEPTH} levels deep)",
+                              None) from None
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         raise YamlSyntaxError(f"refused YAML tag: {exc.problem} (cslog reads plain YAML only)",
@@ -46,6 +54,27 @@ def load_text(text: str) -> Any:
         raise YamlSyntaxError(f"YAML syntax error: {what}", mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"YAML error: {exc}", None) from None
+    _check_tree(data)
+    return data
+
+
+def _check_tree(data: Any) -> None:
+    """Refuse a list or mapping reached twice (an alias `*a`: cycles and exponential blow-ups) or nested too
+    deeply, so that whatever walks a document later ends, and soon."""
+    seen: set[int] = set()
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if not isinstance(value, (dict, list)):
+            continue
+        if id(value) in seen:
+            raise YamlSyntaxError("YAML alias (*name) of a list or mapping: write the value out in full", None)
+        if depth > MAX_DEPTH:
+            raise YamlSyntaxError(f"YAML nested too deeply (cslog files are at most {MAX_DEPTH} levels deep)",
+                                  None)
+        seen.add(id(value))
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children)
 
 
 def line_of(text: str, path: tuple) -> int | None:
