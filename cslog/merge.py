@@ -80,14 +80,22 @@ def merge_records(kind: str, base: dict | None, ours: dict, theirs: dict, tz: tz
 
 
 def same_record(kind: str, ours: dict, theirs: dict) -> bool:
-    """Whether two records created separately under one ID are one and the same (same creation)."""
+    """Whether two records created separately under one ID are one and the same.
+
+    Strict on purpose: two records wrongly taken for one would be merged into one, while one record
+    wrongly taken for two only gets a second ID. So the fields a record is born with must all agree.
+    """
     if kind == "ticket":
+        keys = ("customer", "received_at", "title", "description")
         first_o, first_t = _first(ours.get("timeline")), _first(theirs.get("timeline"))
-        return first_o is not None and first_o == first_t
+        return first_o is not None and first_o == first_t and _agree(ours, theirs, keys)
     if kind == "contact":
-        keys = ("customer", "agent", "started_at", "request")
-        return all(ours.get(k) == theirs.get(k) for k in keys)
-    return ours.get("name") == theirs.get("name")
+        return _agree(ours, theirs, ("customer", "agent", "started_at", "request"))
+    return _agree(ours, theirs, ("name", "type", "contacts"))
+
+
+def _agree(a: dict, b: dict, keys: tuple) -> bool:
+    return all(_same(a.get(k), b.get(k)) for k in keys)
 
 
 def _first(timeline: Any) -> Any:

@@ -53,9 +53,11 @@ def write_attributes(root: Path) -> bool:
         return False
     from cslog.yamlio import write_atomic
 
-    block = ([ATTRIBUTES_HEADER] if ATTRIBUTES_HEADER not in lines else []) + missing
-    write_atomic(path, "\n".join(lines + ([""] if lines and lines[-1].strip() else []) + block) + "\n"
-                 if lines else "\n".join(block) + "\n")
+    if lines and lines[-1].strip():
+        lines.append("")
+    if ATTRIBUTES_HEADER not in lines:
+        lines.append(ATTRIBUTES_HEADER)
+    write_atomic(path, "\n".join(lines + missing) + "\n")
     return True
 
 
@@ -71,7 +73,7 @@ def hook_text(root: Path) -> str:
 # (as they are in the work tree). Remove this file to stop it.
 import os, re, subprocess, sys
 top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True).stdout.strip()
-root = {str(root)!r}
+root = os.path.join(top, {_prefix(root)!r})
 names = subprocess.run(["git", "diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z"], cwd=top,
                        capture_output=True, text=True, check=True).stdout.split("\\0")
 wanted = re.compile(r"(^|/)({"|".join(RECORD_FOLDERS)})/.*\\.ya?ml$")
@@ -82,8 +84,7 @@ if files:
 
 
 def install_hook(root: Path) -> Path:
-    hooks = Path(gitrepo.run(root, "rev-parse", "--git-path", "hooks").stdout.strip())
-    hooks = hooks if hooks.is_absolute() else root / hooks
+    hooks = _git_path(root, "hooks")
     path = hooks / "pre-commit"
     if path.exists() and HOOK_MARK not in path.read_text(encoding="utf-8", errors="replace"):
         raise UsageError(f"{path} exists and is not cslog's; cslog leaves it alone",
@@ -168,7 +169,8 @@ def run_driver(base: Path, ours: Path, theirs: Path, name: str, cwd: Path | None
         result = merge.merge_texts(kind, texts[0], texts[1], texts[2], tz)
     except merge.NotSameRecord as exc:
         return DriverOutcome(1, [f"{NOTE_PREFIX}{name}: {exc}: an ID collision",
-                                 "  run `git merge --abort`, then `cslog sync`: it renumbers the record not yet pushed"])
+                                 "  run `git merge --abort`, then `cslog sync`: it renumbers the record not yet "
+                                 "pushed"])
     except merge.Unmergeable as exc:
         return DriverOutcome(1, [f"{NOTE_PREFIX}{name}: cannot merge: {exc}; our version is left in place"])
     ours.write_text(result.text, encoding="utf-8")
@@ -216,7 +218,7 @@ class SyncResult:
 class Target:
     remote: str
     branch: str  # the branch on the remote
-    tracked: bool  # the local branch already has this upstream
+    adopt: bool = False  # the local branch has no upstream yet: this one becomes it once pushed
 
     @property
     def ref(self) -> str:
@@ -285,11 +287,11 @@ def find_target(root: Path, remote: str | None) -> Target:
             raise NotFound(f"no remote named {remote!r}" + (f" (remotes: {', '.join(remotes)})" if remotes else ""),
                            hint="git remote add NAME URL")
         tracked = up_remote == remote and bool(up_merge)
-        return Target(remote, up_merge if tracked else branch, tracked)
+        return Target(remote, up_merge if tracked else branch, adopt=not up_remote)
     if up_remote and up_merge and up_remote != ".":
-        return Target(up_remote, up_merge, True)
+        return Target(up_remote, up_merge)
     if len(remotes) == 1:
-        return Target(remotes[0], branch, False)
+        return Target(remotes[0], branch, adopt=True)
     if not remotes:
         raise UsageError("this repository has no remote to sync with",
                          hint="git remote add origin URL (the team's shared repository)")
@@ -297,10 +299,14 @@ def find_target(root: Path, remote: str | None) -> Target:
                      hint="cslog sync --remote NAME")
 
 
+def _git_path(root: Path, name: str) -> Path:
+    path = Path(gitrepo.run(root, "rev-parse", "--git-path", name).stdout.strip())
+    return path if path.is_absolute() else root / path
+
+
 def _refuse_unfinished(root: Path) -> None:
     for name in ("MERGE_HEAD", "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD"):
-        marker = Path(gitrepo.run(root, "rev-parse", "--git-path", name).stdout.strip())
-        if (marker if marker.is_absolute() else root / marker).exists():
+        if _git_path(root, name).exists():
             raise UsageError("a git merge or rebase is unfinished in this clone",
                              hint="finish it, or `git merge --abort` / `git rebase --abort`, then `cslog sync`")
 
@@ -321,8 +327,7 @@ def _ensure_driver(root: Path) -> None:
     install_driver(root)
     if attributes_ok(root):
         return
-    info = Path(gitrepo.run(root, "rev-parse", "--git-path", "info/attributes").stdout.strip())
-    info = info if info.is_absolute() else root / info
+    info = _git_path(root, "info/attributes")
     prefix = _prefix(root)
     lines = info.read_text(encoding="utf-8").splitlines() if info.exists() else []
     wanted = [f"/{prefix}{line}" for line in ATTRIBUTE_LINES]
@@ -391,12 +396,12 @@ def _record_ids(paths: list[str]) -> list[str]:
 
 # --- ID collisions ---------------------------------------------------------------------------------
 
-def renumber_collisions(store: Store, base: str | None, theirs: str, actor: str, now: datetime) -> list[tuple[str, str]]:
+def renumber_collisions(store: Store, base: str | None, theirs: str, actor: str,
+                        now: datetime) -> list[tuple[str, str]]:
     """Records this clone created that the remote also created, as different records, under the same ID:
     each local one gets the next free ID of its series; references in the records this clone changed
     follow; one commit. Returns (old, new) pairs."""
     from cslog import merge
-    from cslog.yamlio import load_text
 
     root = store.root
     head = gitrepo.head(root)
@@ -414,10 +419,8 @@ def renumber_collisions(store: Store, base: str | None, theirs: str, actor: str,
         if theirs_tree[other] == blob:
             continue
         kind = kind_of_path(path)
-        ours_doc = load_text(_blob(root, blob)) or {}
-        theirs_doc = load_text(_blob(root, theirs_tree[other])) or {}
-        if other == path and isinstance(ours_doc, dict) and isinstance(theirs_doc, dict) and kind \
-                and merge.same_record(kind, ours_doc, theirs_doc):
+        ours_doc, theirs_doc = _doc(root, blob), _doc(root, theirs_tree[other])
+        if other == path and kind and ours_doc and theirs_doc and merge.same_record(kind, ours_doc, theirs_doc):
             continue  # one record both sides hold: the merge driver unites it
         collisions.append((kind, rid, path))
     if not collisions:
@@ -437,8 +440,14 @@ def renumber_collisions(store: Store, base: str | None, theirs: str, actor: str,
     return list(mapping.items())
 
 
-def _blob(root: Path, blob: str) -> str:
-    return gitrepo.run(root, "cat-file", "blob", blob).stdout
+def _doc(root: Path, blob: str) -> dict | None:
+    from cslog.yamlio import YamlSyntaxError, load_text
+
+    try:
+        doc = load_text(gitrepo.run(root, "cat-file", "blob", blob).stdout)
+    except YamlSyntaxError:
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def _next_free(store: Store, kind: str, old: str, taken: set[str], now: datetime) -> str:
@@ -531,9 +540,13 @@ def integrate(root: Path, theirs: str, target: Target, actor: str, now: datetime
              if line.startswith(NOTE_PREFIX)]
     if proc.returncode == 0:
         return notes
-    stuck = gitrepo.run(root, "diff", "--name-only", "--relative", "--diff-filter=U").stdout.split()
+    said = [line.strip() for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+    if not _git_path(root, "MERGE_HEAD").exists():  # git refused to start (local changes in the way)
+        raise GitError(f"git merge {target.label} failed: {' '.join(said[-3:])}",
+                       hint="commit or set aside the changes git names, then `cslog sync`")
+    stuck = [p for p in gitrepo.run(root, "diff", "--name-only", "-z", "--relative", "--diff-filter=U").stdout
+             .split("\0") if p]
     gitrepo.run(root, "merge", "--abort", check=False)
-    said = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
     detail = "; ".join(notes) or (said[-1] if said else "")
     raise GitError(f"merging {target.label} stopped on {', '.join(stuck) or 'a conflict'}; the merge was undone"
                    + (f" ({detail})" if detail else ""),
@@ -565,9 +578,10 @@ _RACE = ("[rejected]", "non-fast-forward", "fetch first", "failed to update ref"
 
 def push(root: Path, target: Target, head: str) -> bool:
     """True when pushed; False when the remote moved meanwhile (fetch and merge again); GitError otherwise."""
-    proc = gitrepo.run(root, "push", "--porcelain", "--quiet", target.remote, f"{head}:refs/heads/{target.branch}", check=False, retries=0)
+    proc = gitrepo.run(root, "push", "--porcelain", "--quiet", target.remote, f"{head}:refs/heads/{target.branch}",
+                       check=False, retries=0)
     if proc.returncode == 0:
-        if not target.tracked:
+        if target.adopt:
             gitrepo.run(root, "branch", f"--set-upstream-to={target.label}", check=False)
         return True
     said = proc.stdout + proc.stderr

@@ -180,6 +180,21 @@ def test_two_different_records_under_one_id_are_not_merged():
     assert not same_record("ticket", ours, theirs)
 
 
+def test_records_born_the_same_second_by_the_same_agent_are_still_two():
+    ours = side(description="退款未到账")
+    theirs = side(description="发票开错")
+    assert not same_record("ticket", ours, theirs)
+    with pytest.raises(NotSameRecord):
+        merge_records("ticket", None, ours, theirs)
+
+
+def test_two_customers_of_one_name_are_one_only_with_the_same_contacts():
+    wang = {"id": "C0002", "name": "王先生", "type": "individual", "contacts": [{"phone": "13800000001"}]}
+    other = {**wang, "contacts": [{"phone": "13900000002"}]}
+    assert same_record("customer", wang, copy.deepcopy(wang))
+    assert not same_record("customer", wang, other)
+
+
 def test_one_record_created_on_both_sides_is_merged():
     ours = side(events=[note_event(10, "a")])
     theirs = side(events=[note_event(11, "b")])
@@ -193,7 +208,8 @@ def _text(doc: dict, kind: str = "ticket") -> str:
 
 def test_merged_text_is_canonical_valid_and_keeps_ours_lines():
     ours = side(status="in_progress", owner="小明", events=[status_event(10, "in_progress")])
-    theirs = side(status="waiting", events=[status_event(11, "waiting", by="小红"), note_event(12, "等客户回电")])
+    theirs = side(status="waiting",
+                  events=[status_event(11, "waiting", by="小红"), note_event(12, "等客户回电")])
     result = merge_texts("ticket", _text(BASE), _text(ours), _text(theirs))
     assert result.text == _text(result.doc)  # canonical: what cslog itself would write
     assert schemas.validate(load_text(result.text), "ticket") == []

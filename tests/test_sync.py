@@ -132,6 +132,15 @@ def test_setup_git_commits_missing_attributes(remote):
     assert git(path, "status", "--porcelain") == ""
 
 
+def test_attributes_are_added_to_an_existing_file(tmp_path):
+    (tmp_path / ".gitattributes").write_text("*.xlsx binary\ntickets/** merge=cslog\n", encoding="utf-8")
+    assert sync_mod.write_attributes(tmp_path)
+    lines = (tmp_path / ".gitattributes").read_text(encoding="utf-8").splitlines()
+    assert lines[:2] == ["*.xlsx binary", "tickets/** merge=cslog"]
+    assert lines[-2:] == ["contacts/** merge=cslog", "customers/** merge=cslog"]
+    assert not sync_mod.write_attributes(tmp_path)  # nothing more to add
+
+
 def test_setup_git_refuses_a_bad_station(remote, team):
     result = team[0].run("setup-git", "--station", "北京")
     assert result.exit_code == 2
@@ -335,8 +344,22 @@ def test_sync_with_a_named_remote(team, remote, tmp_path):
     assert "out: 1 record(s) to team/main" in result.stderr
     assert git(other, "log", "-1", "--format=%s").startswith("cslog: CW202611220001")
     assert git(remote, "log", "-1", "--format=%s").startswith("cslog: C0001")  # origin untouched
+    assert git(a.path, "rev-parse", "--abbrev-ref", "main@{upstream}").strip() == "origin/main"  # still
     unknown = a.run("sync", "--remote", "nowhere")
     assert unknown.exit_code == 2 and "no remote named 'nowhere'" in unknown.stderr
+
+
+def test_the_first_sync_fills_an_empty_remote_and_adopts_it(repo, tmp_path):
+    empty = tmp_path / "empty.git"
+    git(tmp_path, "init", "-q", "--bare", str(empty))
+    git(repo, "remote", "add", "origin", str(empty))
+    cli = Cli(repo)
+    cli.ok("new", "customer", "--name", "A公司")
+    result = cli("sync")
+    assert result.exit_code == 0, result.stderr
+    assert "out: 1 record(s) to origin/main: C0001" in result.stderr
+    assert git(empty, "rev-parse", "main") == git(repo, "rev-parse", "HEAD")
+    assert git(repo, "rev-parse", "--abbrev-ref", "main@{upstream}").strip() == "origin/main"
 
 
 def test_sync_up_to_date_says_so(team):
@@ -384,6 +407,31 @@ def test_a_plain_git_pull_merges_records_through_the_driver(team):
     assert [e["kind"] for e in doc["timeline"]] == ["created", "status", "note"]
     assert "<<<<<<<" not in (b.path / f"tickets/2026/11/{tid}.yaml").read_text()
     assert b.run("check").exit_code == 0
+
+
+def test_a_data_repository_in_a_subfolder_of_the_git_repository(tmp_path):
+    top = tmp_path / "top"
+    top.mkdir()
+    git(top, "init", "-q")
+    (top / "README.txt").write_text("the team's other files\n", encoding="utf-8")
+    git(top, "add", "README.txt")
+    git(top, "commit", "-q", "-m", "start")
+    Cli(top / "desk").ok("init", str(top / "desk"), repo=False)
+    Cli(top / "desk").ok("new", "customer", "--name", "A公司")
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(top), str(bare))
+    clones = []
+    for name, agent in (("a", "小明"), ("b", "小明")):  # one agent at two desks, the same second
+        git(tmp_path, "clone", "-q", str(bare), str(tmp_path / name))
+        clones.append(Clone(tmp_path / name / "desk", agent))
+        clones[-1].ok("setup-git")
+    a, b = clones
+    assert a.ticket("A的单") == b.ticket("B的单") == "CW202611220001"
+    a.sync()
+    assert b.sync().stdout.strip() == "CW202611220001 -> CW202611220002"
+    settle(a, b)
+    assert_consistent(a, b)
+    assert {a.doc(f"CW20261122000{n}")["title"] for n in (1, 2)} == {"A的单", "B的单"}
 
 
 def test_station_codes_give_each_clone_its_own_series(remote, repo):
