@@ -271,3 +271,22 @@ def test_merging_with_an_unchanged_side_is_the_other_side(mine, others, title, s
     assert merge_records("ticket", BASE, changed, copy.deepcopy(BASE)).doc == changed
     assert merge_records("ticket", BASE, copy.deepcopy(BASE), changed).doc == changed
     assert merge_records("ticket", BASE, changed, copy.deepcopy(changed)).doc == changed
+
+
+STATUS_EVENTS = st.builds(
+    lambda hour, minute, to, by: status_event(hour, to, by=by, minute=minute),
+    st.integers(9, 20), st.integers(0, 59), st.sampled_from(["in_progress", "waiting", "escalated", "resolved"]),
+    st.sampled_from(["小明", "小红"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(mine=st.lists(STATUS_EVENTS, min_size=1, max_size=4, unique_by=lambda e: e["at"]),
+       others=st.lists(STATUS_EVENTS, min_size=1, max_size=4, unique_by=lambda e: e["at"]))
+def test_the_status_always_agrees_with_the_last_status_event(mine, others):
+    mine, others = sorted(mine, key=lambda e: e["at"]), sorted(others, key=lambda e: e["at"])
+    ours = side(status=mine[-1]["to"], events=mine)
+    theirs = side(status=others[-1]["to"], events=others)
+    merged = merge_records("ticket", BASE, ours, theirs).doc
+    moves = [e for e in merged["timeline"] if e["kind"] == "status"]
+    assert merged["status"] == moves[-1]["to"]
+    assert merged["timeline"][-1]["by"] != MERGE_AGENT
