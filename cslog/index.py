@@ -1,0 +1,1056 @@
+"""A disposable cache of every record in .cslog/index.sqlite, so that reading commands stay instant on years of data.
+
+What it holds, per record file (tickets/YYYY/MM/*.yaml, contacts/YYYY/MM/*.yaml, customers/*.yaml, as
+Store.record_paths finds them): the summary fields that list, overdue, report and export show (FIELDS), a
+compact JSON copy of the document (tickets without their long free text), the IDs it refers to and a digest
+of its bytes; per ticket, the SLA clocks someone may have to act on, computed when the file is indexed. The
+files stay the truth: commands that write re-read them, and `Index.open(store, use_cache=False)` builds a
+private in-memory index from the files without touching .cslog/.
+
+Freshness. Every open lists the record folders with os.scandir and compares each file's name, mtime_ns and
+size with what was indexed (one marshal'd listing per month folder, compared as bytes first); what was added,
+edited (by cslog, by hand, by git pull or checkout) or removed is read again. A file whose mtime is within
+RACY_NS of the moment it was read is read again next time: a same-size write in the same clock tick would
+otherwise go unseen (git's "racy" rule). The whole index is rebuilt when its key changes -- the index format,
+cslog's version, the JSON Schemas, cslog.yaml, the clone's station, the holidays package -- and, with a
+warning, when the file is damaged or of another format. A rebuild of many files parses them in WORKERS
+forked processes.
+
+Clocks. A ticket's clocks are computed at T0, just after the latest moment its file mentions (received_at,
+timeline, callbacks, satisfaction). For any `at` >= T0 the due of a clock that is neither stopped nor paused at T0 no
+longer depends on `at` (no event is left to stop it, no open pause to move it), a paused clock stays paused
+(a pause that began before the due moves the due along with `at`), and a followup stays due at the moment
+it arose. So `overdue` at `at` needs only the stored dues: breached when at > due, due soon when
+due - at <= within. Tickets with T0 > at (a past `at`, or events in the future), or whose clocks could not
+be computed, are handed back with their cached document for the caller to compute (`TicketClocks.clocks`
+is None).
+
+YAML. The rebuild reads plain-YAML record files with a loader built on libyaml's events that makes the same
+values as cslog.yamlio.load_text (checked by tests) at half the cost; anything outside that plain subset
+(tags, anchors, aliases, merge keys, several documents, syntax errors, deep nesting) goes to load_text.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import marshal
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterable, Iterator
+
+from cslog import __version__
+from cslog.model import KIND_FOLDERS, KINDS, SHARDED
+from cslog.store import CACHE_DIR, Store
+from cslog.yamlio import MAX_DEPTH, TEMP_SUFFIX, YamlSyntaxError, load_text
+
+INDEX_FILE = "index.sqlite"
+FORMAT = 1  # bump when the tables or what goes into them change: older files are rebuilt with a warning
+RACY_NS = 2_000_000_000
+WORKERS = 2
+PARALLEL_AT = 3000  # files to read: from here on a rebuild forks WORKERS processes
+CHUNK = 400
+PROGRESS_AFTER = 1.0  # seconds: a terminal sees a progress bar when indexing takes longer
+
+# What a row holds: the summary fields of `cslog list` (ops.SUMMARY_FIELDS), the fields its filters read
+# (ops.matches), and what overdue, report and export pick from them; a test keeps these in step with ops.
+_FILTERED = ("status", "priority", "type", "owner", "agent", "department", "customer", "category", "tags",
+             "received_at", "started_at")
+_SUMMARY = {
+    "ticket": ("id", "title", "type", "priority", "status", "channel", "customer", "customer_name", "received_at",
+               "owner", "department", "category", "tags"),
+    "contact": ("id", "customer", "customer_name", "channel", "agent", "started_at", "ended_at", "request",
+                "ticket"),
+    "customer": ("id", "name", "type", "industry", "tags"),
+}
+FIELDS = {kind: fields + tuple(f for f in _FILTERED if f not in fields) for kind, fields in _SUMMARY.items()}
+# Left out of a ticket's cached document (docs(full=True) reads the files for them).
+LONG_TEXT = frozenset({"description", "attempted", "expectation", "cause", "solution", "compensation"})
+ENTRY_TEXT = frozenset({"text", "note", "reason", "result", "comment", "solution", "cause", "compensation"})
+# Fields naming other records (the same as cslog check's), by kind: (field, kind referred to).
+REFERENCES = {
+    "ticket": (("customer", "customer"), ("related", "ticket"), ("contacts", "contact")),
+    "contact": (("customer", "customer"), ("ticket", "ticket")),
+    "customer": (),
+}
+CLOCK_ORDER = ("claim", "response", "update", "resolve", "callback", "followup")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_US = timedelta(microseconds=1)
+_MINUTE_US = 60_000_000
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE dirs (dir TEXT PRIMARY KEY, listing BLOB NOT NULL);
+CREATE TABLE records (
+    path TEXT PRIMARY KEY,  -- relative to the repository, '/'-separated
+    dir TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    stem TEXT NOT NULL,     -- the file name without .yaml (what references resolve against)
+    id TEXT,                -- the document's id when it is a string
+    problem TEXT,           -- why the file cannot be read as a record (as Store.read_path says it), else NULL
+    digest TEXT NOT NULL,   -- blake2b-128 of the bytes ('' when unreadable)
+    mtime_ns INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    when_us INTEGER,        -- received_at / started_at in microseconds since 1970 (NULL: none or unreadable)
+    summary TEXT,           -- JSON object of FIELDS present in the document
+    doc TEXT                -- JSON document (tickets: compact); NULL when JSON cannot hold it exactly
+);
+CREATE INDEX records_kind ON records (kind, path);
+CREATE INDEX records_dir ON records (dir);
+CREATE TABLE refs (path TEXT NOT NULL, field TEXT NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
+                   ref TEXT NOT NULL);
+CREATE INDEX refs_path ON refs (path);
+CREATE TABLE tickets (path TEXT PRIMARY KEY, t0_us INTEGER, computed INTEGER NOT NULL);
+CREATE TABLE clocks (path TEXT NOT NULL, ord INTEGER NOT NULL, clock TEXT NOT NULL, due_us INTEGER NOT NULL,
+                     started_us INTEGER NOT NULL);
+CREATE INDEX clocks_path ON clocks (path);
+CREATE INDEX clocks_due ON clocks (due_us);
+CREATE TABLE checked (path TEXT PRIMARY KEY, key TEXT NOT NULL);
+"""
+
+
+class IndexDamaged(Exception):
+    """The index file cannot be used; it is rebuilt."""
+
+
+@dataclass
+class Changes:
+    """What a refresh found: files (relative paths) added, modified, removed; or a full rebuild and why."""
+
+    added: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    rebuilt: bool = False
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.modified or self.removed or self.rebuilt)
+
+
+@dataclass
+class TicketClocks:
+    """One ticket for `overdue`: its summary fields and the clocks to act on at `at`.
+
+    clocks is None when the index cannot answer for this `at`: compute them from `doc` (the cached document,
+    or the file's). problem is set (and the rest empty) when the file cannot be read as a record."""
+
+    path: str
+    fields: dict
+    clocks: list | None = None
+    doc: dict | None = None
+    problem: str | None = None
+
+
+# --- the key -----------------------------------------------------------------------------------------
+
+def _schema_hash() -> str:
+    from cslog.schemas import SCHEMA_FILES, schema_dir
+
+    h = hashlib.blake2b(digest_size=16)
+    folder = schema_dir()
+    for name in sorted(SCHEMA_FILES.values()):
+        h.update(name.encode())
+        h.update((folder / name).read_bytes())
+    return h.hexdigest()
+
+
+def _holidays_version() -> str:
+    """The installed holidays package's version, without importing it (that costs ~30 ms)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("holidays")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin:
+        return "none"
+    package = os.path.dirname(spec.origin)
+    site = os.path.dirname(package)
+    try:
+        for name in os.listdir(site):
+            if name.startswith("holidays-") and name.endswith((".dist-info", ".egg-info")):
+                return name[len("holidays-"):].rsplit(".", 1)[0]
+    except OSError:
+        pass
+    try:
+        return f"mtime:{os.stat(spec.origin).st_mtime_ns}"
+    except OSError:
+        return "unknown"
+
+
+def index_key(store: Store) -> dict:
+    """Everything the cached rows depend on besides the files: any change rebuilds the index."""
+    return {"format": FORMAT, "cslog": __version__, "schemas": _schema_hash(), "config": store.settings.digest,
+            "station": store.settings.station, "holidays": _holidays_version(),
+            "python": f"{sys.version_info[0]}.{sys.version_info[1]}"}
+
+
+def check_key(store: Store) -> str:
+    """What a clean `cslog check` of one file depends on besides its bytes (see Index.clean_files)."""
+    return f"{_schema_hash()}:{store.settings.digest}:{store.settings.station}"
+
+
+# --- finding the files ---------------------------------------------------------------------------------
+
+@dataclass
+class Scan:
+    """The record files on disk, per folder: {dir: {name: (mtime_ns, size)}}; and other files under the
+    record folders (`strays`, relative paths: misplaced records, .yml, temp files) for `cslog check`."""
+
+    listings: dict[str, dict[str, tuple[int, int]]]
+    kinds: dict[str, str]
+    strays: list[tuple[str, str]]
+
+    def files(self) -> Iterator[tuple[str, str]]:
+        for folder, listing in self.listings.items():
+            kind = self.kinds[folder]
+            for name in listing:
+                yield kind, f"{folder}/{name}"
+
+
+def _is_record_name(name: str) -> bool:
+    return name.endswith(".yaml") and not name.startswith(".")
+
+
+def _is_checked_name(name: str) -> bool:
+    """The files `cslog check` looks at besides records: .yaml/.yml (pathlib suffix rules) and temp files."""
+    dot = name.rfind(".")
+    return (dot > 0 and name[dot:] in (".yaml", ".yml") or name.endswith(TEMP_SUFFIX)) and name != ".gitkeep"
+
+
+def scan(root: str) -> Scan:
+    """One pass over the record folders (as Store.record_paths sees them), stat'ing the record files."""
+    listings: dict[str, dict[str, tuple[int, int]]] = {}
+    kinds: dict[str, str] = {}
+    strays: list[tuple[str, str]] = []
+    for kind in KINDS:
+        top = KIND_FOLDERS[kind]
+        if kind in SHARDED:
+            for year in _entries(f"{root}/{top}"):
+                rel_year = f"{top}/{year.name}"
+                if not _is_dir(year):
+                    if _is_file(year) and _is_checked_name(year.name):
+                        strays.append((kind, rel_year))
+                    continue
+                for month in _entries(year.path):
+                    rel_month = f"{rel_year}/{month.name}"
+                    if _is_dir(month):
+                        listings[rel_month] = _listing(kind, month.path, rel_month, strays)
+                        kinds[rel_month] = kind
+                    elif _is_file(month) and _is_checked_name(month.name):
+                        strays.append((kind, rel_month))
+        else:
+            listings[top] = _listing(kind, f"{root}/{top}", top, strays)
+            kinds[top] = kind
+    return Scan(listings, kinds, strays)
+
+
+def _entries(path: str) -> list:
+    try:
+        with os.scandir(path) as it:
+            return sorted(it, key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _is_dir(entry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_file(entry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _listing(kind: str, path: str, rel: str, strays: list) -> dict[str, tuple[int, int]]:
+    found: dict[str, tuple[int, int]] = {}
+    try:
+        it = os.scandir(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    with it:
+        for entry in it:
+            name = entry.name
+            if name.endswith(".yaml") and name[0] != ".":
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                if st.st_mode & 0o170000 == 0o100000:  # a regular file (through symlinks)
+                    found[name] = (st.st_mtime_ns, st.st_size)
+                    continue
+            if _is_dir(entry) and not entry.is_symlink():
+                _strays_below(kind, entry.path, f"{rel}/{name}", strays)
+            elif _is_checked_name(name) and _is_file(entry):
+                strays.append((kind, f"{rel}/{name}"))
+    return dict(sorted(found.items()))
+
+
+def _strays_below(kind: str, path: str, rel: str, strays: list) -> None:
+    for entry in _entries(path):
+        if _is_dir(entry) and not entry.is_symlink():
+            _strays_below(kind, entry.path, f"{rel}/{entry.name}", strays)
+        elif _is_checked_name(entry.name) and _is_file(entry):
+            strays.append((kind, f"{rel}/{entry.name}"))
+
+
+def path_order(rel: str) -> list[str]:
+    """The order of pathlib's sorted(): by path components."""
+    return rel.split("/")
+
+
+# --- reading one file --------------------------------------------------------------------------------
+
+class _Fallback(Exception):
+    pass
+
+
+def _constructors():
+    from cslog.yamlio import Loader
+
+    loader = Loader("")
+    table = Loader.yaml_implicit_resolvers
+    build = {tag: fn.__get__(loader) for tag, fn in Loader.yaml_constructors.items()
+             if tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+                        "tag:yaml.org,2002:float")}
+    return table, build
+
+
+_RESOLVE: tuple | None = None
+
+
+def _plain(value: str) -> Any:
+    """A plain scalar as the loader resolves it (timestamps stay strings)."""
+    global _RESOLVE
+    if _RESOLVE is None:
+        _RESOLVE = _constructors()
+    table, build = _RESOLVE
+    resolvers = table.get(value[0] if value else "")
+    wild = table.get(None)
+    if not resolvers and not wild:
+        return value
+    import yaml
+
+    for tag, rx in (resolvers or []) + (wild or []):
+        if rx.match(value):
+            if tag == "tag:yaml.org,2002:str":
+                return value
+            fn = build.get(tag)
+            if fn is None:
+                raise _Fallback  # merge keys, `=`, anything the plain subset leaves to the full loader
+            return fn(yaml.ScalarNode(tag, value))
+    return value
+
+
+def load_record_text(text: str) -> Any:
+    """The document of a record file: exactly what cslog.yamlio.load_text returns (or raises)."""
+    try:
+        return _load_plain(text)
+    except _Fallback:
+        return load_text(text)
+
+
+def _load_plain(text: str) -> Any:
+    import yaml
+    from yaml._yaml import CParser
+
+    scalar_t, map_t, seq_t = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    map_end, seq_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    cache = _PLAIN_CACHE
+    try:
+        parser = CParser(text)
+        get = parser.get_event
+        if type(get()) is not yaml.StreamStartEvent:
+            raise _Fallback
+        event = get()
+        if type(event) is yaml.StreamEndEvent:
+            return None
+        if type(event) is not yaml.DocumentStartEvent:
+            raise _Fallback
+        stack: list = []  # open containers: [container, pending key or _NO_KEY]
+        result: Any = None
+        done = False
+        while not done:
+            event = get()
+            kind = type(event)
+            if kind is scalar_t:
+                if event.anchor is not None or event.tag is not None:
+                    raise _Fallback
+                value = event.value
+                if event.implicit[0]:
+                    known = cache.get(value, _NO_KEY)
+                    if known is _NO_KEY:
+                        known = _plain(value)
+                        if len(value) < 24 and len(cache) < 8192:
+                            cache[value] = known
+                    value = known
+            elif kind is map_t or kind is seq_t:
+                if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:
+                    raise _Fallback
+                stack.append([{} if kind is map_t else [], _NO_KEY])
+                continue
+            elif kind is map_end or kind is seq_end:
+                value = stack.pop()[0]
+            else:
+                raise _Fallback  # aliases, anything unexpected
+            if not stack:
+                result = value
+                done = True
+                continue
+            top = stack[-1]
+            container = top[0]
+            if type(container) is list:
+                container.append(value)
+            elif top[1] is _NO_KEY:
+                if type(value) is dict or type(value) is list:
+                    raise _Fallback  # complex keys
+                top[1] = value
+            else:
+                container[top[1]] = value
+                top[1] = _NO_KEY
+        if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
+            raise _Fallback
+        return result
+    except yaml.YAMLError:
+        raise _Fallback from None
+    except (TypeError, RecursionError):
+        raise _Fallback from None  # an unhashable key, or anything odd: the full loader says what it is
+
+
+_NO_KEY = object()
+_PLAIN_CACHE: dict[str, Any] = {}  # short plain scalars (keys, codes, names) as resolved: immutable values
+
+
+def _compact(doc: dict) -> dict:
+    """A ticket without its long free text: what SLA clocks and the report need."""
+    out = {}
+    for key, value in doc.items():
+        if key in LONG_TEXT and isinstance(value, str):
+            continue
+        if key in ("timeline", "callbacks") and isinstance(value, list):
+            value = [{k: v for k, v in e.items() if not (k in ENTRY_TEXT and isinstance(v, str))}
+                     if isinstance(e, dict) else e for e in value]
+        elif key in ("satisfaction", "decision") and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if not (k in ENTRY_TEXT and isinstance(v, str))}
+        out[key] = value
+    return out
+
+
+def _json(value: Any) -> str | None:
+    """JSON text that loads back to exactly `value` (int keys, NaN, lone surrogates cannot): else None."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        text.encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
+        return None
+    return text if json.loads(text) == value else None
+
+
+def _us(moment: datetime) -> int:
+    return (moment - _EPOCH) // _US
+
+
+def _from_us(us: int, tz) -> datetime:
+    seconds, micro = divmod(us, 1_000_000)
+    moment = datetime.fromtimestamp(seconds, tz)
+    return moment.replace(microsecond=micro) if micro else moment
+
+
+@dataclass
+class _Context:
+    """What reading a file needs besides the file; forked workers inherit it."""
+
+    root: str
+    tz: Any
+    setup: Any  # slaview.SlaSetup, or None when cslog.yaml's SLA settings cannot be read
+
+
+_CTX: _Context | None = None
+
+
+def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
+    """(record row, clock rows, reference rows, ticket row) of one file."""
+    full = f"{ctx.root}/{rel}"
+    folder, _, name = rel.rpartition("/")
+    stem = name[:-5] if name.endswith(".yaml") else name
+    problem = summary = doc_json = rid = when = None
+    clocks: list = []
+    refs: list = []
+    ticket_row = None
+    try:
+        with open(full, "rb") as f:
+            raw = f.read()
+            st = os.fstat(f.fileno())
+        mtime, size = st.st_mtime_ns, st.st_size
+    except OSError as exc:
+        row = (rel, folder, kind, stem, None, f"{rel}: cannot read: {exc.strerror}", "", 0, -1, None, None, None)
+        return row, clocks, refs, ticket_row
+    if time.time_ns() - mtime < RACY_NS:
+        mtime = 0  # read again next time: a same-size write within this clock tick would go unseen
+    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    doc = None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = f"{full}: not UTF-8 text (byte {exc.start})"
+    else:
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        try:
+            doc = load_record_text(text)
+        except YamlSyntaxError as exc:
+            problem = f"{rel}:{exc.line or 1}: {exc}"
+        else:
+            if not isinstance(doc, dict):
+                problem, doc = f"{rel}:1: a record must be a mapping of fields", None
+    if doc is not None:
+        rid = doc.get("id") if isinstance(doc.get("id"), str) else None
+        stored = _compact(doc) if kind == "ticket" else doc
+        doc_json = _json(stored)
+        if doc_json is not None:
+            summary = json.dumps({k: doc[k] for k in FIELDS[kind] if k in doc}, ensure_ascii=False,
+                                 separators=(",", ":"))
+        when = _when_us(kind, doc, ctx.tz)
+        for field_name, target in REFERENCES[kind]:
+            value = doc.get(field_name)
+            values = value if isinstance(value, list) else [value] if value else []
+            for i, ref in enumerate(values):
+                if isinstance(ref, str):
+                    refs.append((rel, field_name, i if isinstance(value, list) else -1, target, ref))
+        if kind == "ticket":
+            t0, clocks = _clocks_at_t0(ctx, rel, doc)
+            ticket_row = (rel, t0, 1 if t0 is not None else 0)
+    row = (rel, folder, kind, stem, rid, problem, digest, mtime, size, when, summary, doc_json)
+    return row, clocks, refs, ticket_row
+
+
+def _when_us(kind: str, doc: dict, tz) -> int | None:
+    raw = doc.get("received_at") if kind == "ticket" else doc.get("started_at") if kind == "contact" else None
+    if not raw:
+        return None
+    from cslog.errors import UsageError
+    from cslog.timeutil import parse_time
+
+    try:
+        return _us(parse_time(raw, tz))
+    except (UsageError, OverflowError, ValueError):
+        return None
+
+
+def _clocks_at_t0(ctx: _Context, rel: str, doc: dict) -> tuple[int | None, list]:
+    """The ticket's clocks that are neither stopped nor paused at T0 (its latest moment), or (None, [])
+    when they cannot be computed here: the caller then computes them itself."""
+    if ctx.setup is None:
+        return None, []
+    from cslog import sla
+
+    cal = ctx.setup.calendar
+    try:
+        moments = [sla._instant(doc["received_at"], cal, "received_at")]  # same reading as the clocks
+        for group in ("timeline", "callbacks"):
+            for entry in doc.get(group) or []:
+                if isinstance(entry, dict) and entry.get("at") is not None:
+                    moments.append(sla._instant(entry["at"], cal, "at"))
+        satisfaction = doc.get("satisfaction")
+        if isinstance(satisfaction, dict) and satisfaction.get("at") is not None:
+            moments.append(sla._instant(satisfaction["at"], cal, "at"))
+        # just after the last moment: a pause that began exactly at a clock's due then shows as the breach
+        # it becomes, instead of `paused` (at T0 itself the clock is not yet past its due)
+        t0 = max(moments) + _US
+        found = sla.clocks(doc, ctx.setup.policy, cal, t0)
+    except Exception:  # noqa: BLE001 - whatever it is, the caller's own computation reports it
+        return None, []
+    rows = []
+    for c in found:
+        if c.stopped is None and c.state != "paused":
+            rows.append((rel, CLOCK_ORDER.index(c.kind), c.kind, _us(c.due), _us(c.started)))
+    return _us(t0), rows
+
+
+def _read_chunk(items: list[tuple[str, str]]) -> list[tuple]:
+    assert _CTX is not None
+    return [_read_file(_CTX, kind, rel) for kind, rel in items]
+
+
+# --- the index -----------------------------------------------------------------------------------------
+
+def _default_warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+class _Progress:
+    """A one-line progress bar on stderr, only on a terminal and only once indexing takes a while."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.enabled = total, enabled
+        self.started = time.monotonic()
+        self.shown = False
+        self.last = 0.0
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.started < PROGRESS_AFTER or now - self.last < 0.1:
+            return
+        self.last = now
+        width = 30
+        filled = int(width * done / max(self.total, 1))
+        sys.stderr.write(f"\rcslog: indexing [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} files")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+class Index:
+    """The record index of one repository; open it with Index.open(store)."""
+
+    def __init__(self, store: Store, db, path: str | None, warn: Callable[[str], None],
+                 progress: bool | None):
+        self.store = store
+        self.db = db
+        self.path = path
+        self.warn = warn
+        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.root = str(store.root)
+        self.changes = Changes()
+        self.last_scan: Scan | None = None
+        self._setup: Any = False
+        self._lock = _IndexLock(path)
+
+    # -- opening ------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, store: Store, use_cache: bool = True, warn: Callable[[str], None] | None = None,
+             progress: bool | None = None) -> "Index":
+        """The index, brought up to date with the files. use_cache=False: a private in-memory index built
+        from the files (nothing read from or written to .cslog/)."""
+        import sqlite3
+
+        warn = warn or _default_warn
+        if not use_cache:
+            index = cls(store, cls._connect(":memory:"), None, warn, progress)
+            index._create(index_key(store))
+            index.refresh()
+            return index
+        folder = store.root / CACHE_DIR
+        store.guard_path(folder / INDEX_FILE)
+        folder.mkdir(exist_ok=True)
+        path = str(folder / INDEX_FILE)
+        key = index_key(store)
+        try:
+            index = cls(store, cls._connect(path), path, warn, progress)
+            reason = index._check_key(key)
+        except sqlite3.OperationalError as exc:
+            if not _damage(exc):
+                raise _busy(path, exc) from None
+            warn(f"the index {store.rel(folder / INDEX_FILE)} is damaged ({exc}); rebuilding it")
+            cls._remove(path)
+            index = cls(store, cls._connect(path), path, warn, progress)
+            reason = "damaged"
+        except (sqlite3.DatabaseError, IndexDamaged) as exc:
+            warn(f"the index {store.rel(folder / INDEX_FILE)} is damaged ({exc}); rebuilding it")
+            cls._remove(path)
+            index = cls(store, cls._connect(path), path, warn, progress)
+            reason = "damaged"
+        if reason:
+            index._rebuild(key, reason)
+        else:
+            try:
+                index.refresh()
+            except (sqlite3.DatabaseError, IndexDamaged) as exc:
+                if isinstance(exc, sqlite3.OperationalError) and not _damage(exc):
+                    raise _busy(path, exc) from None
+                warn(f"the index {store.rel(folder / INDEX_FILE)} is damaged ({exc}); rebuilding it")
+                index.db.close()
+                cls._remove(path)
+                index = cls(store, cls._connect(path), path, warn, progress)
+                index._rebuild(key, "damaged")
+        return index
+
+    @staticmethod
+    def _connect(path: str):
+        import sqlite3
+
+        db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        if path != ":memory:":
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    @staticmethod
+    def _remove(path: str) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(path + suffix)
+            except FileNotFoundError:
+                pass
+
+    def _check_key(self, key: dict) -> str:
+        """'' when the stored key matches; else why the index must be rebuilt."""
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            return "new"
+        if "meta" not in tables:
+            raise IndexDamaged("no meta table")
+        stored = dict(self.db.execute("SELECT key, value FROM meta"))
+        try:
+            old = json.loads(stored.get("key", ""))
+        except ValueError:
+            raise IndexDamaged("unreadable key") from None
+        if not isinstance(old, dict):
+            raise IndexDamaged("unreadable key")
+        if old.get("format") != key["format"]:
+            self.warn(f"the index {INDEX_FILE} is of another format ({old.get('format')}, this cslog writes "
+                      f"{key['format']}); rebuilding it")
+            return "format"
+        changed = [k for k in key if old.get(k) != key[k]]
+        return f"changed: {', '.join(changed)}" if changed else ""
+
+    def _create(self, key: dict) -> None:
+        db = self.db
+        drop = "".join(f'DROP TABLE IF EXISTS "{name}";' for (name,) in
+                       db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall())
+        db.executescript(f"BEGIN IMMEDIATE;{drop}{_SCHEMA}COMMIT;")
+        db.execute("INSERT INTO meta VALUES ('key', ?)", (json.dumps(key, sort_keys=True),))
+
+    # -- bringing it up to date ---------------------------------------------------------------------
+
+    def _rebuild(self, key: dict, reason: str) -> None:
+        with self._writing():
+            self._create(key)
+            self.refresh(rebuilt=True, reason=reason)
+
+    def refresh(self, rebuilt: bool = False, reason: str = "") -> Changes:
+        """Compare the files with the index and re-read what changed; returns (and keeps) what changed."""
+        found = scan(self.root)
+        self.last_scan = found
+        stored = dict(self.db.execute("SELECT dir, listing FROM dirs"))
+        changed_dirs = []
+        for folder, listing in found.listings.items():
+            blob = stored.pop(folder, None)
+            if blob is None or blob != marshal.dumps(listing):
+                changed_dirs.append(folder)
+        gone_dirs = list(stored)
+        changes = Changes(rebuilt=rebuilt, reason=reason)
+        if not changed_dirs and not gone_dirs:
+            self.changes = changes
+            return changes
+        with self._writing():
+            # another process may have brought the index up to date while this one waited
+            stored = dict(self.db.execute("SELECT dir, listing FROM dirs"))
+            todo: list[tuple[str, str]] = []
+            for folder in changed_dirs:
+                listing = found.listings[folder]
+                old = _unmarshal(stored.get(folder))
+                if old == listing:
+                    continue
+                kind = found.kinds[folder]
+                for name, stat in listing.items():
+                    before = old.get(name)
+                    if before is None:
+                        changes.added.append(f"{folder}/{name}")
+                        todo.append((kind, f"{folder}/{name}"))
+                    elif before != stat:
+                        changes.modified.append(f"{folder}/{name}")
+                        todo.append((kind, f"{folder}/{name}"))
+                changes.removed += [f"{folder}/{name}" for name in old if name not in listing]
+            for folder in gone_dirs:
+                if folder in stored:
+                    changes.removed += [f"{folder}/{name}" for name in _unmarshal(stored[folder])]
+            self._apply(found, changed_dirs, gone_dirs, todo, changes)
+        self.changes = changes
+        return changes
+
+    def _apply(self, found: Scan, changed_dirs: list[str], gone_dirs: list[str], todo: list[tuple[str, str]],
+               changes: Changes) -> None:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            gone = changes.removed + changes.modified
+            for chunk in _chunks(gone, 500):
+                marks = ",".join("?" * len(chunk))
+                for table in ("records", "refs", "tickets", "clocks"):
+                    db.execute(f"DELETE FROM {table} WHERE path IN ({marks})", chunk)
+            listings = {folder: dict(found.listings[folder]) for folder in changed_dirs}
+            for row, clocks, refs, ticket in self._read_all(todo):
+                db.execute("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
+                if clocks:
+                    db.executemany("INSERT INTO clocks VALUES (?,?,?,?,?)", clocks)
+                if refs:
+                    db.executemany("INSERT INTO refs VALUES (?,?,?,?,?)", refs)
+                if ticket:
+                    db.execute("INSERT OR REPLACE INTO tickets VALUES (?,?,?)", ticket)
+                folder, _, name = row[0].rpartition("/")
+                listings[folder][name] = (row[7], row[8])  # as read: a racy file keeps mtime 0 until next time
+            for folder, listing in listings.items():
+                db.execute("INSERT OR REPLACE INTO dirs VALUES (?, ?)", (folder, marshal.dumps(listing)))
+            for folder in gone_dirs:
+                db.execute("DELETE FROM dirs WHERE dir = ?", (folder,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _read_all(self, todo: list[tuple[str, str]]) -> Iterator[tuple]:
+        global _CTX
+        ctx = _Context(self.root, self.store.settings.tz, self.sla_setup())
+        bar = _Progress(len(todo), self.progress)
+        done = 0
+        try:
+            if len(todo) >= PARALLEL_AT and WORKERS > 1 and hasattr(os, "fork"):
+                import multiprocessing
+
+                _CTX = ctx
+                chunks = list(_chunks(todo, CHUNK))
+                with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
+                    for results in pool.imap_unordered(_read_chunk, chunks):
+                        yield from results
+                        done += len(results)
+                        bar.update(done)
+            else:
+                for kind, rel in todo:
+                    yield _read_file(ctx, kind, rel)
+                    done += 1
+                    if done % 256 == 0:
+                        bar.update(done)
+        finally:
+            _CTX = None
+            bar.close()
+
+    def sla_setup(self):
+        """The SLA policy and calendar the clocks are computed with (None when cslog.yaml's are broken)."""
+        if self._setup is False:
+            from cslog.errors import CslogError
+
+            try:
+                from cslog import slaview
+
+                self._setup = slaview.sla_setup(self.store)
+            except (CslogError, ImportError, ValueError):
+                self._setup = None
+        return self._setup
+
+    def _writing(self) -> "_IndexLock":
+        return self._lock
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def rows(self, kind: str, fields: Iterable[str] | None = None) -> list[dict]:
+        """Summary rows of every readable record of a kind, in file order: {field: value or None}."""
+        wanted = tuple(fields or FIELDS[kind])
+        out = []
+        for path, summary in self._ordered(
+                "SELECT path, summary FROM records WHERE kind = ? AND problem IS NULL", (kind,)):
+            values = json.loads(summary) if summary is not None else self._file_doc(kind, path)
+            out.append({k: values.get(k) for k in wanted})
+        return out
+
+    def docs(self, kind: str, ids: Iterable[str] | None = None, since: datetime | None = None,
+             until: datetime | None = None, full: bool = False) -> list[dict]:
+        """Documents of readable records, in file order: all, those with these IDs, or those received
+        (contacts: started) in [since, until). Tickets are compact (no LONG_TEXT, no entry text) unless
+        full=True, which reads the files."""
+        sql = "SELECT path, doc FROM records WHERE kind = ? AND problem IS NULL"
+        args: list = [kind]
+        if since is not None:
+            sql += " AND when_us >= ?"
+            args.append(_us(since))
+        if until is not None:
+            sql += " AND when_us < ?"
+            args.append(_us(until))
+        if ids is not None:
+            wanted = set(ids)
+            sql += " AND id IN (SELECT value FROM json_each(?))"
+            args.append(json.dumps(sorted(wanted)))
+        out = []
+        for path, doc in self._ordered(sql, args):
+            if doc is None or (full and kind == "ticket"):
+                out.append(self._file_doc(kind, path))
+            else:
+                out.append(json.loads(doc))
+        return out
+
+    def problems(self, kind: str) -> list[tuple[str, str]]:
+        """(path, message) of the files of a kind that cannot be read as records, in file order."""
+        return self._ordered("SELECT path, problem FROM records WHERE kind = ? AND problem IS NOT NULL", (kind,))
+
+    def paths(self, kind: str) -> list[str]:
+        """Every record file of a kind (as Store.record_paths, relative), in file order."""
+        return [p for (p,) in self._ordered("SELECT path FROM records WHERE kind = ?", (kind,))]
+
+    def _ordered(self, sql: str, args) -> list:
+        found = self.db.execute(sql, args).fetchall()
+        found.sort(key=lambda r: path_order(r[0]))
+        return found
+
+    def _file_doc(self, kind: str, path: str) -> dict:
+        return self.store.read_path(kind, self.store.root / path).doc
+
+    def ticket_clocks(self, at: datetime, within: timedelta | None = None) -> list[TicketClocks]:
+        """The tickets that have something to act on at `at` (breached clocks, followups, and with `within`
+        running clocks due that soon), with those clocks exactly as sla.overdue_items(doc, policy, calendar,
+        at, within) gives them; plus the tickets the index cannot answer for (clocks None: compute from
+        .doc) and the unreadable files (.problem). In file order."""
+        from cslog.sla import Clock
+
+        setup = self.sla_setup()
+        if at.tzinfo is None:
+            raise ValueError("'at' must carry a timezone")
+        at_us = _us(at)
+        limit = at_us - 1 if within is None else at_us + within // _US
+        tz = setup.calendar.tz if setup is not None else self.store.settings.tz
+        found: dict[str, TicketClocks] = {}
+        moments: dict[int, datetime] = {}
+
+        def local(us: int) -> datetime:
+            moment = moments.get(us)
+            if moment is None:
+                moment = moments[us] = _from_us(us, tz)
+            return moment
+
+        sql = ("SELECT c.path, r.summary, c.clock, c.due_us, c.started_us FROM clocks c "
+               "JOIN tickets t ON t.path = c.path JOIN records r ON r.path = c.path "
+               "WHERE t.computed = 1 AND t.t0_us <= ? AND (c.clock = 'followup' OR c.due_us <= ?) "
+               "ORDER BY c.path, c.ord")
+        for path, summary, kind, due_us, started_us in self.db.execute(sql, (at_us, limit)):
+            item = found.get(path)
+            if item is None:
+                fields = json.loads(summary) if summary is not None else self._file_doc("ticket", path)
+                item = found[path] = TicketClocks(path, fields, [])
+            due = local(due_us)
+            if kind == "followup":
+                late = max(-(-(at_us - due_us) // _MINUTE_US), 0)
+                item.clocks.append(Clock("followup", "breached", due, due, None, late, None))
+            elif at_us > due_us:
+                item.clocks.append(Clock(kind, "breached", due, local(started_us), None,
+                                         -(-(at_us - due_us) // _MINUTE_US), None))
+            else:
+                item.clocks.append(Clock(kind, "running", due, local(started_us), None, None,
+                                         (due_us - at_us) // _MINUTE_US))
+        sql = ("SELECT r.path, r.summary, r.doc FROM tickets t JOIN records r ON r.path = t.path "
+               "WHERE t.computed = 0 OR t.t0_us > ?")
+        for path, summary, doc in self.db.execute(sql, (at_us,)):
+            if doc is None:
+                whole = self._file_doc("ticket", path)
+                found[path] = TicketClocks(path, {k: whole.get(k) for k in FIELDS["ticket"] if k in whole}, None,
+                                           whole)
+            else:
+                found[path] = TicketClocks(path, json.loads(summary), None, json.loads(doc))
+        for path, problem in self.problems("ticket"):
+            found[path] = TicketClocks(path, {}, None, None, problem)
+        return sorted(found.values(), key=lambda t: path_order(t.path))
+
+    # -- cslog check --------------------------------------------------------------------------------
+
+    def facts(self) -> dict[str, tuple[str, str | None, str | None]]:
+        """{path: (digest, id, problem)} of every indexed file."""
+        return {p: (d, i, pr) for p, d, i, pr in self.db.execute("SELECT path, digest, id, problem FROM records")}
+
+    def references(self) -> list[tuple[str, str, int, str, str]]:
+        """(path, field, position or -1, kind referred to, ID) of every reference of every record."""
+        return self.db.execute("SELECT path, field, pos, target, ref FROM refs").fetchall()
+
+    def clean_files(self, key: str) -> dict[str, str]:
+        """{path: digest} of the files the last check under this key found clean."""
+        suffix = "|" + key
+        out = {}
+        for path, stored in self.db.execute("SELECT path, key FROM checked"):
+            if stored.endswith(suffix):
+                out[path] = stored[: -len(suffix)]
+        return out
+
+    def mark_clean(self, key: str, digests: dict[str, str], dirty: Iterable[str] = ()) -> None:
+        """Remember that these files (path: digest) passed every per-file check under this key."""
+        if self.path is None and not digests:
+            return
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for chunk in _chunks(list(dirty), 500):
+                db.execute(f"DELETE FROM checked WHERE path IN ({','.join('?' * len(chunk))})", chunk)
+            db.executemany("INSERT OR REPLACE INTO checked VALUES (?, ?)",
+                           [(p, f"{d}|{key}") for p, d in digests.items()])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _damage(exc: Exception) -> bool:
+    """An OperationalError that says the file is damaged (not busy, locked or unreachable)."""
+    text = str(exc).lower()
+    return not any(word in text for word in ("locked", "busy", "unable to open", "readonly", "disk i/o", "full"))
+
+
+def _busy(path: str, exc: Exception):
+    from cslog.errors import OperationalError
+
+    return OperationalError(f"cannot use the index {path}: {exc}",
+                            hint="another cslog may be rebuilding it; try again, or pass --no-cache")
+
+
+def _unmarshal(blob) -> dict:
+    if blob is None:
+        return {}
+    try:
+        value = marshal.loads(blob)
+    except (EOFError, ValueError, TypeError):
+        raise IndexDamaged("unreadable folder listing") from None
+    if not isinstance(value, dict):
+        raise IndexDamaged("unreadable folder listing")
+    return value
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+class _IndexLock:
+    """One process at a time writes the index (another waits, then finds it up to date); re-entrant."""
+
+    def __init__(self, path: str | None):
+        self.path = None if path is None else path + ".lock"
+        self.fd: int | None = None
+        self.depth = 0
+
+    def __enter__(self):
+        self.depth += 1
+        if self.path is None or self.depth > 1:
+            return self
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                    os.close(self.fd)
+                    self.fd, self.depth = None, self.depth - 1
+                    raise
+                time.sleep(0.05)
+
+    def __exit__(self, *exc):
+        self.depth -= 1
+        if self.depth == 0 and self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        return False
