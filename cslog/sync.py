@@ -305,8 +305,9 @@ def _git_path(root: Path, name: str) -> Path:
 
 
 def _refuse_unfinished(root: Path) -> None:
+    folder = gitrepo.git_dir(root)  # this work tree's own git folder, where git marks what is under way
     for name in ("MERGE_HEAD", "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD"):
-        if _git_path(root, name).exists():
+        if (folder / name).exists():
             raise UsageError("a git merge or rebase is unfinished in this clone",
                              hint="finish it, or `git merge --abort` / `git rebase --abort`, then `cslog sync`")
 
@@ -322,9 +323,8 @@ def _refuse_uncommitted_records(root: Path) -> None:
 
 
 def _ensure_driver(root: Path) -> None:
-    """Sync works in a clone nobody ran `setup-git` in: the driver into .git/config, the rules into
-    .git/info/attributes (local, uncommitted) when the committed .gitattributes lacks them."""
-    install_driver(root)
+    """Sync works in a clone nobody ran `setup-git` in: `integrate` names the driver on git's command
+    line, and the rules go to .git/info/attributes (local, uncommitted) when .gitattributes lacks them."""
     if attributes_ok(root):
         return
     info = _git_path(root, "info/attributes")
@@ -541,7 +541,7 @@ def integrate(root: Path, theirs: str, target: Target, actor: str, now: datetime
     if proc.returncode == 0:
         return notes
     said = [line.strip() for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
-    if not _git_path(root, "MERGE_HEAD").exists():  # git refused to start (local changes in the way)
+    if not (gitrepo.git_dir(root) / "MERGE_HEAD").exists():  # git refused to start (local changes in the way)
         raise GitError(f"git merge {target.label} failed: {' '.join(said[-3:])}",
                        hint="commit or set aside the changes git names, then `cslog sync`")
     stuck = [p for p in gitrepo.run(root, "diff", "--name-only", "-z", "--relative", "--diff-filter=U").stdout
