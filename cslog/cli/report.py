@@ -1,4 +1,4 @@
-"""Month-end commands: report (the period's figures)."""
+"""Month-end commands: report (the period's figures) and export (the period's Excel workbook)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -57,3 +57,32 @@ def report_command(
         emit(render.to_json(built.data))
     else:
         emit(report.table_text(built.data, store.settings.org, store.settings.language))
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    month: Month = None,
+    quarter: Quarter = None,
+    since: Since = None,
+    until: Until = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="The workbook to write (default: "
+                                                   "cslog-<period>.xlsx in the current folder).")] = None,
+    no_mask: Annotated[bool, typer.Option("--no-mask", help="Write phone numbers and e-mail addresses in "
+                                          "full (default: 138****5678).")] = False,
+    streak: Streak = 3,
+):
+    """Write the period's Excel workbook: Summary (the report's figures), Tickets, Contacts and Trends
+    sheets, with charts. Prints the path written.
+
+    Example: cslog export --month 2026-10 -o 2026-10月报.xlsx
+    """
+    from cslog import export
+
+    st, period = _period(ctx, month, quarter, since, until)
+    path = output if output is not None else Path.cwd() / f"cslog-{period.slug}.xlsx"
+    written = export.export(st.store, period, st.now, path, mask=not no_mask, streak=streak)
+    for problem in written.problems:
+        say(f"warning: not counted: {problem}")
+    say(f"{written.tickets} tickets, {written.contacts} contact records")
+    emit(str(path))
