@@ -75,7 +75,7 @@ def merge_records(kind: str, base: dict | None, ours: dict, theirs: dict, tz: tz
     doc, conflicts = merger.mapping(base, ours, theirs, ())
     notes = [f"kept {_path(p)} {_show(kept)}; the other clone had {_show(lost)}" for p, kept, lost, _ in conflicts]
     if kind == "ticket" and conflicts and isinstance(doc.get("timeline"), list):
-        doc["timeline"] = _with_merge_notes(doc["timeline"], conflicts, tz)
+        doc["timeline"] = _with_merge_notes(doc["timeline"], conflicts)
     return MergeResult(doc=doc, notes=notes)
 
 
@@ -174,7 +174,7 @@ def union(base: list, ours: list, theirs: list) -> list:
     return out
 
 
-def _with_merge_notes(timeline: list, conflicts: list, tz: tzinfo) -> list:
+def _with_merge_notes(timeline: list, conflicts: list) -> list:
     """A `note` per field decided, just before the event that decided it (or the last event)."""
     out = list(timeline)
     for path, kept, lost, decided_by in conflicts:
