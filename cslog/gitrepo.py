@@ -78,33 +78,158 @@ def commit_paths(cwd: Path, paths: list[str], message: str, actor: str | None = 
                  when: datetime | None = None) -> str:
     """Commit these paths (relative to cwd) as they are in the work tree, and nothing else.
 
-    A private index built from HEAD leaves whatever the user has staged untouched; HEAD moves with
-    a compare-and-swap, so a commit made meanwhile by someone else is never lost.
+    The new tree is HEAD's with only these paths replaced: the trees on their way to the root are read
+    and rewritten (git cat-file, mktree), so the cost does not grow with the repository, and whatever
+    the user has staged stays out. HEAD moves with a compare-and-swap, so a commit made meanwhile by
+    someone else is never lost (the tree is then built again on top of it).
     """
     env = identity_env(cwd, actor, when)
-    gdir = git_dir(cwd)
-    tmp_index = gdir / f"cslog-index.{os.getpid()}"
-    try:
-        for _ in range(5):
-            parent = head(cwd)
-            ienv = {**env, "GIT_INDEX_FILE": str(tmp_index)}
-            if parent:
-                run(cwd, "read-tree", parent, env=ienv)
-            else:
-                run(cwd, "read-tree", "--empty", env=ienv)
-            run(cwd, "update-index", "--add", "--remove", "--", *paths, env=ienv)
-            tree = run(cwd, "write-tree", env=ienv).stdout.strip()
-            args = ["commit-tree", tree, "-F", "-"] + (["-p", parent] if parent else [])
-            commit = run(cwd, *args, env=env, input=message).stdout.strip()
-            swapped = run(cwd, "update-ref", "-m", "cslog: commit", "HEAD", commit, parent or "", check=False)
-            if swapped.returncode == 0:
-                break
-        else:
-            raise GitError("HEAD kept moving while cslog committed; try again")
-    finally:
-        tmp_index.unlink(missing_ok=True)
+    gdir, prefix, top = _where(cwd)
+    full = [_repo_path(prefix, p) for p in paths]
+    for _ in range(5):
+        parent = head(cwd)
+        tree = _tree_with(cwd, top, parent, full, paths) if parent else None
+        if tree is None:
+            tree = _tree_by_index(cwd, gdir, parent, paths, env)
+        args = ["commit-tree", tree, "-F", "-"] + (["-p", parent] if parent else [])
+        commit = run(cwd, *args, env=env, input=message).stdout.strip()
+        swapped = run(cwd, "update-ref", "-m", "cslog: commit", "HEAD", commit, parent or "", check=False)
+        if swapped.returncode == 0:
+            break
+    else:
+        raise GitError("HEAD kept moving while cslog committed; try again")
     _refresh_index(cwd, gdir, paths)
     return commit
+
+
+def _where(cwd: Path) -> tuple[Path, str, Path]:
+    """The git directory, cwd's path inside the work tree ('' or 'sub/dir/'), and the work tree."""
+    lines = run(cwd, "rev-parse", "--absolute-git-dir", "--show-prefix", "--show-toplevel").stdout.split("\n")
+    return Path(lines[0].strip()), lines[1].strip(), Path(lines[2].strip())
+
+
+def _repo_path(prefix: str, path: str) -> str:
+    return os.path.normpath(prefix + path).replace(os.sep, "/")
+
+
+def _tree_by_index(cwd: Path, gdir: Path, parent: str | None, paths: list[str], env: dict) -> str:
+    """The general way, for what the direct way leaves alone: a private index read from HEAD."""
+    tmp_index = gdir / f"cslog-index.{os.getpid()}"
+    ienv = {**env, "GIT_INDEX_FILE": str(tmp_index)}
+    try:
+        if parent:
+            run(cwd, "read-tree", parent, env=ienv)
+        else:
+            run(cwd, "read-tree", "--empty", env=ienv)
+        run(cwd, "update-index", "--add", "--remove", "--", *paths, env=ienv)
+        return run(cwd, "write-tree", env=ienv).stdout.strip()
+    finally:
+        tmp_index.unlink(missing_ok=True)
+
+
+def _tree_with(cwd: Path, top: Path, parent: str, full: list[str], paths: list[str]) -> str | None:
+    """HEAD's tree with these files as they are in the work tree (absent ones removed); None when a path
+    is not a plain file change (a symlink, a folder, a file where HEAD has a folder...)."""
+    import stat
+
+    wanted: dict[str, str | None] = {}  # repo path -> mode of the work-tree file, None when deleted
+    for repo_path, rel in zip(full, paths):
+        if repo_path.startswith("../") or repo_path in (".", ".."):
+            return None
+        try:
+            st = os.lstat(Path(cwd) / rel)
+        except FileNotFoundError:
+            wanted[repo_path] = None
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        wanted[repo_path] = "100755" if st.st_mode & stat.S_IXUSR else "100644"
+    existing = [(repo_path, rel) for repo_path, rel in zip(full, paths) if wanted.get(repo_path)]
+    blobs: dict[str, str] = {}
+    if existing:
+        if any("\n" in repo_path for repo_path, _rel in existing):
+            return None
+        # --stdin-paths reads paths from the top of the work tree, and takes their attributes (eol...) there
+        out = run(top, "hash-object", "-w", "--stdin-paths", input="".join(f"{p}\n" for p, _rel in existing))
+        ids = out.stdout.split()
+        if len(ids) != len(existing):
+            return None
+        blobs = {repo_path: oid for (repo_path, _rel), oid in zip(existing, ids)}
+    folders = {""}
+    for repo_path in wanted:
+        parts = repo_path.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            folders.add("/".join(parts[:i]))
+    trees = _read_trees(cwd, parent, sorted(folders))
+    if trees is None:
+        return None
+    for repo_path, mode in wanted.items():
+        folder, _, name = repo_path.rpartition("/")
+        entries = trees[folder]
+        if name in entries and entries[name][0] == "040000":
+            return None  # a file where HEAD has a folder
+        if mode is None:
+            entries.pop(name, None)
+        else:
+            entries[name] = (mode, blobs[repo_path])
+    for folder in sorted(folders, key=lambda f: -f.count("/") if f else 1):
+        if not folder:
+            continue
+        entries = trees[folder]
+        up, _, name = folder.rpartition("/")
+        if entries:
+            trees[up][name] = ("040000", _make_tree(cwd, entries))
+        else:
+            trees[up].pop(name, None)
+    return _make_tree(cwd, trees[""])
+
+
+def _read_trees(cwd: Path, commit: str, folders: list[str]) -> dict[str, dict[str, tuple[str, str]]] | None:
+    """{folder: {name: (mode, object id)}} of HEAD's trees at these folders (empty when missing)."""
+    query = "".join(f"{commit}:{folder}\n" for folder in folders)
+    try:
+        proc = subprocess.run(["git", "cat-file", "--batch"], cwd=cwd, input=query.encode("utf-8"),
+                              capture_output=True)
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH", hint="install git (https://git-scm.com)") from None
+    if proc.returncode != 0:
+        return None
+    data = proc.stdout
+    pos = 0
+    trees: dict[str, dict[str, tuple[str, str]]] = {}
+    for folder in folders:
+        eol = data.index(b"\n", pos)
+        header = data[pos:eol].decode("utf-8", "replace").split()
+        pos = eol + 1
+        if header[-1] == "missing":
+            trees[folder] = {}
+            continue
+        if len(header) != 3 or header[1] != "tree":
+            return None  # a file where a folder should be
+        size = int(header[2])
+        body = data[pos:pos + size]
+        pos += size + 1
+        width = len(header[0]) // 2
+        entries: dict[str, tuple[str, str]] = {}
+        i = 0
+        while i < len(body):
+            space = body.index(b" ", i)
+            nul = body.index(b"\0", space)
+            mode = body[i:space].decode().rjust(6, "0")
+            try:
+                name = body[space + 1:nul].decode("utf-8")
+            except UnicodeDecodeError:
+                return None  # names git stores as bytes: the general way keeps them as they are
+            entries[name] = (mode, body[nul + 1:nul + 1 + width].hex())
+            i = nul + 1 + width
+        trees[folder] = entries
+    return trees
+
+
+def _make_tree(cwd: Path, entries: dict[str, tuple[str, str]]) -> str:
+    kinds = {"040000": "tree", "160000": "commit"}
+    lines = "".join(f"{mode} {kinds.get(mode, 'blob')} {oid}\t{name}\0" for name, (mode, oid) in entries.items())
+    return run(cwd, "mktree", "-z", "--missing", input=lines).stdout.strip()
 
 
 def _refresh_index(cwd: Path, gdir: Path, paths: list[str]) -> None:
