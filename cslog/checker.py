@@ -33,15 +33,18 @@ class Loaded:
 class CheckResult:
     files: int
     problems: list[Problem]
+    validated: int = 0  # files whose per-file checks ran (the others passed them before, unchanged)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def record_files(store: Store, paths: list[str] | None) -> list[tuple[str, Path]]:
+def record_files(store: Store, paths: list[str] | None,
+                 every: list[tuple[str, Path]] | None = None) -> list[tuple[str, Path]]:
     """(kind, path) of the files to check: all records, or those under the given paths."""
-    every = [(kind, p) for kind in KINDS for p in _all_yaml(store, kind)]
+    if every is None:
+        every = [(kind, p) for kind in KINDS for p in _all_yaml(store, kind)]
     if not paths:
         return every
     wanted: list[tuple[str, Path]] = []
@@ -220,7 +223,14 @@ def _country_problems(data: dict, reported: set) -> list[tuple[tuple, str]]:
     return []
 
 
-def run_check(store: Store, paths: list[str] | None = None) -> CheckResult:
+def run_check(store: Store, paths: list[str] | None = None, use_cache: bool = True) -> CheckResult:
+    """Every problem of the record files (all, or those under `paths`) and, for a whole check, cslog.yaml.
+
+    With the index (use_cache), a file that passed every per-file check (YAML, schema, ID, personal data)
+    under the same schemas and cslog.yaml, with the same bytes, is not validated again; references and
+    duplicate IDs are still checked across all records. The result is the same either way."""
+    if use_cache:
+        return _run_indexed(store, paths)
     targets = record_files(store, paths)
     loaded = [load_file(store, kind, path) for kind, path in targets]
     # References are resolved against every record, also when only some files are checked.
@@ -240,13 +250,99 @@ def run_check(store: Store, paths: list[str] | None = None) -> CheckResult:
         if isinstance(item.doc.get("id"), str):
             ids[item.doc["id"]].append(item)
     problems += _duplicates(store, ids, partial=bool(paths))
-    return CheckResult(files=len(targets), problems=problems)
+    return CheckResult(files=len(targets), problems=problems, validated=len(targets))
 
 
-def _duplicates(store: Store, ids: dict[str, list[Loaded]], partial: bool) -> list[Problem]:
-    """An ID held by two files. When only some files are checked, the other copy may lie elsewhere."""
+class _Known:
+    """A file the index knows passed its per-file checks: its text is read only to place a problem."""
+
+    def __init__(self, kind: str, path: Path, rel: str):
+        self.kind, self.path, self.rel = kind, path, rel
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            try:
+                self._text = self.path.read_bytes().decode("utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                self._text = ""
+        return self._text
+
+
+def _run_indexed(store: Store, paths: list[str] | None) -> CheckResult:
+    import hashlib
+
+    from cslog.index import Index, check_key, path_order
+
+    index = Index.open(store)
+    found = index.last_scan
+    assert found is not None
+    root = store.root
+    every = [(kind, rel) for kind, rel in found.files()] + list(found.strays)
+    every.sort(key=lambda item: (KINDS.index(item[0]), path_order(item[1])))  # as record_files lists them
+    targets = record_files(store, paths, [(kind, root / rel) for kind, rel in every])
+    records = {rel for _kind, rel in found.files()}
+    known: dict[str, set[str]] = defaultdict(set)
     by_stem: dict[str, set] = defaultdict(set)
-    if partial:
+    for kind, rel in found.files():
+        stem = rel.rpartition("/")[2][:-5]
+        known[kind].add(stem)
+        if paths:
+            by_stem[stem].add(root / rel)
+    missing: dict[str, list[tuple[str, int, str, str]]] = defaultdict(list)
+    for rel, field_name, pos, target, ref in index.references():
+        if ref not in known[target]:
+            missing[rel].append((field_name, pos, target, ref))
+    facts = index.facts()
+    key = check_key(store)
+    clean = index.clean_files(key)
+    problems: list[Problem] = [] if paths else check_config(store)
+    ids: dict[str, list] = defaultdict(list)
+    passed: dict[str, str] = {}
+    failed: list[str] = []
+    validated = 0
+    for kind, path in targets:
+        rel = store.rel(path)
+        fact = facts.get(rel)
+        if rel in records and fact is not None and fact[2] is None and clean.get(rel) == fact[0]:
+            item = _Known(kind, path, rel)
+            for field_name, pos, target, ref in missing.get(rel, ()):
+                where = (field_name,) if pos < 0 else (field_name, pos)
+                problems.append(Problem(rel, line_of(item.text, where), f"{field_name}: {target} {ref} does not exist",
+                                        code="reference", field=field_name))
+            if fact[1] is not None:
+                ids[fact[1]].append(item)
+            continue
+        validated += 1
+        loaded = load_file(store, kind, path)
+        problems += loaded.problems
+        if loaded.doc is None:
+            failed.append(rel)
+            continue
+        own = check_schema(loaded) + check_identity(store, loaded)
+        references = check_references(loaded, known)
+        own_privacy = check_privacy(loaded)
+        problems += own + references + own_privacy
+        if isinstance(loaded.doc.get("id"), str):
+            ids[loaded.doc["id"]].append(loaded)
+        digest = hashlib.blake2b(loaded.text.encode("utf-8"), digest_size=16).hexdigest()
+        if not own and not own_privacy and not loaded.problems and fact is not None and fact[0] == digest:
+            passed[rel] = digest
+        else:
+            failed.append(rel)
+    problems += _duplicates(store, ids, partial=bool(paths), by_stem=by_stem if paths else None)
+    index.mark_clean(key, passed, failed)
+    return CheckResult(files=len(targets), problems=problems, validated=validated)
+
+
+def _duplicates(store: Store, ids: dict[str, list[Loaded]], partial: bool,
+                by_stem: dict[str, set] | None = None) -> list[Problem]:
+    """An ID held by two files. When only some files are checked, the other copy may lie elsewhere."""
+    if by_stem is None:
+        by_stem = defaultdict(set)
+    else:
+        partial = False  # given: every record file by name
         for kind in KINDS:
             for path in store.record_paths(kind):
                 by_stem[path.stem].add(path)

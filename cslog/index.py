@@ -780,6 +780,11 @@ class Index:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
+            before: dict[str, str] = {}
+            for chunk in _chunks(changes.modified, 500):
+                before.update(db.execute(f"SELECT path, digest FROM records WHERE path IN "
+                                         f"({','.join('?' * len(chunk))})", chunk))
+            same: set[str] = set()
             gone = changes.removed + changes.modified
             for chunk in _chunks(gone, 500):
                 marks = ",".join("?" * len(chunk))
@@ -787,6 +792,8 @@ class Index:
                     db.execute(f"DELETE FROM {table} WHERE path IN ({marks})", chunk)
             listings = {folder: dict(found.listings[folder]) for folder in changed_dirs}
             for row, clocks, refs, ticket in self._read_all(todo):
+                if row[6] and before.get(row[0]) == row[6]:
+                    same.add(row[0])  # read again only because its mtime was too recent to trust
                 db.execute("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
                 if clocks:
                     db.executemany("INSERT INTO clocks VALUES (?,?,?,?,?)", clocks)
@@ -801,6 +808,7 @@ class Index:
             for folder in gone_dirs:
                 db.execute("DELETE FROM dirs WHERE dir = ?", (folder,))
             db.execute("COMMIT")
+            changes.modified = [p for p in changes.modified if p not in same]
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -975,12 +983,13 @@ class Index:
 
     def mark_clean(self, key: str, digests: dict[str, str], dirty: Iterable[str] = ()) -> None:
         """Remember that these files (path: digest) passed every per-file check under this key."""
-        if self.path is None and not digests:
+        dirty = list(dirty)
+        if not digests and not dirty:
             return
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            for chunk in _chunks(list(dirty), 500):
+            for chunk in _chunks(dirty, 500):
                 db.execute(f"DELETE FROM checked WHERE path IN ({','.join('?' * len(chunk))})", chunk)
             db.executemany("INSERT OR REPLACE INTO checked VALUES (?, ?)",
                            [(p, f"{d}|{key}") for p, d in digests.items()])
@@ -991,6 +1000,19 @@ class Index:
 
     def close(self) -> None:
         self.db.close()
+
+
+def rebuild(store: Store, full: bool = True, warn: Callable[[str], None] | None = None,
+            progress: bool | None = None) -> Changes:
+    """`cslog reindex`: build the index anew from the files (full), or only bring it up to date."""
+    if full:
+        path = str(store.root / CACHE_DIR / INDEX_FILE)
+        store.guard_path(store.root / CACHE_DIR / INDEX_FILE)
+        with _IndexLock(path):
+            Index._remove(path)
+    index = Index.open(store, warn=warn, progress=progress)
+    index.close()
+    return index.changes
 
 
 def _damage(exc: Exception) -> bool:

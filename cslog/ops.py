@@ -392,14 +392,21 @@ def matches(kind: str, doc: dict, f: Filters, tz) -> bool:
     return True
 
 
-def list_records(store: Store, kind: str, filters: Filters) -> list[dict]:
-    """Summary rows of the records that pass the filters, oldest first."""
+def list_records(store: Store, kind: str, filters: Filters, use_cache: bool = True) -> list[dict]:
+    """Summary rows of the records that pass the filters, oldest first (from the index unless use_cache
+    is False: then every file is read)."""
     if kind not in KINDS:
         raise UsageError(f"unknown record kind '{kind}'", hint="use tickets, contacts or customers")
+    if use_cache:
+        from cslog.index import FIELDS, Index
+
+        docs: Iterable[dict] = Index.open(store).rows(kind, FIELDS[kind])
+    else:
+        docs = (record.doc for record in store.iter_records(kind))
     rows = []
-    for record in store.iter_records(kind):
-        if matches(kind, record.doc, filters, store.settings.tz):
-            rows.append({k: record.doc.get(k) for k in SUMMARY_FIELDS[kind]})
+    for doc in docs:
+        if matches(kind, doc, filters, store.settings.tz):
+            rows.append({k: doc.get(k) for k in SUMMARY_FIELDS[kind]})
     rows.sort(key=lambda r: (str(_when(kind, r) or ""), str(r.get("id"))))
     return rows
 

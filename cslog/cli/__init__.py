@@ -8,6 +8,7 @@ from cslog.cli import sla  # noqa: F401  (registers overdue)
 from cslog.cli import report  # noqa: F401
 from cslog.cli import sync  # noqa: F401
 from cslog.cli import imports  # noqa: F401
+from cslog.cli import index  # noqa: F401
 
 
 def main() -> None:

@@ -253,6 +253,8 @@ def list_(
     until: Annotated[Optional[str], typer.Option(help="Received (contacts: started) before.")] = None,
     open: Annotated[bool, typer.Option("--open", help="Only open tickets (not resolved or closed).")] = False,
     format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Read every file instead of the index "
+                                           "(.cslog/index.sqlite).")] = False,
 ):
     """List records that pass the filters, oldest first.
 
@@ -266,7 +268,7 @@ def list_(
     filters = ops.Filters.parse(st.store.settings.tz, status=status or (), priority=priority or (), type=type or (),
                                 owner=owner, department=department, customer=customer, category=category,
                                 tag=tuple(tag or ()), since=since, until=until, open=open)
-    rows = ops.list_records(st.store, k, filters)
+    rows = ops.list_records(st.store, k, filters, use_cache=not no_cache)
     if format == "json":
         emit(render.to_json(rows))
     elif format == "csv":
@@ -282,6 +284,8 @@ def check(
     paths: Annotated[Optional[list[str]], typer.Argument(metavar="[PATH]...", help="Files or folders (default: "
                                                          "the whole repository).")] = None,
     format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Validate every file again instead of only "
+                                           "those changed since the last clean check.")] = False,
 ):
     """Validate record files: YAML, schema, IDs, references, duplicates, conflict markers, personal data.
 
@@ -294,7 +298,7 @@ def check(
     check_format(format, ("text", "json"))
     st = state(ctx)
     try:
-        result = checker.run_check(st.store, paths or None)
+        result = checker.run_check(st.store, paths or None, use_cache=not no_cache)
     except ConfigError:  # a damaged cslog.yaml: report its problems instead of refusing to look
         from cslog.store import Store
 

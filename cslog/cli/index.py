@@ -1,0 +1,32 @@
+"""The index command: rebuild .cslog/index.sqlite, the cache that keeps reading commands fast."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cslog.cli.app import app, say, state
+
+
+@app.command()
+def reindex(
+    ctx: typer.Context,
+    check_only: Annotated[bool, typer.Option("--changes", help="Only bring the index up to date and say what "
+                                             "changed, instead of rebuilding it.")] = False,
+):
+    """Rebuild the index (.cslog/index.sqlite) from the record files.
+
+    The index is a disposable cache: every reading command notices changed files by itself, and a damaged
+    index is rebuilt with a warning. Rebuild by hand after restoring files with odd timestamps, or to
+    measure. Reading commands take --no-cache to bypass it.
+
+    Example: cslog reindex
+    """
+    from cslog import index
+
+    st = state(ctx)
+    changes = index.rebuild(st.store, full=not check_only)
+    if changes.rebuilt:
+        say(f"indexed {len(changes.added)} file(s)")
+    else:
+        say(f"{len(changes.added)} added, {len(changes.modified)} changed, {len(changes.removed)} removed")

@@ -1,0 +1,309 @@
+"""The index (.cslog/index.sqlite): it notices every change to the files, rebuilds itself when it must, and
+answers list, check and overdue exactly as reading the files does."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cslog import checker, index, ops, sla, slaview
+from cslog.index import FIELDS, Index, load_record_text
+from cslog.store import Store
+from cslog.yamlio import YamlSyntaxError, load_text
+from conftest import PROJECT, TICKET, git
+
+
+def open_index(repo: Path, **kw) -> tuple[Index, list[str]]:
+    warnings: list[str] = []
+    idx = Index.open(Store.open(repo), warn=warnings.append, progress=False, **kw)
+    return idx, warnings
+
+
+def ticket_path(repo: Path, tid: str) -> Path:
+    return next(repo.glob(f"tickets/*/*/{tid}.yaml"))
+
+
+def rel(repo: Path, path: Path) -> str:
+    return path.relative_to(repo).as_posix()
+
+
+def test_summary_fields_cover_list_and_its_filters():
+    for kind, fields in ops.SUMMARY_FIELDS.items():
+        assert set(fields) <= set(FIELDS[kind])
+        assert {"status", "priority", "type", "owner", "agent", "department", "customer", "category",
+                "tags"} <= set(FIELDS[kind])
+
+
+def test_notices_added_edited_and_removed_files(cli, repo, customer):
+    first = cli.ok(*TICKET, "--customer", customer)
+    idx, warnings = open_index(repo)
+    assert idx.changes.rebuilt and warnings == []
+    assert [r["id"] for r in idx.rows("ticket")] == [first]
+    second = cli.ok(*TICKET, "--customer", customer)
+    idx, _ = open_index(repo)
+    assert idx.changes.added == [rel(repo, ticket_path(repo, second))] and not idx.changes.rebuilt
+    path = ticket_path(repo, first)
+    path.write_text(path.read_text(encoding="utf-8").replace("title: 无法登录系统", "title: 改过的标题"), encoding="utf-8")
+    idx, _ = open_index(repo)
+    assert idx.changes.modified == [rel(repo, path)]
+    assert [r["title"] for r in idx.rows("ticket")] == ["改过的标题", "无法登录系统"]
+    path.unlink()
+    idx, _ = open_index(repo)
+    assert idx.changes.removed == [rel(repo, path)]
+    assert [r["id"] for r in idx.rows("ticket")] == [second]
+    idx, _ = open_index(repo)
+    assert not idx.changes
+
+
+def test_a_same_size_edit_in_the_same_clock_tick_is_still_seen(cli, repo, ticket):
+    path = ticket_path(repo, ticket)
+    open_index(repo)  # just written: too recent to trust its mtime
+    before = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("无法登录系统", "无法登陆系统"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    idx, _ = open_index(repo)
+    assert idx.changes.modified == [rel(repo, path)]
+    assert idx.rows("ticket")[0]["title"] == "无法登陆系统"
+
+
+def test_git_checkout_of_another_commit(cli, repo, customer):
+    first = cli.ok(*TICKET, "--customer", customer)
+    older = git(repo, "rev-parse", "HEAD").strip()
+    second = cli.ok(*TICKET, "--customer", customer)
+    cli.ok("reply", first, "已联系客户")
+    idx, _ = open_index(repo)
+    assert {r["id"] for r in idx.rows("ticket")} == {first, second}
+    git(repo, "checkout", "-q", older)
+    idx, _ = open_index(repo)
+    assert idx.changes.removed == [rel(repo, ticket_path(repo, first).with_name(f"{second}.yaml"))]
+    assert idx.changes.modified == [rel(repo, ticket_path(repo, first))]
+    assert [r["id"] for r in idx.rows("ticket")] == [first]
+    assert [e["kind"] for e in idx.docs("ticket", [first])[0]["timeline"]] == ["created"]
+    git(repo, "checkout", "-q", "main")
+    idx, _ = open_index(repo)
+    assert len(idx.changes.added) == 1 and len(idx.changes.modified) == 1
+    assert [e["kind"] for e in idx.docs("ticket", [first])[0]["timeline"]] == ["created", "reply"]
+
+
+def test_a_damaged_index_is_rebuilt_with_a_warning(cli, repo, ticket):
+    open_index(repo)
+    (repo / ".cslog" / "index.sqlite").write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        (repo / ".cslog" / f"index.sqlite{suffix}").unlink(missing_ok=True)
+    idx, warnings = open_index(repo)
+    assert len(warnings) == 1 and "damaged" in warnings[0] and "rebuilding" in warnings[0]
+    assert [r["id"] for r in idx.rows("ticket")] == [ticket]
+    result = cli("list")
+    assert result.exit_code == 0 and ticket in result.stdout
+
+
+def test_an_index_of_an_older_format_is_rebuilt_with_a_warning(repo, ticket):
+    idx, _ = open_index(repo)
+    key = json.loads(idx.db.execute("SELECT value FROM meta WHERE key = 'key'").fetchone()[0])
+    key["format"] = index.FORMAT - 1
+    idx.db.execute("UPDATE meta SET value = ? WHERE key = 'key'", (json.dumps(key),))
+    idx.close()
+    idx, warnings = open_index(repo)
+    assert idx.changes.rebuilt and "another format" in warnings[0]
+    assert [r["id"] for r in idx.rows("ticket")] == [ticket]
+
+
+def test_a_config_change_rebuilds_quietly(repo, ticket):
+    open_index(repo)
+    config = repo / "cslog.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("resolve: 4h}", "resolve: 8h}"), encoding="utf-8")
+    idx, warnings = open_index(repo)
+    assert idx.changes.rebuilt and "config" in idx.changes.reason and warnings == []
+    idx, _ = open_index(repo)
+    assert not idx.changes
+
+
+def test_no_cache_touches_nothing_under_cslog(repo, ticket):
+    shutil.rmtree(repo / ".cslog", ignore_errors=True)
+    idx, _ = open_index(repo, use_cache=False)
+    assert [r["id"] for r in idx.rows("ticket")] == [ticket]
+    assert not (repo / ".cslog" / "index.sqlite").exists()
+
+
+def test_unreadable_files_are_problems_not_rows(cli, repo, ticket):
+    broken = ticket_path(repo, ticket).with_name("CW202611220099.yaml")
+    broken.write_text("id: [unclosed\n", encoding="utf-8")
+    idx, _ = open_index(repo)
+    assert [r["id"] for r in idx.rows("ticket")] == [ticket]
+    assert [p for p, _m in idx.problems("ticket")] == [rel(repo, broken)]
+
+
+def test_list_is_the_same_with_and_without_the_index(cli, repo, customer):
+    cli.ok(*TICKET, "--customer", customer, "--category", "技术故障-登录", "--tag", "VIP", "--owner", "小明")
+    cli.ok("new", "ticket", "--customer", customer, "--type", "投诉", "--priority", "一般", "--channel", "email",
+           "--title", "账单多扣费", "--description", "上月多扣费200元", "--received-at", "2026-11-20 09:00")
+    tid = cli.ok(*TICKET, "--customer", customer)
+    cli.ok("status", tid, "in_progress")
+    cli.ok("new", "--customer", customer, "--channel", "phone", "--request", "咨询保修")
+    hand = repo / "tickets/2026/11/CW202611229999.yaml"  # hand-written: odd values stay as they are
+    hand.write_text("id: CW202611229999\ntitle: 123\ntype: fault\npriority: normal\nstatus: new\nchannel: phone\n"
+                    "customer: C0001\nreceived_at: 2026-11-21 08:00\ndescription: x\ntags: [a, b]\n"
+                    "owner: yes\ntimeline: []\n", encoding="utf-8")
+    for args in (["list"], ["list", "--open"], ["list", "--status", "处理中"], ["list", "--category", "技术故障"],
+                 ["list", "--tag", "VIP"], ["list", "--since", "2026-11-21"], ["list", "--until", "2026-11-21"],
+                 ["list", "contacts"], ["list", "customers"], ["list", "--owner", "小明"]):
+        for fmt in ("json", "csv", "table"):
+            cached = cli(*args, "--format", fmt)
+            plain = cli(*args, "--format", fmt, "--no-cache")
+            assert (cached.exit_code, cached.stdout) == (plain.exit_code, plain.stdout), args
+    rows = json.loads(cli.ok("list", "--format", "json"))
+    assert [r["title"] for r in rows if r["id"] == "CW202611229999"] == [123]
+
+
+def test_check_validates_only_what_changed(cli, repo, customer):
+    first = cli.ok(*TICKET, "--customer", customer)
+    cli.ok(*TICKET, "--customer", customer)
+    store = Store.open(repo)
+    result = checker.run_check(store)
+    assert result.ok and result.validated == result.files == 3
+    # the files are younger than the racy window: they are read and validated once more
+    index.RACY_NS, racy = 0, index.RACY_NS
+    try:
+        checker.run_check(store)
+        assert checker.run_check(store).validated == 0
+        path = ticket_path(repo, first)
+        path.write_text(path.read_text(encoding="utf-8").replace("priority: urgent", "priority: 特急"),
+                        encoding="utf-8")
+        result = checker.run_check(store)
+        assert result.validated == 1
+        assert [p.code for p in result.problems] == ["schema"]
+        assert checker.run_check(store).validated == 1  # a file with problems is validated every time
+    finally:
+        index.RACY_NS = racy
+
+
+def test_check_still_finds_duplicates_and_references_across_files(cli, repo, customer):
+    first = cli.ok(*TICKET, "--customer", customer)
+    second = cli.ok(*TICKET, "--customer", customer)
+    store = Store.open(repo)
+    index.RACY_NS, racy = 0, index.RACY_NS
+    try:
+        checker.run_check(store)
+        assert checker.run_check(store).validated == 0
+        # a copy under another name: a duplicate id in a file that is new, against one that is clean
+        copy = ticket_path(repo, second).with_name("CW202611220050.yaml")
+        shutil.copy(ticket_path(repo, second), copy)
+        # the customer disappears: clean tickets now refer to nothing
+        (repo / f"customers/{customer}.yaml").unlink()
+        cached = checker.run_check(store)
+        plain = checker.run_check(store, use_cache=False)
+        assert cached.problems == plain.problems
+        codes = sorted(p.code for p in cached.problems)
+        assert codes.count("reference") == 3 and codes.count("duplicate") == 2 and "id_mismatch" in codes
+        assert cached.validated == 1
+        partial = checker.run_check(store, [str(ticket_path(repo, first))])
+        assert partial.problems == checker.run_check(store, [str(ticket_path(repo, first))], use_cache=False).problems
+    finally:
+        index.RACY_NS = racy
+    out = cli("check", "--format", "json")
+    plain = cli("check", "--format", "json", "--no-cache")
+    assert out.exit_code == plain.exit_code == 1 and out.stdout == plain.stdout
+
+
+def test_reindex_command(cli, repo, ticket):
+    result = cli("reindex")
+    assert result.exit_code == 0 and "indexed 2 file(s)" in result.stderr
+    result = cli("reindex", "--changes")
+    assert result.exit_code == 0 and "0 added, 0 changed, 0 removed" in result.stderr
+
+
+YAML_CASES = [
+    "", "# only a comment\n", "---\n", "a: 1\nb: 1.5\nc: true\nd: ~\ne: null\nf: ''\ng:\n", "x: 0o17\ny: 0x1F\nz: 1_000\n",
+    "t: 2026-11-22T14:30:00+08:00\nd: 2026-11-22\n", "k: yes\nl: No\nm: off\nn: .inf\no: -.Inf\np: .nan\n",
+    "q: '123'\nr: \"true\"\ns: |\n  two\n  lines\n", "1: a\n2.5: b\ntrue: c\n~: d\n", "a: 1\na: 2\nb: 3\n",
+    "- a\n- [1, 2]\n- {x: y}\n", "just a scalar\n", "a: &x 1\nb: *x\n", "a: !!str 1\n", "<<: {a: 1}\nb: 2\n",
+    "a: [1, 2\n", "a: 1\n---\nb: 2\n", "? [a, b]\n: c\n", "a: !!python/object:os.system x\n", "a: !!binary aGk=\n",
+    "a: !!int x\n", "a: =\n", "id: CW202611220001\ntitle: 无法登录,提示‘账号异常’\ntags:\n  - 登录\n  - VIP\n",
+    "x: " + "[" * 70 + "]" * 70 + "\n",
+]
+
+
+@pytest.mark.parametrize("text", YAML_CASES)
+def test_the_index_reads_yaml_as_the_loader_does(text):
+    try:
+        expected = load_text(text)
+    except YamlSyntaxError as exc:
+        with pytest.raises(YamlSyntaxError) as raised:
+            load_record_text(text)
+        assert (str(raised.value), raised.value.line) == (str(exc), exc.line)
+        return
+    got = load_record_text(text)
+    assert json.dumps(got, default=repr, sort_keys=False) == json.dumps(expected, default=repr, sort_keys=False)
+
+
+def test_every_example_file_reads_the_same():
+    for path in sorted((PROJECT / "examples").glob("*/**/*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert load_record_text(text) == load_text(text), path
+
+
+@pytest.mark.parametrize("at", ["2026-11-22T14:30:00+08:00", "2026-11-25T09:00:00+08:00", "2027-02-01T00:00:00+08:00",
+                                "2026-08-15T10:00:00+08:00", "2026-11-20T18:00:00+08:00"])
+@pytest.mark.parametrize("within", [None, timedelta(hours=2), timedelta(days=3)])
+def test_ticket_clocks_are_those_of_sla(at, within):
+    """On the examples: every ticket's overdue clocks from the index equal sla.overdue_items."""
+    store = Store.open(PROJECT / "examples")
+    idx = Index.open(store, use_cache=False, progress=False)
+    setup = slaview.sla_setup(store)
+    now = datetime.fromisoformat(at)
+    got = {}
+    for item in idx.ticket_clocks(now, within):
+        assert item.problem is None
+        clocks = item.clocks if item.clocks is not None else sla.overdue_items(item.doc, setup.policy,
+                                                                             setup.calendar, now, within)
+        if clocks:
+            got[item.path] = clocks
+    expected = {}
+    for record in store.iter_records("ticket"):
+        clocks = sla.overdue_items(record.doc, setup.policy, setup.calendar, now, within)
+        if clocks:
+            expected[store.rel(record.path)] = clocks
+    assert got == expected
+
+
+def test_paused_and_reopened_tickets_keep_their_clocks(cli, repo, customer):
+    """Waiting (paused) from before the due, and a pause that begins right at the due."""
+    waiting = cli.ok(*TICKET, "--customer", customer, env={"CSLOG_NOW": "2026-11-20T10:00:00+08:00"})
+    cli.ok("status", waiting, "waiting", env={"CSLOG_NOW": "2026-11-20T10:30:00+08:00"})
+    at_due = cli.ok(*TICKET, "--customer", customer, env={"CSLOG_NOW": "2026-11-20T10:00:00+08:00"})
+    cli.ok("claim", at_due, env={"CSLOG_NOW": "2026-11-20T10:10:00+08:00"})
+    cli.ok("status", at_due, "waiting", env={"CSLOG_NOW": "2026-11-20T14:00:00+08:00"})
+    reopened = cli.ok(*TICKET, "--customer", customer, env={"CSLOG_NOW": "2026-11-19T10:00:00+08:00"})
+    cli.ok("status", reopened, "resolved", "--solution", "已修复", env={"CSLOG_NOW": "2026-11-19T11:00:00+08:00"})
+    cli.ok("status", reopened, "in_progress", env={"CSLOG_NOW": "2026-11-19T15:00:00+08:00"})
+    store = Store.open(repo)
+    setup = slaview.sla_setup(store)
+    idx, _ = open_index(repo)
+    docs = {store.rel(r.path): r.doc for r in store.iter_records("ticket")}
+    for at in ("2026-11-20T14:00:00+08:00", "2026-11-20T14:00:01+08:00", "2026-11-21T09:00:00+08:00",
+               "2026-12-20T09:00:00+08:00"):
+        now = datetime.fromisoformat(at)
+        for within in (None, timedelta(hours=1)):
+            for item in idx.ticket_clocks(now, within):
+                expected = sla.overdue_items(docs[item.path], setup.policy, setup.calendar, now, within)
+                got = item.clocks if item.clocks is not None else sla.overdue_items(
+                    item.doc, setup.policy, setup.calendar, now, within)
+                assert got == expected, (item.path, at)
+
+
+def test_the_index_file_is_git_ignored_and_never_committed(cli, repo, ticket):
+    cli.ok("list")
+    assert (repo / ".cslog" / "index.sqlite").exists()
+    assert git(repo, "status", "--porcelain") == ""
+    assert ".cslog/index.sqlite" not in git(repo, "ls-files")
+
+
+def test_a_busy_index_is_not_mistaken_for_a_damaged_one(repo, ticket):
+    assert not index._damage(sqlite3.OperationalError("database is locked"))
+    assert index._damage(sqlite3.OperationalError("no such table: dirs"))
