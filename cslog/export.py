@@ -29,6 +29,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from openpyxl.cell import Cell as _CELL
+
 from cslog import report as rpt
 from cslog.errors import OperationalError, UsageError
 from cslog.model import CHANNEL, CUSTOMER_TYPE, EMOTION, PRIORITY, STATUS, TICKET_TYPE
@@ -51,7 +53,8 @@ SLA_STATES = {"met": ("达成", "met"), "breached": ("超时", "breached"), "run
               "paused": ("暂停", "paused")}
 YES_NO = (("是", "否"), ("yes", "no"))
 
-# key, (zh header, en header), format (text | datetime | count | hours), widest a text column grows
+# key, (zh header, en header), format (text | datetime | date | count | hours | score1: a 1-5 score),
+# and how wide a text column may grow
 TICKET_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
     ("id", ("工单编号", "Ticket ID"), "text", 20),
     ("title", ("标题", "Title"), "text", 30),
@@ -63,19 +66,19 @@ TICKET_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
     ("priority", ("问题等级", "Priority"), "text", 10),
     ("channel", ("受理渠道", "Channel"), "text", 10),
     ("category", ("问题分类", "Category"), "text", 26),
-    ("description", ("问题描述(客户原话)", "Description (customer's words)"), "text", 50),
+    ("description", ("问题描述(客户原话)", "Description (customer's words)"), "text", 60),
     ("owner", ("第一责任人", "Owner"), "text", 12),
     ("collaboration", ("协作部门/人", "Department / collaborators"), "text", 24),
     ("status", ("处理进度", "Status"), "text", 10),
-    ("progress", ("最新进度", "Latest progress"), "text", 30),
-    ("solution", ("解决方案", "Solution"), "text", 40),
-    ("score", ("客户满意度", "Satisfaction"), "count", 0),
-    ("callbacks", ("回访记录", "Callbacks"), "text", 36),
+    ("progress", ("最新进度", "Latest progress"), "text", 36),
+    ("solution", ("解决方案", "Solution"), "text", 50),
+    ("score", ("客户满意度", "Satisfaction"), "small", 0),
+    ("callbacks", ("回访记录", "Callbacks"), "text", 60),
     ("received", ("受理时间", "Received"), "datetime", 0),
     ("due", ("预计完成时间", "Due"), "datetime", 0),
     ("resolved", ("实际完成时间", "Resolved"), "datetime", 0),
     ("archived", ("归档状态", "Archived"), "text", 10),
-    ("notes", ("备注", "Notes"), "text", 30),
+    ("notes", ("备注", "Notes"), "text", 40),
     ("sla_claim", ("认领时限", "Claim SLA"), "text", 10),
     ("sla_response", ("响应时限", "Response SLA"), "text", 10),
     ("sla_update", ("更新时限", "Update SLA"), "text", 10),
@@ -92,8 +95,8 @@ CONTACT_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
     ("agent", ("沟通人员", "Agent"), "text", 12),
     ("started", ("开始时间", "Started"), "datetime", 0),
     ("ended", ("结束时间", "Ended"), "datetime", 0),
-    ("minutes", ("时长(分钟)", "Minutes"), "count", 0),
-    ("request", ("核心诉求(客户原话)", "Request (customer's words)"), "text", 50),
+    ("minutes", ("时长(分钟)", "Minutes"), "small", 0),
+    ("request", ("核心诉求(客户原话)", "Request (customer's words)"), "text", 60),
     ("details", ("问题描述细节", "Details"), "text", 40),
     ("agreed", ("沟通协商要点", "Agreed"), "text", 40),
     ("references", ("辅助信息", "References"), "text", 30),
@@ -370,7 +373,7 @@ def display_width(text: str) -> int:
     return widest
 
 
-_FIXED_WIDTH = {"datetime": 17, "date": 12, "count": 8, "hours": 10, "rate": 10, "score": 8}
+_FIXED_WIDTH = {"small": 8, "datetime": 18, "date": 12, "count": 8, "hours": 10, "rate": 10, "score": 8}
 
 
 GLYPH = 1.1  # a display column of Chinese text is a little wider than Excel's width unit (a digit)
@@ -416,7 +419,8 @@ class _Cells:
         self._illegal = IllegalCharacterError
 
     def template(self, number_format: str | None = None, bold: bool = False, size: float | None = None,
-                 fill: str | None = None, horizontal: str | None = None, wrap: bool = False):
+                 fill: str | None = None, horizontal: str | None = None, wrap: bool = False,
+                 vertical: str | None = None):
         """A new empty cell of that style."""
         from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -427,8 +431,8 @@ class _Cells:
             cell.font = Font(bold=bold, size=size or 11)
         if fill:
             cell.fill = PatternFill("solid", fgColor=fill)
-        if horizontal or wrap:
-            cell.alignment = Alignment(horizontal=horizontal, wrap_text=wrap)
+        if horizontal or wrap or vertical:
+            cell.alignment = Alignment(horizontal=horizontal, vertical=vertical, wrap_text=wrap)
         return cell
 
     def styled(self, value: Any, **style):
@@ -463,11 +467,12 @@ class _Cells:
         cell.quotePrefix = True
         return cell
 
-    def plain(self, value: Any):
+    def plain(self, value: Any, like=None):
+        """A text value as it can go into a row: cleaned, and guarded (in the style of `like`) when needed."""
         if isinstance(value, str):
             value = clean(value)
             if needs_guard(value):
-                return self.text(value)
+                return self.text(value, like)
         return value
 
 
@@ -513,19 +518,24 @@ def _listing(ws, columns, rows: list[tuple], language: str) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     cells = _Cells(ws)
     _header(ws, cells, columns, language)
-    plain_text, styled, wrapped = [], [], []
+    text_columns, wrapping, formats = [], [], {}
     for i, (_k, _h, kind, cap) in enumerate(columns):
         if kind == "text":
-            plain_text.append(i)
+            text_columns.append(i)
             if cap >= WRAP_FROM:
-                wrapped.append((i, (widths[i] - 2) / GLYPH, cells.template(wrap=True)))
+                wrapping.append((i, (widths[i] - 2) / GLYPH))
         elif kind in ("datetime", "date"):
-            styled.append((i, cells.template(number_format=DATE_TIME if kind == "datetime" else DATE)))
-        # numbers keep the General format: they are rounded already, and every styled cell costs
+            formats[i] = DATE_TIME if kind == "datetime" else DATE
+        elif NUMBER_FORMATS.get(kind, "0") != "0":
+            formats[i] = NUMBER_FORMATS[kind]
+    styled = [(i, cells.template(number_format=f)) for i, f in formats.items()]
+    # a score or a few minutes in the middle of its wide column, not squeezed against the text next to it
+    styled += [(i, cells.template(horizontal="center")) for i, c in enumerate(columns) if c[2] == "small"]
+    wrapped = {i: cells.template(wrap=True) for i, _room in wrapping}
     heights = ws.row_dimensions
     for number, row in enumerate(rows, 2):
         values = list(row)
-        for i in plain_text:
+        for i in text_columns:
             v = values[i]
             if v is None:
                 continue
@@ -534,13 +544,13 @@ def _listing(ws, columns, rows: list[tuple], language: str) -> None:
             if v[:1] in _FIRST_RISKY or len(v) > MAX_CELL or _ILLEGAL.search(v):
                 values[i] = cells.plain(v)
         lines = 1
-        for i, room, cell in wrapped:  # only text that does not fit gets the (costly) wrapping style
+        for i, room in wrapping:  # only text that does not fit gets the wrapping style (each styled cell costs)
             v = values[i]
             if isinstance(v, str):
                 n = _lines(v, room)
                 if n > 1:
                     lines = max(lines, n)
-                    values[i] = cells.put(cell, v)
+                    values[i] = cells.put(wrapped[i], v)
         if lines > 1:
             # spreadsheet programs do not grow a row for wrapped text by themselves. The row's attributes
             # as openpyxl's row writer reads them (what dict(RowDimension) gives, without building one)
@@ -570,6 +580,7 @@ def _summary_sheet(ws, data: dict, language: str, org: str) -> None:
     for i, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(i)].width = width + 2
     ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -616,7 +627,9 @@ def _summary_sheet(ws, data: dict, language: str, org: str) -> None:
 
     if not data["tickets"]:
         return
-    gap = get_column_letter(columns + 2)
+    # beside the first blocks (overview, types, priorities: five columns at most), under the title
+    beside = max(len(s.headers) for s in parts[:4])
+    gap = get_column_letter(beside + 2)
     if "by_type" in anchors:
         a, b = anchors["by_type"]
         chart = BarChart()
@@ -627,8 +640,8 @@ def _summary_sheet(ws, data: dict, language: str, org: str) -> None:
         chart.add_data(Reference(ws, min_col=4, min_row=a - 1, max_row=b), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=a, max_row=b))
         _show_axes(chart)
-        chart.width, chart.height = 18, 8
-        ws.add_chart(chart, f"{gap}3")
+        chart.width, chart.height = 16, 8
+        ws.add_chart(chart, f"{gap}4")
     if "by_priority" in anchors:
         a, b = anchors["by_priority"]
         pie = PieChart()
@@ -640,7 +653,7 @@ def _summary_sheet(ws, data: dict, language: str, org: str) -> None:
         for flag in ("showVal", "showCatName", "showSerName", "showLegendKey"):
             setattr(pie.dataLabels, flag, False)
         pie.width, pie.height = 12, 8
-        ws.add_chart(pie, f"{gap}21")
+        ws.add_chart(pie, f"{gap}22")
 
 
 def _show_axes(chart) -> None:
@@ -661,6 +674,7 @@ def _trends_sheet(ws, data: dict, language: str) -> None:
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(TREND_COLUMNS))}{len(rows) + 1}"
     ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True

@@ -531,7 +531,8 @@ def load_in(store: Store, kind: str, path: Path, when: str, tz, slot: Callable[[
     read before the YAML, so records of other periods cost a file read only. UsageError for a file
     that is not YAML, ValueError for one whose time is missing or unreadable."""
     from cslog.timeutil import parse_time
-    from cslog.yamlio import YamlSyntaxError, load_text, read_text
+    from cslog.schemas import shape_problems
+    from cslog.yamlio import YamlSyntaxError, line_of, load_text, read_text
 
     text = read_text(path)
     quick = _TIME_LINE[when].search(text)
@@ -547,6 +548,9 @@ def load_in(store: Store, kind: str, path: Path, when: str, tz, slot: Callable[[
         raise UsageError(f"{store.rel(path)}:{exc.line or 1}: {exc}") from None
     if not isinstance(doc, dict):
         raise UsageError(f"{store.rel(path)}:1: a {kind} record must be a mapping of fields")
+    shape = shape_problems(doc, kind)
+    if shape:
+        raise UsageError(f"{store.rel(path)}:{line_of(text, shape[0][0]) or 1}: {shape[0][1]}")
     if doc.get(when) in (None, ""):
         raise ValueError(f"{when} is missing")
     try:
@@ -636,7 +640,8 @@ def title_text(data: dict, org: str, language: str) -> str:
 
 
 def sections(data: dict, language: str) -> list[Section]:
-    """The report's figures as labelled blocks; every number is the very number of `data`."""
+    """The report's figures as labelled blocks; every number is the very number of `data`. A period
+    without tickets has the overview only."""
     say = lambda pair: _say(pair, language)  # noqa: E731
     h = {k: say(v) for k, v in _H.items()}
     prev, chg = data["previous"], data["change"]
@@ -664,6 +669,8 @@ def sections(data: dict, language: str) -> list[Section]:
          chg["satisfaction"]["satisfied_rate"], "rate"),
     ]
     out.append(_mixed("overview", say(_TITLES["overview"]), h, overview))
+    if not data["tickets"]:
+        return out  # nothing received: the overview (against the previous period) says all there is
 
     for key, enum, head in (("by_type", TICKET_TYPE, "type"), ("by_priority", PRIORITY, "priority"),
                             ("by_status", STATUS, "status"), ("by_channel", CHANNEL, "channel")):
