@@ -46,10 +46,11 @@ from typing import Any, Callable, Iterable, Iterator
 from cslog import __version__
 from cslog.model import KIND_FOLDERS, KINDS, SHARDED
 from cslog.store import CACHE_DIR, Store
-from cslog.yamlio import MAX_DEPTH, TEMP_SUFFIX, YamlSyntaxError, load_text
+from cslog.schemas import shape_problems
+from cslog.yamlio import MAX_DEPTH, TEMP_SUFFIX, YamlSyntaxError, line_of, load_text
 
 INDEX_FILE = "index.sqlite"
-FORMAT = 1  # bump when the tables or what goes into them change: older files are rebuilt with a warning
+FORMAT = 2  # bump when the tables or what goes into them change: older files are rebuilt with a warning
 RACY_NS = 2_000_000_000
 WORKERS = 2
 PARALLEL_AT = 3000  # files to read: from here on a rebuild forks WORKERS processes
@@ -77,6 +78,7 @@ REFERENCES = {
     "contact": (("customer", "customer"), ("ticket", "ticket")),
     "customer": (),
 }
+TICKET_COLUMNS = ("id", "priority", "status", "owner", "department", "title")  # what an overdue row shows
 CLOCK_ORDER = ("claim", "response", "update", "resolve", "callback", "followup")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _US = timedelta(microseconds=1)
@@ -96,15 +98,16 @@ CREATE TABLE records (
     mtime_ns INTEGER NOT NULL,
     size INTEGER NOT NULL,
     when_us INTEGER,        -- received_at / started_at in microseconds since 1970 (NULL: none or unreadable)
-    summary TEXT,           -- JSON object of FIELDS present in the document
-    doc TEXT                -- JSON document (tickets: compact); NULL when JSON cannot hold it exactly
+    summary TEXT            -- JSON object of FIELDS present in the document; NULL when JSON cannot hold them
 );
+CREATE TABLE docs (path TEXT PRIMARY KEY, doc TEXT);  -- JSON document (tickets: compact), NULL as summary
 CREATE INDEX records_kind ON records (kind, path);
 CREATE INDEX records_dir ON records (dir);
 CREATE TABLE refs (path TEXT NOT NULL, field TEXT NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
                    ref TEXT NOT NULL);
 CREATE INDEX refs_path ON refs (path);
-CREATE TABLE tickets (path TEXT PRIMARY KEY, t0_us INTEGER, computed INTEGER NOT NULL);
+CREATE TABLE tickets (path TEXT PRIMARY KEY, t0_us INTEGER, computed INTEGER NOT NULL, plain INTEGER NOT NULL,
+                      id, priority, status, owner, department, title);  -- TICKET_COLUMNS: plain = all text
 CREATE TABLE clocks (path TEXT NOT NULL, ord INTEGER NOT NULL, clock TEXT NOT NULL, due_us INTEGER NOT NULL,
                      started_us INTEGER NOT NULL);
 CREATE INDEX clocks_path ON clocks (path);
@@ -139,7 +142,7 @@ class TicketClocks:
     or the file's). problem is set (and the rest empty) when the file cannot be read as a record."""
 
     path: str
-    fields: dict
+    fields: dict  # TICKET_COLUMNS: what an overdue row shows and filters on
     clocks: list | None = None
     doc: dict | None = None
     problem: str | None = None
@@ -182,10 +185,28 @@ def _holidays_version() -> str:
         return "unknown"
 
 
+# The modules whose code decides what a row, a clock or a clean check is: a change to them (a new cslog
+# in development as much as an upgrade) rebuilds the index.
+_CODE = ("index.py", "yamlio.py", "schemas.py", "store.py", "sla.py", "calendar.py", "durations.py", "slaview.py",
+         "timeutil.py", "config.py", "checker.py", "privacy.py", "ids.py", "model.py")
+
+
+def _code_hash() -> str:
+    h = hashlib.blake2b(digest_size=16)
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in _CODE:
+        try:
+            with open(os.path.join(here, name), "rb") as f:
+                h.update(f.read())
+        except OSError:
+            h.update(b"-")
+    return h.hexdigest()
+
+
 def index_key(store: Store) -> dict:
     """Everything the cached rows depend on besides the files: any change rebuilds the index."""
-    return {"format": FORMAT, "cslog": __version__, "schemas": _schema_hash(), "config": store.settings.digest,
-            "station": store.settings.station, "holidays": _holidays_version(),
+    return {"format": FORMAT, "cslog": __version__, "code": _code_hash(), "schemas": _schema_hash(),
+            "config": store.settings.digest, "station": store.settings.station, "holidays": _holidays_version(),
             "python": f"{sys.version_info[0]}.{sys.version_info[1]}"}
 
 
@@ -475,6 +496,7 @@ class _Context:
 
 
 _CTX: _Context | None = None
+_SHAPE = getattr(__import__("cslog.schemas", fromlist=["x"]), "shape_problems", None)  # what read_path refuses
 
 
 def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
@@ -492,8 +514,8 @@ def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
             st = os.fstat(f.fileno())
         mtime, size = st.st_mtime_ns, st.st_size
     except OSError as exc:
-        row = (rel, folder, kind, stem, None, f"{rel}: cannot read: {exc.strerror}", "", 0, -1, None, None, None)
-        return row, clocks, refs, ticket_row
+        row = (rel, folder, kind, stem, None, f"{rel}: cannot read: {exc.strerror}", "", 0, -1, None, None)
+        return row, None, clocks, refs, ticket_row
     if time.time_ns() - mtime < RACY_NS:
         mtime = 0  # read again next time: a same-size write within this clock tick would go unseen
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
@@ -512,6 +534,16 @@ def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
         else:
             if not isinstance(doc, dict):
                 problem, doc = f"{rel}:1: a record must be a mapping of fields", None
+            elif _SHAPE is not None:
+                shape = _SHAPE(doc, kind)
+                if shape:  # as Store.read_path: a field of the wrong type makes the file unreadable
+                    from cslog.yamlio import line_of
+
+                    where, message = shape[0]
+                    problem, doc = f"{rel}:{line_of(text, where) or 1}: {message}", None
+            elif shape_problems(doc, kind):  # as Store.read_path says it
+                where, message = shape_problems(doc, kind)[0]
+                problem, doc = f"{rel}:{line_of(text, where) or 1}: {message}", None
     if doc is not None:
         rid = doc.get("id") if isinstance(doc.get("id"), str) else None
         stored = _compact(doc) if kind == "ticket" else doc
@@ -528,9 +560,11 @@ def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
                     refs.append((rel, field_name, i if isinstance(value, list) else -1, target, ref))
         if kind == "ticket":
             t0, clocks = _clocks_at_t0(ctx, rel, doc)
-            ticket_row = (rel, t0, 1 if t0 is not None else 0)
-    row = (rel, folder, kind, stem, rid, problem, digest, mtime, size, when, summary, doc_json)
-    return row, clocks, refs, ticket_row
+            shown = [doc.get(k) for k in TICKET_COLUMNS]
+            plain = all(v is None or type(v) is str for v in shown)
+            ticket_row = (rel, t0, 1 if t0 is not None else 0, 1 if plain else 0, *(shown if plain else [None] * 6))
+    row = (rel, folder, kind, stem, rid, problem, digest, mtime, size, when, summary)
+    return row, doc_json, clocks, refs, ticket_row
 
 
 def _when_us(kind: str, doc: dict, tz) -> int | None:
@@ -788,19 +822,21 @@ class Index:
             gone = changes.removed + changes.modified
             for chunk in _chunks(gone, 500):
                 marks = ",".join("?" * len(chunk))
-                for table in ("records", "refs", "tickets", "clocks"):
+                for table in ("records", "docs", "refs", "tickets", "clocks"):
                     db.execute(f"DELETE FROM {table} WHERE path IN ({marks})", chunk)
             listings = {folder: dict(found.listings[folder]) for folder in changed_dirs}
-            for row, clocks, refs, ticket in self._read_all(todo):
+            for row, doc, clocks, refs, ticket in self._read_all(todo):
                 if row[6] and before.get(row[0]) == row[6]:
                     same.add(row[0])  # read again only because its mtime was too recent to trust
-                db.execute("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
+                db.execute("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
+                if row[5] is None:
+                    db.execute("INSERT OR REPLACE INTO docs VALUES (?,?)", (row[0], doc))
                 if clocks:
                     db.executemany("INSERT INTO clocks VALUES (?,?,?,?,?)", clocks)
                 if refs:
                     db.executemany("INSERT INTO refs VALUES (?,?,?,?,?)", refs)
                 if ticket:
-                    db.execute("INSERT OR REPLACE INTO tickets VALUES (?,?,?)", ticket)
+                    db.execute("INSERT OR REPLACE INTO tickets VALUES (?,?,?,?,?,?,?,?,?,?)", ticket)
                 folder, _, name = row[0].rpartition("/")
                 listings[folder][name] = (row[7], row[8])  # as read: a racy file keeps mtime 0 until next time
             for folder, listing in listings.items():
@@ -872,17 +908,17 @@ class Index:
         """Documents of readable records, in file order: all, those with these IDs, or those received
         (contacts: started) in [since, until). Tickets are compact (no LONG_TEXT, no entry text) unless
         full=True, which reads the files."""
-        sql = "SELECT path, doc FROM records WHERE kind = ? AND problem IS NULL"
+        sql = "SELECT r.path, d.doc FROM records r JOIN docs d ON d.path = r.path WHERE r.kind = ? AND r.problem IS NULL"
         args: list = [kind]
         if since is not None:
-            sql += " AND when_us >= ?"
+            sql += " AND r.when_us >= ?"
             args.append(_us(since))
         if until is not None:
-            sql += " AND when_us < ?"
+            sql += " AND r.when_us < ?"
             args.append(_us(until))
         if ids is not None:
             wanted = set(ids)
-            sql += " AND id IN (SELECT value FROM json_each(?))"
+            sql += " AND r.id IN (SELECT value FROM json_each(?))"
             args.append(json.dumps(sorted(wanted)))
         out = []
         for path, doc in self._ordered(sql, args):
@@ -904,6 +940,11 @@ class Index:
         found = self.db.execute(sql, args).fetchall()
         found.sort(key=lambda r: path_order(r[0]))
         return found
+
+    def _fields(self, path: str) -> dict:
+        (summary,) = self.db.execute("SELECT summary FROM records WHERE path = ?", (path,)).fetchone()
+        values = json.loads(summary) if summary is not None else self._file_doc("ticket", path)
+        return {k: values.get(k) for k in TICKET_COLUMNS}
 
     def _file_doc(self, kind: str, path: str) -> dict:
         return self.store.read_path(kind, self.store.root / path).doc
@@ -930,14 +971,15 @@ class Index:
                 moment = moments[us] = _from_us(us, tz)
             return moment
 
-        sql = ("SELECT c.path, r.summary, c.clock, c.due_us, c.started_us FROM clocks c "
-               "JOIN tickets t ON t.path = c.path JOIN records r ON r.path = c.path "
+        sql = ("SELECT c.path, c.clock, c.due_us, c.started_us, t.plain, t.id, t.priority, t.status, t.owner, "
+               "t.department, t.title FROM clocks c JOIN tickets t ON t.path = c.path "
                "WHERE t.computed = 1 AND t.t0_us <= ? AND (c.clock = 'followup' OR c.due_us <= ?) "
                "ORDER BY c.path, c.ord")
-        for path, summary, kind, due_us, started_us in self.db.execute(sql, (at_us, limit)):
+        columns = TICKET_COLUMNS
+        for path, kind, due_us, started_us, plain, *shown in self.db.execute(sql, (at_us, limit)):
             item = found.get(path)
             if item is None:
-                fields = json.loads(summary) if summary is not None else self._file_doc("ticket", path)
+                fields = dict(zip(columns, shown)) if plain else self._fields(path)
                 item = found[path] = TicketClocks(path, fields, [])
             due = local(due_us)
             if kind == "followup":
@@ -949,15 +991,11 @@ class Index:
             else:
                 item.clocks.append(Clock(kind, "running", due, local(started_us), None, None,
                                          (due_us - at_us) // _MINUTE_US))
-        sql = ("SELECT r.path, r.summary, r.doc FROM tickets t JOIN records r ON r.path = t.path "
+        sql = ("SELECT t.path, d.doc FROM tickets t JOIN docs d ON d.path = t.path "
                "WHERE t.computed = 0 OR t.t0_us > ?")
-        for path, summary, doc in self.db.execute(sql, (at_us,)):
-            if doc is None:
-                whole = self._file_doc("ticket", path)
-                found[path] = TicketClocks(path, {k: whole.get(k) for k in FIELDS["ticket"] if k in whole}, None,
-                                           whole)
-            else:
-                found[path] = TicketClocks(path, json.loads(summary), None, json.loads(doc))
+        for path, doc in self.db.execute(sql, (at_us,)):
+            whole = json.loads(doc) if doc is not None else self._file_doc("ticket", path)
+            found[path] = TicketClocks(path, {k: whole.get(k) for k in columns}, None, whole)
         for path, problem in self.problems("ticket"):
             found[path] = TicketClocks(path, {}, None, None, problem)
         return sorted(found.values(), key=lambda t: path_order(t.path))

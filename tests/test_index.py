@@ -147,9 +147,11 @@ def test_list_is_the_same_with_and_without_the_index(cli, repo, customer):
     cli.ok("status", tid, "in_progress")
     cli.ok("new", "--customer", customer, "--channel", "phone", "--request", "咨询保修")
     hand = repo / "tickets/2026/11/CW202611229999.yaml"  # hand-written: odd values stay as they are
-    hand.write_text("id: CW202611229999\ntitle: 123\ntype: fault\npriority: normal\nstatus: new\nchannel: phone\n"
+    hand.write_text("id: CW202611229999\ntitle: 手写\ntype: fault\npriority: 紧急\nstatus: new\nchannel: phone\n"
                     "customer: C0001\nreceived_at: 2026-11-21 08:00\ndescription: x\ntags: [a, b]\n"
-                    "owner: yes\ntimeline: []\n", encoding="utf-8")
+                    "timeline: []\n", encoding="utf-8")
+    odd = repo / "tickets/2026/11/CW202611229998.yaml"  # a field of the wrong type: unreadable either way
+    odd.write_text(hand.read_text(encoding="utf-8").replace("title: 手写", "title: 123"), encoding="utf-8")
     for args in (["list"], ["list", "--open"], ["list", "--status", "处理中"], ["list", "--category", "技术故障"],
                  ["list", "--tag", "VIP"], ["list", "--since", "2026-11-21"], ["list", "--until", "2026-11-21"],
                  ["list", "contacts"], ["list", "customers"], ["list", "--owner", "小明"]):
@@ -158,7 +160,8 @@ def test_list_is_the_same_with_and_without_the_index(cli, repo, customer):
             plain = cli(*args, "--format", fmt, "--no-cache")
             assert (cached.exit_code, cached.stdout) == (plain.exit_code, plain.stdout), args
     rows = json.loads(cli.ok("list", "--format", "json"))
-    assert [r["title"] for r in rows if r["id"] == "CW202611229999"] == [123]
+    assert [(r["priority"], r["received_at"]) for r in rows if r["id"].startswith("CW20261122999")] == [
+        ("紧急", "2026-11-21 08:00")]
 
 
 def test_check_validates_only_what_changed(cli, repo, customer):
