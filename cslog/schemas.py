@@ -97,6 +97,49 @@ def validate(doc: Any, kind: str) -> list[tuple[tuple, str]]:
     return errors
 
 
+_JSON_TYPES = {"object": (dict,), "array": (list,), "string": (str,), "boolean": (bool,), "null": (type(None),),
+               "integer": (int,), "number": (int, float)}
+
+
+def _has_type(value: Any, expected: Any) -> bool:
+    for name in expected if isinstance(expected, list) else [expected]:
+        if isinstance(value, bool) and name in ("integer", "number"):
+            continue
+        if isinstance(value, _JSON_TYPES.get(name, (object,))):
+            return True
+    return False
+
+
+def shape_problems(doc: Any, kind: str) -> list[tuple[tuple, str]]:
+    """Where a document holds the wrong JSON type (a list for a status, a number for a timeline...).
+
+    Cheap and without jsonschema, for readers: code that walks a record may trust the shape of what it
+    finds. Enum values, patterns and required fields are left to `cslog check`."""
+    root = schema(kind)
+    found = []
+    stack: list[tuple[dict, Any, tuple]] = [(root, doc, ())]
+    while stack:
+        node, value, path = stack.pop()
+        node = _resolve(root, node)
+        expected = node.get("type") or sorted({type(v).__name__.replace("str", "string") for v in node.get("enum", [])})
+        if expected and not _has_type(value, expected):
+            where = ".".join(str(p) for p in path) or "record"
+            wanted = expected if isinstance(expected, str) else " or ".join(expected)
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
+            found.append((path, f"{where}: {shown} is not of type {wanted}"))
+            continue
+        if isinstance(value, dict):
+            for key in value:
+                if not isinstance(key, str):
+                    found.append((path, f"{'.'.join(str(p) for p in path + (key,))}: a field name must be text"))
+            for key, sub in (node.get("properties") or {}).items():
+                if key in value:
+                    stack.append((sub, value[key], path + (key,)))
+        elif isinstance(value, list) and isinstance(node.get("items"), dict):
+            stack.extend((node["items"], item, path + (i,)) for i, item in enumerate(value))
+    return sorted(found, key=lambda p: [str(x) for x in p[0]])
+
+
 def _message(err, path: tuple) -> str:
     where = ".".join(str(p) for p in path) or "record"
     if err.validator == "enum":

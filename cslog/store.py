@@ -18,8 +18,8 @@ from cslog import gitrepo
 from cslog.errors import ConfigError, LockTimeout, NotFound, OperationalError, UsageError
 from cslog.ids import id_format, is_safe
 from cslog.model import KIND_FOLDERS, KINDS, SHARDED, kind_label
-from cslog.schemas import key_order, modeline
-from cslog.yamlio import (TEMP_SUFFIX, YamlSyntaxError, create_exclusive, load_text, read_text, render,
+from cslog.schemas import key_order, modeline, shape_problems
+from cslog.yamlio import (TEMP_SUFFIX, YamlSyntaxError, create_exclusive, line_of, load_text, read_text, render,
                           update_text, write_atomic)
 
 CACHE_DIR = ".cslog"
@@ -135,6 +135,11 @@ class Store:
                              hint="fix the file by hand, then `cslog check` it") from None
         if not isinstance(doc, dict):
             raise UsageError(f"{self.rel(path)}:1: a record must be a mapping of fields")
+        shape = shape_problems(doc, kind)
+        if shape:  # a field of the wrong type would break whatever reads it: a file to fix, not to act on
+            where, message = shape[0]
+            raise UsageError(f"{self.rel(path)}:{line_of(text, where) or 1}: {message}",
+                             hint="fix the file by hand, then `cslog check` it")
         return Record(kind=kind, id=str(doc.get("id") or path.stem), path=path, text=text, doc=doc)
 
     def rel(self, path: Path) -> str:
