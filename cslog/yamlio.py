@@ -27,6 +27,26 @@ Loader.yaml_implicit_resolvers = {
 # !!pairs are refused like object tags, so every value a command meets can be printed as JSON.
 _NOT_JSON = {f"tag:yaml.org,2002:{name}" for name in ("binary", "set", "timestamp", "omap", "pairs")}
 Loader.yaml_constructors = {tag: fn for tag, fn in _Base.yaml_constructors.items() if tag not in _NOT_JSON}
+
+
+class _BadValue(yaml.MarkedYAMLError):
+    """A scalar its explicit tag cannot read (`!!int` with no digits): PyYAML raises IndexError for it."""
+
+
+def _strict(construct):
+    def strict(loader, node):
+        try:
+            return construct(loader, node)
+        except (ValueError, IndexError, KeyError, TypeError, OverflowError):
+            raise _BadValue(problem=f"{node.value!r} is not a valid !!{node.tag.rsplit(':', 1)[-1]}",
+                            problem_mark=node.start_mark) from None
+    return strict
+
+
+for _name in ("null", "bool", "int", "float", "str"):
+    _tag = f"tag:yaml.org,2002:{_name}"
+    Loader.yaml_constructors[_tag] = _strict(Loader.yaml_constructors[_tag])
+
 MAX_DEPTH = 64  # records are a few levels deep; deeper documents only exhaust the recursion of readers
 
 
