@@ -130,7 +130,16 @@ class _Dumper(yaml.SafeDumper):
         return super().increase_indent(flow, False)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if _SURROGATE.search(value):
+        # bytes that were not UTF-8 (a terminal in GBK): YAML would write "\uDCFF", which no reader accepts
+        shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if value else value
+        raise UsageError(f"{shown!r} holds bytes that are not UTF-8 text",
+                         hint="set the terminal to UTF-8 (e.g. LANG=zh_CN.UTF-8, or chcp 65001 on Windows) "
+                              "and type it again")
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)
