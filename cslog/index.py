@@ -46,8 +46,7 @@ from typing import Any, Callable, Iterable, Iterator
 from cslog import __version__
 from cslog.model import KIND_FOLDERS, KINDS, SHARDED
 from cslog.store import CACHE_DIR, Store
-from cslog.schemas import shape_problems
-from cslog.yamlio import MAX_DEPTH, TEMP_SUFFIX, YamlSyntaxError, line_of, load_text
+from cslog.yamlio import MAX_DEPTH, TEMP_SUFFIX, YamlSyntaxError, load_text
 
 INDEX_FILE = "index.sqlite"
 FORMAT = 2  # bump when the tables or what goes into them change: older files are rebuilt with a warning
@@ -245,8 +244,7 @@ def _is_checked_name(name: str) -> bool:
 
 def scan(root: str) -> Scan:
     """One pass over the record folders (as Store.record_paths sees them), stat'ing the record files."""
-    listings: dict[str, dict[str, tuple[int, int]]] = {}
-    kinds: dict[str, str] = {}
+    folders: list[tuple[str, str, str]] = []  # (kind, path, relative path) of the folders holding records
     strays: list[tuple[str, str]] = []
     for kind in KINDS:
         top = KIND_FOLDERS[kind]
@@ -260,14 +258,27 @@ def scan(root: str) -> Scan:
                 for month in _entries(year.path):
                     rel_month = f"{rel_year}/{month.name}"
                     if _is_dir(month):
-                        listings[rel_month] = _listing(kind, month.path, rel_month, strays)
-                        kinds[rel_month] = kind
+                        folders.append((kind, month.path, rel_month))
                     elif _is_file(month) and _is_checked_name(month.name):
                         strays.append((kind, rel_month))
         else:
-            listings[top] = _listing(kind, f"{root}/{top}", top, strays)
-            kinds[top] = kind
+            folders.append((kind, f"{root}/{top}", top))
+    found = _list_all(folders)
+    listings: dict[str, dict[str, tuple[int, int]]] = {}
+    kinds: dict[str, str] = {}
+    for kind, _path, rel in folders:
+        listings[rel], more = found[rel]
+        kinds[rel] = kind
+        strays += [(kind, p) for p in more]
     return Scan(listings, kinds, strays)
+
+
+def _list_all(folders: list[tuple[str, str, str]]) -> dict[str, tuple[dict, list]]:
+    found = {}
+    for kind, path, rel in folders:
+        more: list[tuple[str, str]] = []
+        found[rel] = (_listing(kind, path, rel, more), [p for _k, p in more])
+    return found
 
 
 def _entries(path: str) -> list:
@@ -313,7 +324,7 @@ def _listing(kind: str, path: str, rel: str, strays: list) -> dict[str, tuple[in
                 _strays_below(kind, entry.path, f"{rel}/{name}", strays)
             elif _is_checked_name(name) and _is_file(entry):
                 strays.append((kind, f"{rel}/{name}"))
-    return dict(sorted(found.items()))
+    return found  # in directory order: stable while the folder is unchanged, so listings compare as bytes
 
 
 def _strays_below(kind: str, path: str, rel: str, strays: list) -> None:
@@ -541,9 +552,6 @@ def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
 
                     where, message = shape[0]
                     problem, doc = f"{rel}:{line_of(text, where) or 1}: {message}", None
-            elif shape_problems(doc, kind):  # as Store.read_path says it
-                where, message = shape_problems(doc, kind)[0]
-                problem, doc = f"{rel}:{line_of(text, where) or 1}: {message}", None
     if doc is not None:
         rid = doc.get("id") if isinstance(doc.get("id"), str) else None
         stored = _compact(doc) if kind == "ticket" else doc
@@ -805,7 +813,8 @@ class Index:
         changed_dirs = []
         for folder, listing in found.listings.items():
             blob = stored.pop(folder, None)
-            if blob is None or blob != marshal.dumps(listing):
+            # equal bytes: the usual case, decided without building the stored listing again
+            if blob is None or (blob != marshal.dumps(listing) and _unmarshal(blob) != listing):
                 changed_dirs.append(folder)
         gone_dirs = list(stored)
         changes = Changes(rebuilt=rebuilt, reason=reason)
@@ -869,7 +878,11 @@ class Index:
                 folder, _, name = row[0].rpartition("/")
                 listings[folder][name] = (row[7], row[8])  # as read: a racy file keeps mtime 0 until next time
             for folder, listing in listings.items():
-                db.execute("INSERT OR REPLACE INTO dirs VALUES (?, ?)", (folder, marshal.dumps(listing)))
+                # the bytes a fresh scan of the same folder makes: objects referenced once (marshal marks
+                # shared ones), so that the next open compares bytes
+                fresh = marshal.loads(marshal.dumps(listing))
+                blob = marshal.dumps(fresh)  # (held by a name, as a scan's listing is: same reference marks)
+                db.execute("INSERT OR REPLACE INTO dirs VALUES (?, ?)", (folder, blob))
             for folder in gone_dirs:
                 db.execute("DELETE FROM dirs WHERE dir = ?", (folder,))
             db.execute("COMMIT")
