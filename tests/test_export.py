@@ -44,7 +44,8 @@ def make_desk(root: Path, language: str = "zh") -> Store:
         tx.create("customer", lambda _id: customer, NOW_DT, record_id="C0001")
         tx.create("contact", lambda _id: contact, NOW_DT, record_id="GT202610120001")
     month_of_tickets(store)
-    put(store, "CW202610280001", "10-28 09:00", "complaint", "normal", "phone", "new", [], **DANGEROUS)
+    put(store, "CW202610280001", "10-28 09:00", "complaint", "normal", "phone", "new", [],
+        compensation="退款\x07200元", **DANGEROUS)
     put(store, "CW202610290001", "10-29 09:00", "consultation", "normal", "phone", "new", [],
         description="请回电 13700001234 或发邮件 wang.wu@example.com")
     return store
@@ -159,6 +160,7 @@ def test_customer_text_never_becomes_a_formula(book):
     assert found["问题分类"] == DANGEROUS["category"]
     assert found["解决方案"] == DANGEROUS["solution"]
     assert found["客户名称"] == DANGEROUS["customer_name"]
+    assert found["备注"] == "补偿: 退款200元"  # a control character XML cannot hold is dropped
     for header in ("标题", "问题描述(客户原话)", "问题分类", "解决方案", "客户名称"):
         cell = tickets.cell(row=i + 2, column=table[0].index(header) + 1)
         assert cell.data_type == "s" and cell.quotePrefix, header
