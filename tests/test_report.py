@@ -425,3 +425,66 @@ def test_empty_period(store):
     assert figures["type_shares"]["complaint"] is None
     assert figures["top_categories"] == [] and figures["departments"] == {} and figures["streaks"] == []
     assert "本期没有受理工单。" in report.table_text(figures, "", "zh")
+
+
+def test_every_key_and_the_rest_of_the_previous_period(october):
+    assert list(october) == [
+        "period", "label", "tickets", "by_type", "by_priority", "by_status", "by_channel", "sla", "handling_hours",
+        "handling_business_hours", "satisfaction", "top_categories", "departments", "type_shares", "resolved",
+        "open", "unassigned", "handling", "sla_by_priority", "by_category", "uncategorised", "by_department",
+        "by_owner", "callbacks", "suggestions", "praise", "previous", "change", "trend", "streak_periods", "streaks",
+        "generated_at"]
+    assert october["generated_at"] == "2026-11-22T14:30:00+08:00"
+    prev = october["previous"]
+    assert list(prev) == list(october)[:26]
+    assert prev["label"] == "2026-09"
+    assert prev["by_type"] == {"consultation": 0, "complaint": 1, "suggestion": 0, "praise": 0, "fault": 1,
+                               "repair": 0, "requirement": 0, "info_change": 0, "other": 0}
+    assert prev["by_status"] == {"new": 0, "in_progress": 0, "waiting": 0, "escalated": 0, "resolved": 1, "closed": 1}
+    assert prev["by_channel"] == {"phone": 2, "email": 0, "chat": 0, "web": 0, "social": 0, "store": 0, "portal": 0,
+                                  "other": 0}
+    assert prev["type_shares"]["fault"] == 0.5 and prev["type_shares"]["praise"] == 0.0
+    assert (prev["resolved"], prev["open"], prev["unassigned"]) == (2, 0, 0)
+    assert prev["handling"] == {"resolved": 2, "hours": {"mean": 37.5, "median": 37.5},
+                                "business_hours": {"mean": 6.0, "median": 6.0}}
+    assert prev["handling_business_hours"]["urgent"] == {"mean": 3.0, "median": 3.0}
+    assert prev["sla_by_priority"] == {
+        "urgent": {"claim": sla(1, 0, 1.0), "response": sla(1, 0, 1.0), "update": sla(1, 0, 1.0),
+                   "resolve": sla(1, 0, 1.0), "callback": sla(0, 0, None)},
+        "important": {"claim": sla(0, 1, 0.0), "response": sla(0, 1, 0.0), "update": sla(0, 1, 0.0),
+                      "resolve": sla(0, 1, 0.0), "callback": sla(1, 0, 1.0)},
+        "normal": {k: sla(0, 0, None) for k in report.CLOCKS},
+    }
+    assert prev["departments"] == {
+        "客服部": {"tickets": 1, "resolved": 1, "claimed_in_time": 0, "claimed_late": 1, "response_rate": 0.0,
+                "resolve_rate": 0.0, "handling_hours_mean": 72.0},
+        "技术部": {"tickets": 1, "resolved": 1, "claimed_in_time": 1, "claimed_late": 0, "response_rate": 1.0,
+                "resolve_rate": 1.0, "handling_hours_mean": 3.0},
+    }
+    assert prev["by_department"] == {"客服部": 1, "技术部": 1}
+    assert prev["by_owner"] == {
+        "小丽": {"tickets": 1, "resolved": 1, "resolve_met": 0, "resolve_breached": 1, "resolve_rate": 0.0,
+               "handling_hours_mean": 72.0, "satisfaction_mean": 1.0},
+        "小强": {"tickets": 1, "resolved": 1, "resolve_met": 1, "resolve_breached": 0, "resolve_rate": 1.0,
+               "handling_hours_mean": 3.0, "satisfaction_mean": 4.0},
+    }
+    assert prev["by_category"] == {"产品质量-物流延误": 2} and prev["uncategorised"] == 0
+    assert prev["callbacks"] == {"tickets": 1, "solved": 1, "not_solved": 0, "solved_rate": 1.0, "mean_score": 5.0}
+    assert prev["suggestions"] == {"total": 0, "adopted": 0, "rejected": 0, "pending": 0, "adoption_rate": None}
+    assert prev["praise"] == {"total": 0, "by_person": {}}
+
+    change = october["change"]
+    assert change["by_type"] == {"consultation": 1, "complaint": 1, "suggestion": 2, "praise": 1, "fault": 0,
+                                 "repair": 1, "requirement": 0, "info_change": 0, "other": 1}
+    assert change["by_status"] == {"new": 1, "in_progress": 0, "waiting": 0, "escalated": 0, "resolved": 4,
+                                   "closed": 2}
+    assert change["by_channel"] == {"phone": 1, "email": 2, "chat": 1, "web": 1, "social": 1, "store": 1,
+                                    "portal": 0, "other": 0}
+    assert change["handling_business_hours"] == {"urgent": {"mean": 1.5, "median": 1.5},
+                                                 "important": {"mean": 5.0, "median": 2.0},
+                                                 "normal": {"mean": None, "median": None}}
+    assert change["handling"] == {"hours": {"mean": 2.0, "median": -12.5},
+                                  "business_hours": {"mean": 6.19, "median": 3.0}}
+    assert october["trend"][2] == {"label": "2026-07", "from": "2026-07-01", "until": "2026-07-31", "tickets": 1,
+                                   "sla_response_rate": 0.0, "sla_resolve_rate": 0.0, "satisfaction_mean": None,
+                                   "satisfied_rate": None}
