@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from datetime import datetime
@@ -10,6 +11,8 @@ from pathlib import Path
 from cslog.errors import GitError
 
 _LOCK_WORDS = ("index.lock", ".lock': File exists", "cannot lock ref", "Unable to create")
+_LOCK_FILE = re.compile(r"Unable to create '([^']+\.lock)': File exists")
+STALE_LOCK_SECONDS = 5.0  # a git lock file this old, with no git process in the repository, was left by a killed git
 FALLBACK_EMAIL = "cslog@localhost"
 
 
@@ -30,11 +33,57 @@ def run(cwd: Path, *args: str, env: dict | None = None, input: str | None = None
         if proc.returncode == 0 or not check:
             return proc
         if attempt < retries and any(w in proc.stderr for w in _LOCK_WORDS):
+            take_over_stale_lock(cwd, proc.stderr)
             time.sleep(delay)
             delay = min(delay * 1.5, 0.5)
             continue
         break
-    raise GitError(f"git {args[0]} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+    raise GitError(f"git {args[0]} failed: {proc.stderr.strip() or proc.stdout.strip()}", hint=lock_hint(proc.stderr))
+
+
+def take_over_stale_lock(cwd: Path, stderr: str) -> None:
+    """Remove the lock file git names in `stderr` when a killed git left it: every later git would fail on it.
+
+    Only when it is older than STALE_LOCK_SECONDS and no git process works in the repository (read from
+    /proc, so Linux only; elsewhere nothing is removed and the error says how to do it by hand)."""
+    found = _LOCK_FILE.search(stderr)
+    if not found:
+        return
+    lock = Path(found.group(1))
+    try:
+        age = time.time() - lock.stat().st_mtime
+    except OSError:
+        return
+    if age >= STALE_LOCK_SECONDS and not git_running(Path(cwd)):
+        lock.unlink(missing_ok=True)
+
+
+def git_running(root: Path) -> bool:
+    """Whether a git process has its working folder in this repository; True when that cannot be known."""
+    proc = Path("/proc")
+    if not (proc / "self" / "cwd").exists():
+        return True
+    top = str(Path(root).resolve())
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if not (entry / "comm").read_text().startswith("git"):
+                continue
+            where = os.readlink(entry / "cwd")
+        except OSError:
+            continue  # gone, a zombie, or not ours to read
+        if where == top or where.startswith(top + os.sep):
+            return True
+    return False
+
+
+def lock_hint(stderr: str) -> str | None:
+    found = _LOCK_FILE.search(stderr)
+    if not found:
+        return None
+    return (f"another git command holds {found.group(1)}; if none is running in this repository (a killed git "
+            "leaves its lock behind), delete that file and try again")
 
 
 def toplevel(path: Path) -> Path | None:
@@ -85,6 +134,7 @@ def commit_paths(cwd: Path, paths: list[str], message: str, actor: str | None = 
     """
     env = identity_env(cwd, actor, when)
     gdir, prefix, top = _where(cwd)
+    _sweep_private_indexes(gdir)
     full = [_repo_path(prefix, p) for p in paths]
     for _ in range(5):
         parent = head(cwd)
@@ -93,13 +143,29 @@ def commit_paths(cwd: Path, paths: list[str], message: str, actor: str | None = 
             tree = _tree_by_index(cwd, gdir, parent, paths, env)
         args = ["commit-tree", tree, "-F", "-"] + (["-p", parent] if parent else [])
         commit = run(cwd, *args, env=env, input=message).stdout.strip()
-        swapped = run(cwd, "update-ref", "-m", "cslog: commit", "HEAD", commit, parent or "", check=False)
-        if swapped.returncode == 0:
+        if _move_head(cwd, commit, parent):
             break
     else:
         raise GitError("HEAD kept moving while cslog committed; try again")
     _refresh_index(cwd, gdir, paths)
     return commit
+
+
+def _move_head(cwd: Path, commit: str, parent: str | None) -> bool:
+    """Compare-and-swap HEAD from parent to commit; False when HEAD moved meanwhile (build again on top).
+
+    A held lock (HEAD.lock, the branch's lock) is waited for, and taken over when stale, as run() does."""
+    delay = 0.05
+    for _ in range(40):
+        proc = run(cwd, "update-ref", "-m", "cslog: commit", "HEAD", commit, parent or "", check=False)
+        if proc.returncode == 0:
+            return True
+        if "File exists" not in proc.stderr:
+            return False
+        take_over_stale_lock(cwd, proc.stderr)
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.5)
+    raise GitError(f"git update-ref failed: {proc.stderr.strip()}", hint=lock_hint(proc.stderr))
 
 
 def _where(cwd: Path) -> tuple[Path, str, Path]:
@@ -125,6 +191,19 @@ def _tree_by_index(cwd: Path, gdir: Path, parent: str | None, paths: list[str], 
         return run(cwd, "write-tree", env=ienv).stdout.strip()
     finally:
         tmp_index.unlink(missing_ok=True)
+
+
+def _sweep_private_indexes(gdir: Path) -> None:
+    """Private indexes (and their locks) of cslog processes that were killed: nobody else will remove them."""
+    for path in gdir.glob("cslog-index.*"):
+        pid = path.name.split(".")[1]
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
 
 
 def _tree_with(cwd: Path, top: Path, parent: str, full: list[str], paths: list[str]) -> str | None:

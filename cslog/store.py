@@ -40,6 +40,7 @@ class Store:
     root: Path
     settings: config_mod.Settings
     _git_root: Path | None = field(default=None, repr=False)
+    _swept: set = field(default_factory=set, repr=False)  # folders cleared of dead writers' temp files
 
     # --- finding the repository -----------------------------------------------------------------
 
@@ -249,6 +250,7 @@ class Store:
             doc = build(new_id)
             path = self.path_for(kind, new_id, moment)
             self.guard_path(path)
+            self.sweep(path.parent)
             text = self.render_new(kind, doc)
             if create_exclusive(path, text):
                 if series:
@@ -262,9 +264,30 @@ class Store:
 
     def replace(self, record: Record, new_doc: dict) -> Record:
         self.guard_path(record.path)
+        self.sweep(record.path.parent)
         text = self.render_update(record, new_doc)
         write_atomic(record.path, text)
         return Record(kind=record.kind, id=record.id, path=record.path, text=text, doc=new_doc)
+
+    def sweep(self, folder: Path | None) -> None:
+        """Remove the temp files that writers killed mid-write left in a folder about to be written.
+
+        Called under the lock, so no live cslog writes here; a file is removed only when the process
+        named in it (.NAME.PID.RANDOM.cslog-tmp) is gone. Once per folder per command."""
+        if folder is None or folder in self._swept:
+            return
+        self._swept.add(folder)
+        try:
+            names = [n for n in os.listdir(folder) if n.endswith(TEMP_SUFFIX)]
+        except OSError:
+            return
+        for name in names:
+            parts = name.rsplit(".", 3)
+            if len(parts) == 4 and parts[1].isdigit() and not pid_alive(int(parts[1])):
+                try:
+                    os.unlink(folder / name)
+                except OSError:
+                    pass
 
     def guard_path(self, path: Path) -> None:
         """Never write outside the repository, whatever symlinks inside it say."""
@@ -315,6 +338,18 @@ def local_station(root: Path) -> str:
 
 def is_temp_file(path: Path) -> bool:
     return path.name.endswith(TEMP_SUFFIX)
+
+
+def pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process: alive
+    return True
 
 
 class Transaction:
