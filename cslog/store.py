@@ -6,6 +6,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from cslog.yamlio import (TEMP_SUFFIX, YamlSyntaxError, create_exclusive, line_o
                           update_text, write_atomic)
 
 CACHE_DIR = ".cslog"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 LOCK_WAIT_SECONDS = 120
 
 
@@ -380,6 +382,8 @@ class Transaction:
 
     def message(self) -> str:
         subject = f"cslog: {self.records[0]} {self.summary or self.op}" if self.records else f"cslog: {self.op}"
+        # a summary quotes what the user typed: git refuses NUL, and a line break would end the subject
+        subject = " ".join(_CONTROL.sub(" ", subject).split())
         trailers = "".join(f"Cslog-Record: {rid}\n" for rid in self.records)
         return f"{subject}\n\n{trailers}Cslog-Op: {self.op}\n"
 
