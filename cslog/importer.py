@@ -413,6 +413,7 @@ class Row:
         self.number = number
         self.problems: list[RowProblem] = []
         self.customer_ref: str | None = None  # an existing customer the row names
+        self.new_customer: Entry | None = None  # or the customer the row would create
         self._values: dict[str, tuple[Any, Column | None]] = {}
         for col in columns:
             if col.field is None:
@@ -682,6 +683,8 @@ class Importer:
                 continue
             self._mark_pii(entry)
             plan.entries.append(entry)
+            if row.new_customer is not None:
+                new_customers.setdefault(row.new_customer.customer_key, row.new_customer)
         plan.customers = list(new_customers.values())
         for customer in plan.customers:
             self._mark_pii(customer)
@@ -780,14 +783,14 @@ class Importer:
         if name in self._customers_by_name:
             row.customer_ref = self._customers_by_name[name]
             return None
-        if name not in new:
+        if name not in new:  # registered by plan() once the row proves valid: a refused row gives no data
             ctype = row.get("customer_type", enum_value(CUSTOMER_TYPE, strip=("客户",)))
             contact = _contact_field(row.text("phone"))
             doc = {"name": name, "type": ctype, "contacts": [contact] if contact else []}
             keep = given_id if given_id and is_safe(given_id) and self.store.id_format("customer").parse(given_id) \
                 and not self._exists(given_id) else None
-            new[name] = Entry(row=row.number, kind="customer", doc=doc, moment=self.now, keep_id=keep,
-                              customer_key=name)
+            row.new_customer = Entry(row=row.number, kind="customer", doc=doc, moment=self.now, keep_id=keep,
+                                     customer_key=name)
         return name
 
     def _customer_row(self, row: Row) -> Entry | None:

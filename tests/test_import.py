@@ -292,3 +292,17 @@ def test_unreadable_files_are_usage_errors(cli, repo, tmp_path):
     result = cli("import", no_header)
     assert result.exit_code == 2 and "no header row found" in result.stderr
     assert cli("import", tmp_path / "missing.csv").exit_code == 2
+
+
+def test_skipped_rows_give_nothing_to_the_records_made(cli, repo, tmp_path):
+    refused, kept = list(ROW_A), list(ROW_A)
+    refused[1] = "110101199003074477"  # an identity-card number in 联系方式: the row is refused
+    kept[1] = "5678"
+    path = workbook(tmp_path / "t.xlsx", HEADERS_002, [refused, kept])
+    result = cli("import", path, "--skip-invalid", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "t.xlsx:2: 联系方式 (column B): looks like an identity-card number" in result.stderr
+    made = json.loads(result.stdout)
+    assert [(r["row"], r["kind"]) for r in made] == [(3, "customer"), (3, "ticket")]
+    assert record(repo, made[0]["id"])["contacts"] == [{"phone": "5678"}]
+    assert cli("check").exit_code == 0
