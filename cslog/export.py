@@ -53,8 +53,8 @@ SLA_STATES = {"met": ("达成", "met"), "breached": ("超时", "breached"), "run
               "paused": ("暂停", "paused")}
 YES_NO = (("是", "否"), ("yes", "no"))
 
-# key, (zh header, en header), format (text | datetime | date | count | hours | score1: a 1-5 score),
-# and how wide a text column may grow
+# key, (zh header, en header), format (text | datetime | date | count | hours), and how wide a text
+# column may grow. A number stands before a date (right-aligned too), never against text on its right.
 TICKET_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
     ("id", ("工单编号", "Ticket ID"), "text", 20),
     ("title", ("标题", "Title"), "text", 30),
@@ -72,8 +72,8 @@ TICKET_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
     ("status", ("处理进度", "Status"), "text", 10),
     ("progress", ("最新进度", "Latest progress"), "text", 36),
     ("solution", ("解决方案", "Solution"), "text", 50),
-    ("score", ("客户满意度", "Satisfaction"), "small", 0),
     ("callbacks", ("回访记录", "Callbacks"), "text", 60),
+    ("score", ("客户满意度", "Satisfaction"), "count", 0),
     ("received", ("受理时间", "Received"), "datetime", 0),
     ("due", ("预计完成时间", "Due"), "datetime", 0),
     ("resolved", ("实际完成时间", "Resolved"), "datetime", 0),
@@ -93,9 +93,9 @@ CONTACT_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
     ("customer", ("客户编号", "Customer ID"), "text", 12),
     ("channel", ("沟通渠道", "Channel"), "text", 10),
     ("agent", ("沟通人员", "Agent"), "text", 12),
+    ("minutes", ("时长(分钟)", "Minutes"), "count", 0),
     ("started", ("开始时间", "Started"), "datetime", 0),
     ("ended", ("结束时间", "Ended"), "datetime", 0),
-    ("minutes", ("时长(分钟)", "Minutes"), "small", 0),
     ("request", ("核心诉求(客户原话)", "Request (customer's words)"), "text", 60),
     ("details", ("问题描述细节", "Details"), "text", 40),
     ("agreed", ("沟通协商要点", "Agreed"), "text", 40),
@@ -104,6 +104,9 @@ CONTACT_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
     ("ticket", ("关联工单", "Ticket"), "text", 20),
     ("follow_up", ("后续跟进事项", "Follow-up"), "text", 30),
 )
+_TICKET_KEYS = tuple(c[0] for c in TICKET_COLUMNS)
+_CONTACT_KEYS = tuple(c[0] for c in CONTACT_COLUMNS)
+_STARTED = _CONTACT_KEYS.index("started")
 TREND_COLUMNS = (
     ("label", ("周期", "Period"), "text", 24), ("from", ("开始日期", "From"), "date", 0),
     ("until", ("结束日期", "Until"), "date", 0), ("tickets", ("工单数", "Tickets"), "count", 0),
@@ -218,21 +221,24 @@ def ticket_row(doc: Mapping[str, Any], facts: rpt.Facts, known: Mapping[str, Cus
     resolve = facts.clocks.get("resolve")
     states = {k: (_say(SLA_STATES[c.state], language) if c.state in SLA_STATES else c.state)
               for k, c in facts.clocks.items()}
-    return (
-        facts.id, mask(doc.get("title")), mask(doc.get("customer_name")), doc.get("customer"),
-        mask(customer.contact) if customer else None,
-        CUSTOMER_TYPE.label(customer.type, language) if customer and customer.type else None,
-        TICKET_TYPE.label(facts.type, language) or None, PRIORITY.label(facts.priority, language) or None,
-        CHANNEL.label(facts.channel, language) or None, mask(facts.category), mask(doc.get("description")),
-        mask(facts.owner), mask(collaboration), STATUS.label(facts.status, language) or None, mask(progress),
-        mask(doc.get("solution")), facts.score, mask("\n".join(calls)),
-        naive(facts.received, tz), naive(resolve.due if resolve else None, tz), naive(facts.done_at, tz),
-        YES_NO[0 if zh else 1][0 if facts.status == "closed" else 1], mask("; ".join(notes_text)),
-        states.get("claim"), states.get("response"), states.get("update"), states.get("resolve"),
-        states.get("callback"),
-        None if facts.hours is None else round(facts.hours, 2),
-        None if facts.business_hours is None else round(facts.business_hours, 2),
-    )
+    row = {
+        "id": facts.id, "title": mask(doc.get("title")), "customer_name": mask(doc.get("customer_name")),
+        "customer": doc.get("customer"), "contact": mask(customer.contact) if customer else None,
+        "account_type": CUSTOMER_TYPE.label(customer.type, language) if customer and customer.type else None,
+        "type": TICKET_TYPE.label(facts.type, language) or None,
+        "priority": PRIORITY.label(facts.priority, language) or None,
+        "channel": CHANNEL.label(facts.channel, language) or None, "category": mask(facts.category),
+        "description": mask(doc.get("description")), "owner": mask(facts.owner), "collaboration": mask(collaboration),
+        "status": STATUS.label(facts.status, language) or None, "progress": mask(progress),
+        "solution": mask(doc.get("solution")), "score": facts.score, "callbacks": mask("\n".join(calls)),
+        "received": naive(facts.received, tz), "due": naive(resolve.due if resolve else None, tz),
+        "resolved": naive(facts.done_at, tz),
+        "archived": YES_NO[0 if zh else 1][0 if facts.status == "closed" else 1], "notes": mask("; ".join(notes_text)),
+        **{f"sla_{kind}": states.get(kind) for kind in rpt.CLOCKS},
+        "hours": None if facts.hours is None else round(facts.hours, 2),
+        "business_hours": None if facts.business_hours is None else round(facts.business_hours, 2),
+    }
+    return tuple(row[key] for key in _TICKET_KEYS)
 
 
 def contact_rows(store: Store, period: rpt.Period, now: datetime, mask: _Masker, language: str,
@@ -267,12 +273,14 @@ def contact_rows(store: Store, period: rpt.Period, now: datetime, mask: _Masker,
         feeling = " → ".join(EMOTION.label(emotion[k], language) for k in ("before", "after") if emotion.get(k))
         agreed = doc.get("agreed")
         agreed_text = "; ".join(str(a) for a in agreed) if isinstance(agreed, list) else agreed
-        rows.append((str(doc.get("id") or path.stem), mask(doc.get("customer_name")), doc.get("customer"),
-                     CHANNEL.label(doc.get("channel"), language) or None, mask(doc.get("agent")),
-                     naive(started, tz), naive(ended, tz), minutes, mask(doc.get("request")),
-                     mask(doc.get("details")), mask(agreed_text), mask(doc.get("references")), feeling or None,
-                     doc.get("ticket"), mask(doc.get("follow_up"))))
-    rows.sort(key=lambda r: (r[5], r[0]))
+        row = {"id": str(doc.get("id") or path.stem), "customer_name": mask(doc.get("customer_name")),
+               "customer": doc.get("customer"), "channel": CHANNEL.label(doc.get("channel"), language) or None,
+               "agent": mask(doc.get("agent")), "minutes": minutes, "started": naive(started, tz),
+               "ended": naive(ended, tz), "request": mask(doc.get("request")), "details": mask(doc.get("details")),
+               "agreed": mask(agreed_text), "references": mask(doc.get("references")), "emotion": feeling or None,
+               "ticket": doc.get("ticket"), "follow_up": mask(doc.get("follow_up"))}
+        rows.append(tuple(row[key] for key in _CONTACT_KEYS))
+    rows.sort(key=lambda r: (r[_STARTED], r[0]))
     return rows
 
 
@@ -299,7 +307,7 @@ class Written:
     problems: list[str] = field(default_factory=list)
 
 
-_RECEIVED = next(i for i, c in enumerate(TICKET_COLUMNS) if c[0] == "received")
+_RECEIVED = _TICKET_KEYS.index("received")
 
 
 def collect(store: Store, period: rpt.Period, now: datetime, mask: bool = True,
@@ -373,7 +381,7 @@ def display_width(text: str) -> int:
     return widest
 
 
-_FIXED_WIDTH = {"small": 8, "datetime": 18, "date": 12, "count": 8, "hours": 10, "rate": 10, "score": 8}
+_FIXED_WIDTH = {"datetime": 19, "date": 12, "count": 8, "hours": 10, "rate": 10, "score": 8}
 
 
 GLYPH = 1.1  # a display column of Chinese text is a little wider than Excel's width unit (a digit)
@@ -538,11 +546,9 @@ def _listing(ws, columns, rows: list[tuple], language: str) -> None:
                 wrapping.append((i, (widths[i] - 2) / GLYPH))
         elif kind in ("datetime", "date"):
             formats[i] = DATE_TIME if kind == "datetime" else DATE
-        elif NUMBER_FORMATS.get(kind, "0") != "0":
-            formats[i] = NUMBER_FORMATS[kind]
+        # hours stay in the General format: they are rounded to 2 places already, and on 10,000 rows every
+        # styled cell costs (openpyxl's write-only append takes a slow path for each)
     styled = [(i, cells.template(number_format=f)) for i, f in formats.items()]
-    # a score or a few minutes in the middle of its wide column, not squeezed against the text next to it
-    styled += [(i, cells.template(horizontal="center")) for i, c in enumerate(columns) if c[2] == "small"]
     wrapped = {i: cells.template(wrap=True) for i, _room in wrapping}
     heights = ws.row_dimensions
     for number, row in enumerate(rows, 2):
