@@ -131,6 +131,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -140,6 +141,11 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
         raise UsageError(f"{shown!r} holds bytes that are not UTF-8 text",
                          hint="set the terminal to UTF-8 (e.g. LANG=zh_CN.UTF-8, or chcp 65001 on Windows) "
                               "and type it again")
+    if _OTHER_BREAKS.search(value) or value.endswith("\n\n") or value == "\n":
+        # YAML 1.1 also breaks lines at NEL, LS and PS: unquoted or single-quoted they read back as a space.
+        # Trailing blank lines need a `|+` block, after which PyYAML ends the document with `...`: a later
+        # update would append the next timeline entry after it, and the file would no longer load.
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)

@@ -228,8 +228,9 @@ def test_random_unicode_is_stored_as_given_or_refused(desk, repo, ticket):
         result = desk("note", ticket, text)
         sane(result)
         if result.exit_code == 0:
-            last = json.loads(desk.ok("show", ticket, "--format", "json"))["timeline"][-1]
-            assert last["text"] == text
+            desk.ok("note", ticket, "下一步")  # the next update must find the file as readable as before
+            timeline = json.loads(desk.ok("show", ticket, "--format", "json"))["timeline"]
+            assert [e["text"] for e in timeline[-2:]] == [text, "下一步"]
         made = desk("new", "customer", "--name", text)
         sane(made)
         if made.exit_code == 0:
@@ -237,6 +238,18 @@ def test_random_unicode_is_stored_as_given_or_refused(desk, repo, ticket):
 
     stored()
     sane(desk("check"), (0,))  # whatever was accepted was written so that it reads back
+
+
+@pytest.mark.parametrize("text", ["0\x85", "行\u2028分隔", "a\u2029b", "x\n\n", "a\n", "x\n\n\n", " x\n\n", "x\r\ny",
+                                  "\ufeff开头", "列表:\n- 一", "# 注释", "key: value", "'", '"', "\x00", "\t缩进"])
+def test_text_that_broke_the_writer_reads_back_after_later_updates(desk, ticket, text):
+    """Found by fuzzing: NEL/LS/PS read back as spaces; trailing blank lines ended the YAML document."""
+    desk.ok("note", ticket, text)
+    desk.ok("note", ticket, "下一步")
+    timeline = json.loads(desk.ok("show", ticket, "--format", "json"))["timeline"]
+    assert [e["text"] for e in timeline[-2:]] == [text, "下一步"]
+    assert json.loads(desk.ok("show", desk.ok("new", "customer", "--name", text), "--format", "json"))["name"] == text
+    sane(desk("check"), (0,))
 
 
 # --- import ----------------------------------------------------------------------------------------------
