@@ -1,6 +1,7 @@
 """`cslog check`: every problem of every record file, as values with file and line (load → check → report)."""
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -273,79 +274,109 @@ class _Known:
 def _run_indexed(store: Store, paths: list[str] | None) -> CheckResult:
     import hashlib
 
-    from cslog.index import Index, check_key, path_order
+    from cslog.index import Index, check_key
 
     index = Index.open(store)
     found = index.last_scan
     assert found is not None
     root = store.root
     every = [(kind, rel) for kind, rel in found.files()] + list(found.strays)
-    every.sort(key=lambda item: (KINDS.index(item[0]), path_order(item[1])))  # as record_files lists them
-    targets = record_files(store, paths, [(kind, root / rel) for kind, rel in every])
-    records = {rel for _kind, rel in found.files()}
-    known: dict[str, set[str]] = defaultdict(set)
-    by_stem: dict[str, set] = defaultdict(set)
-    for kind, rel in found.files():
-        stem = rel.rpartition("/")[2][:-5]
-        known[kind].add(stem)
-        if paths:
-            by_stem[stem].add(root / rel)
-    missing: dict[str, list[tuple[str, int, str, str]]] = defaultdict(list)
-    for rel, field_name, pos, target, ref in index.references():
-        if ref not in known[target]:
-            missing[rel].append((field_name, pos, target, ref))
-    facts = index.facts()
+    if paths:
+        chosen = {store.rel(p): kind for kind, p in record_files(store, paths, _rel_paths(store, every, paths))}
+        targets = [(kind, rel) for rel, kind in chosen.items()]
+    else:
+        targets = every
     key = check_key(store)
-    clean = index.clean_files(key)
+    # what needs a look: files not clean under this key (new, changed, unreadable), references to
+    # nothing, IDs held twice; everything else passed before with the same bytes
+    dirty = index.unchecked(key)
+    dirty.update(rel for _kind, rel in found.strays)
+    missing: dict[str, list[tuple[str, int, str, str]]] = defaultdict(list)
+    for rel, field_name, pos, target, ref in index.dangling_references():
+        missing[rel].append((field_name, pos, target, ref))
+    twice = index.shared_ids()
     problems: list[Problem] = [] if paths else check_config(store)
+    if paths:  # a partial check compares every chosen file's ID with the names of all record files
+        twice = {rel: rid for rel, rid in index.ids_of(list(chosen)).items() if rid is not None}
+    look = sorted(((kind, rel) for kind, rel in targets if rel in dirty or rel in missing or rel in twice),
+                  key=lambda item: (KINDS.index(item[0]), item[1].replace("/", "\0")))
     ids: dict[str, list] = defaultdict(list)
     passed: dict[str, str] = {}
     failed: list[str] = []
-    validated = 0
-    for kind, path in targets:
-        rel = store.rel(path)
-        fact = facts.get(rel)
-        if rel in records and fact is not None and fact[2] is None and clean.get(rel) == fact[0]:
+    known: dict[str, set[str]] | None = None
+    for kind, rel in look:
+        path = root / rel
+        if rel not in dirty:
             item = _Known(kind, path, rel)
             for field_name, pos, target, ref in missing.get(rel, ()):
                 where = (field_name,) if pos < 0 else (field_name, pos)
                 problems.append(Problem(rel, line_of(item.text, where), f"{field_name}: {target} {ref} does not exist",
                                         code="reference", field=field_name))
-            if fact[1] is not None:
-                ids[fact[1]].append(item)
+            if rel in twice:
+                ids[twice[rel]].append(item)
             continue
-        validated += 1
         loaded = load_file(store, kind, path)
         problems += loaded.problems
         if loaded.doc is None:
             failed.append(rel)
             continue
+        if known is None:
+            known = index.stems()
         own = check_schema(loaded) + check_identity(store, loaded)
-        references = check_references(loaded, known)
+        problems += own + check_references(loaded, known)
         own_privacy = check_privacy(loaded)
-        problems += own + references + own_privacy
+        problems += own_privacy
         if isinstance(loaded.doc.get("id"), str):
             ids[loaded.doc["id"]].append(loaded)
         digest = hashlib.blake2b(loaded.text.encode("utf-8"), digest_size=16).hexdigest()
-        if not own and not own_privacy and not loaded.problems and fact is not None and fact[0] == digest:
+        if not own and not own_privacy and not loaded.problems and index.digest(rel) == digest:
             passed[rel] = digest
         else:
             failed.append(rel)
-    problems += _duplicates(store, ids, partial=bool(paths), by_stem=by_stem if paths else None)
+    # a changed file may now share its ID with a clean one
+    listed = {item.rel for items in ids.values() for item in items}
+    for rel, rid in index.holders([rid for rid in ids if rid]).items():
+        if rel not in listed and (not paths or rel in chosen):
+            ids[rid].append(_Known(found_kind(found, rel), root / rel, rel))
+    by_stem = None
+    if paths:
+        by_stem = defaultdict(set)
+        for rid in ids:
+            for rel in index.files_named(rid):
+                by_stem[rid].add(root / rel)
+    problems += _duplicates(store, ids, partial=False, by_stem=by_stem)
     index.mark_clean(key, passed, failed)
-    return CheckResult(files=len(targets), problems=problems, validated=validated)
+    return CheckResult(files=len(targets), problems=problems, validated=sum(1 for _k, r in look if r in dirty))
+
+
+def found_kind(found, rel: str) -> str:
+    return found.kinds.get(rel.rpartition("/")[0]) or next((k for k, folder in KIND_FOLDERS.items()
+                                                            if rel.startswith(folder + "/")), "ticket")
+
+
+def _rel_paths(store: Store, every: list[tuple[str, str]], paths: list[str]) -> list[tuple[str, Path]]:
+    """The files of `every` under the given paths, as (kind, Path) for record_files (few Path objects)."""
+    prefixes = []
+    for raw in paths:
+        target = Path(raw)
+        target = (target if target.is_absolute() else Path.cwd() / target).resolve()
+        rel = os.path.relpath(target, store.root).replace(os.sep, "/")
+        prefixes.append("" if rel == "." else rel)
+    chosen = [(kind, rel) for kind, rel in every
+              if any(not p or rel == p or rel.startswith(p + "/") for p in prefixes)]
+    chosen.sort(key=lambda item: (KINDS.index(item[0]), item[1].replace("/", "\0")))
+    return [(kind, store.root / rel) for kind, rel in chosen]
 
 
 def _duplicates(store: Store, ids: dict[str, list[Loaded]], partial: bool,
                 by_stem: dict[str, set] | None = None) -> list[Problem]:
     """An ID held by two files. When only some files are checked, the other copy may lie elsewhere."""
-    if by_stem is None:
+    if by_stem is None:  # (the index gives it ready, for the IDs that matter)
         by_stem = defaultdict(set)
-    else:
-        partial = False  # given: every record file by name
-        for kind in KINDS:
-            for path in store.record_paths(kind):
-                by_stem[path.stem].add(path)
+        if partial:
+            for kind in KINDS:
+                for path in store.record_paths(kind):
+                    by_stem[path.stem].add(path)
     problems = []
     for rid, items in sorted(ids.items()):
         places = {i.path for i in items} | by_stem.get(rid, set())

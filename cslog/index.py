@@ -49,7 +49,7 @@ from cslog.store import CACHE_DIR, Store
 from cslog.yamlio import MAX_DEPTH, TEMP_SUFFIX, YamlSyntaxError, load_text
 
 INDEX_FILE = "index.sqlite"
-FORMAT = 2  # bump when the tables or what goes into them change: older files are rebuilt with a warning
+FORMAT = 3  # bump when the tables or what goes into them change: older files are rebuilt with a warning
 RACY_NS = 2_000_000_000
 WORKERS = 2
 PARALLEL_AT = 3000  # files to read: from here on a rebuild forks WORKERS processes
@@ -102,6 +102,8 @@ CREATE TABLE records (
 CREATE TABLE docs (path TEXT PRIMARY KEY, doc TEXT);  -- JSON document (tickets: compact), NULL as summary
 CREATE INDEX records_kind ON records (kind, path);
 CREATE INDEX records_dir ON records (dir);
+CREATE INDEX records_stem ON records (stem, kind);
+CREATE INDEX records_id ON records (id);
 CREATE TABLE refs (path TEXT NOT NULL, field TEXT NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
                    ref TEXT NOT NULL);
 CREATE INDEX refs_path ON refs (path);
@@ -1043,6 +1045,55 @@ class Index:
         return sorted(found.values(), key=lambda t: path_order(t.path))
 
     # -- cslog check --------------------------------------------------------------------------------
+
+    def unchecked(self, key: str) -> set[str]:
+        """Files that did not pass every per-file check with their current bytes under this key."""
+        return {p for (p,) in self.db.execute(
+            "SELECT r.path FROM records r LEFT JOIN checked c ON c.path = r.path "
+            "WHERE r.problem IS NOT NULL OR c.key IS NULL OR c.key != r.digest || '|' || ?", (key,))}
+
+    def dangling_references(self) -> list[tuple[str, str, int, str, str]]:
+        """References (path, field, position or -1, kind, ID) to no record file of that kind."""
+        return self.db.execute(
+            "SELECT f.path, f.field, f.pos, f.target, f.ref FROM refs f WHERE NOT EXISTS "
+            "(SELECT 1 FROM records r WHERE r.kind = f.target AND r.stem = f.ref)").fetchall()
+
+    def shared_ids(self) -> dict[str, str]:
+        """{path: id} of the readable records whose id another readable record holds too."""
+        return dict(self.db.execute(
+            "SELECT path, id FROM records WHERE id IN (SELECT id FROM records WHERE id IS NOT NULL "
+            "GROUP BY id HAVING count(*) > 1)"))
+
+    def holders(self, ids: list[str]) -> dict[str, str]:
+        """{path: id} of the readable records holding these ids."""
+        out: dict[str, str] = {}
+        for chunk in _chunks(ids, 500):
+            out.update(self.db.execute(f"SELECT path, id FROM records WHERE id IN ({','.join('?' * len(chunk))})",
+                                       chunk))
+        return out
+
+    def ids_of(self, paths: list[str]) -> dict[str, str | None]:
+        """{path: id} of these files (None: no readable id)."""
+        out: dict[str, str | None] = {}
+        for chunk in _chunks(paths, 500):
+            out.update(self.db.execute(f"SELECT path, id FROM records WHERE path IN ({','.join('?' * len(chunk))})",
+                                       chunk))
+        return out
+
+    def files_named(self, stem: str) -> list[str]:
+        """Record files (any kind) whose name is this ID."""
+        return [p for (p,) in self.db.execute("SELECT path FROM records WHERE stem = ?", (stem,))]
+
+    def stems(self) -> dict[str, set[str]]:
+        """{kind: names of its record files}: what references resolve against."""
+        out: dict[str, set[str]] = {kind: set() for kind in KINDS}
+        for kind, stem in self.db.execute("SELECT kind, stem FROM records"):
+            out[kind].add(stem)
+        return out
+
+    def digest(self, path: str) -> str | None:
+        row = self.db.execute("SELECT digest FROM records WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
 
     def facts(self) -> dict[str, tuple[str, str | None, str | None]]:
         """{path: (digest, id, problem)} of every indexed file."""

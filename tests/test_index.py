@@ -310,3 +310,19 @@ def test_the_index_file_is_git_ignored_and_never_committed(cli, repo, ticket):
 def test_a_busy_index_is_not_mistaken_for_a_damaged_one(repo, ticket):
     assert not index._damage(sqlite3.OperationalError("database is locked"))
     assert index._damage(sqlite3.OperationalError("no such table: dirs"))
+
+
+def test_a_partial_check_finds_a_file_named_after_a_checked_id(cli, repo, customer):
+    first = cli.ok(*TICKET, "--customer", customer)
+    second = cli.ok(*TICKET, "--customer", customer)
+    store = Store.open(repo)
+    checker.run_check(store)
+    # a third file carries the ID `second` in its name but another ID inside
+    other = ticket_path(repo, second).with_name(f"{second}.yaml")
+    text = ticket_path(repo, first).read_text(encoding="utf-8")
+    stray = repo / "tickets/2026/12"
+    stray.mkdir()
+    (stray / f"{second}.yaml").write_text(text, encoding="utf-8")
+    target = [str(other)]
+    assert checker.run_check(store, target).problems == checker.run_check(store, target, use_cache=False).problems
+    assert checker.run_check(store).problems == checker.run_check(store, use_cache=False).problems
