@@ -295,7 +295,12 @@ def _run_indexed(store: Store, paths: list[str] | None) -> CheckResult:
     for rel, field_name, pos, target, ref in index.dangling_references():
         missing[rel].append((field_name, pos, target, ref))
     twice = index.shared_ids()
-    problems: list[Problem] = [] if paths else check_config(store)
+    problems: list[Problem] = []
+    config_clean = False
+    if not paths:  # cslog.yaml too is checked again only when it (or the schemas, cslog, holidays) changed
+        config_clean = index.clean_files(key, [config_mod.CONFIG_FILE]).get(config_mod.CONFIG_FILE) == \
+            store.settings.digest
+        problems = [] if config_clean else check_config(store)
     if paths:  # a partial check compares every chosen file's ID with the names of all record files
         twice = {rel: rid for rel, rid in index.ids_of(list(chosen)).items() if rid is not None}
     look = sorted(((kind, rel) for kind, rel in targets if rel in dirty or rel in missing or rel in twice),
@@ -345,6 +350,11 @@ def _run_indexed(store: Store, paths: list[str] | None) -> CheckResult:
             for rel in index.files_named(rid):
                 by_stem[rid].add(root / rel)
     problems += _duplicates(store, ids, partial=False, by_stem=by_stem)
+    if not paths and not config_clean and store.settings.digest:
+        if any(p.path == config_mod.CONFIG_FILE for p in problems):
+            failed.append(config_mod.CONFIG_FILE)
+        else:
+            passed[config_mod.CONFIG_FILE] = store.settings.digest
     index.mark_clean(key, passed, failed)
     return CheckResult(files=len(targets), problems=problems, validated=sum(1 for _k, r in look if r in dirty))
 

@@ -1103,11 +1103,16 @@ class Index:
         """(path, field, position or -1, kind referred to, ID) of every reference of every record."""
         return self.db.execute("SELECT path, field, pos, target, ref FROM refs").fetchall()
 
-    def clean_files(self, key: str) -> dict[str, str]:
-        """{path: digest} of the files the last check under this key found clean."""
+    def clean_files(self, key: str, paths: Iterable[str] | None = None) -> dict[str, str]:
+        """{path: digest} of the files (all, or these) the last check under this key found clean."""
         suffix = "|" + key
         out = {}
-        for path, stored in self.db.execute("SELECT path, key FROM checked"):
+        if paths is None:
+            found = self.db.execute("SELECT path, key FROM checked")
+        else:
+            found = [row for chunk in _chunks(list(paths), 500) for row in self.db.execute(
+                f"SELECT path, key FROM checked WHERE path IN ({','.join('?' * len(chunk))})", chunk)]
+        for path, stored in found:
             if stored.endswith(suffix):
                 out[path] = stored[: -len(suffix)]
         return out

@@ -326,3 +326,13 @@ def test_a_partial_check_finds_a_file_named_after_a_checked_id(cli, repo, custom
     target = [str(other)]
     assert checker.run_check(store, target).problems == checker.run_check(store, target, use_cache=False).problems
     assert checker.run_check(store).problems == checker.run_check(store, use_cache=False).problems
+
+
+def test_check_looks_at_cslog_yaml_again_when_it_changes(repo, ticket):
+    store = Store.open(repo)
+    assert checker.run_check(store).ok and checker.run_check(store).ok
+    config = repo / "cslog.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("country: CN", "country: XX"), encoding="utf-8")
+    store = Store.open(repo)  # the country is checked by `cslog check` only
+    for _ in range(2):
+        assert [(p.path, p.code) for p in checker.run_check(store).problems] == [("cslog.yaml", "config")]
