@@ -939,12 +939,17 @@ class Index:
 
     def rows(self, kind: str, fields: Iterable[str] | None = None) -> list[dict]:
         """Summary rows of every readable record of a kind, in file order: {field: value or None}."""
+        return [row for _path, row in self.rows_with_paths(kind, fields)]
+
+    def rows_with_paths(self, kind: str, fields: Iterable[str] | None = None) -> list[tuple[str, dict]]:
+        """(relative path, row) of every readable record of a kind, in file order: to pick the few files a
+        rule must read (batch complaints: the open complaints of one category) without reading them all."""
         wanted = tuple(fields or FIELDS[kind])
         out = []
         for path, summary in self._ordered(
                 "SELECT path, summary FROM records WHERE kind = ? AND problem IS NULL", (kind,)):
             values = json.loads(summary) if summary is not None else self._file_doc(kind, path)
-            out.append({k: values.get(k) for k in wanted})
+            out.append((path, {k: values.get(k) for k in wanted}))
         return out
 
     def docs(self, kind: str, ids: Iterable[str] | None = None, since: datetime | None = None,

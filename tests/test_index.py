@@ -336,3 +336,12 @@ def test_check_looks_at_cslog_yaml_again_when_it_changes(repo, ticket):
     store = Store.open(repo)  # the country is checked by `cslog check` only
     for _ in range(2):
         assert [(p.path, p.code) for p in checker.run_check(store).problems] == [("cslog.yaml", "config")]
+
+
+def test_rows_with_paths_name_the_files(cli, repo, customer):
+    tid = cli.ok("new", "ticket", "--customer", customer, "--type", "投诉", "--priority", "重要", "--channel", "phone",
+                 "--title", "物流延误", "--description", "九天未送达", "--category", "产品质量-物流延误")
+    idx, _ = open_index(repo)
+    rows = idx.rows_with_paths("ticket", ["type", "category", "status"])
+    assert rows == [(rel(repo, ticket_path(repo, tid)), {"type": "complaint", "category": "产品质量-物流延误",
+                                                          "status": "new"})]
