@@ -107,6 +107,17 @@ def _parse_chunk(paths: list[str]) -> int:
     return len(paths)
 
 
+def probe_clocks(repo: Path) -> None:
+    """The index's own part of a warm `overdue`: open (compare every file), then the clocks due at NOW."""
+    from datetime import datetime
+
+    from cslog.index import Index
+    from cslog.store import Store
+
+    items = Index.open(Store.open(repo)).ticket_clocks(datetime.fromisoformat(NOW))
+    print(sum(len(i.clocks or ()) for i in items))
+
+
 def probe_overdue(repo: Path) -> None:
     """`cslog overdue --format json` as it will be with the index (slaview's row shaping on Index.ticket_clocks)."""
     from datetime import datetime
@@ -141,13 +152,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cold-runs", type=int, default=3, help="runs of the slow cold measurements")
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--probe", choices=["parse", "overdue"], help=argparse.SUPPRESS)
+    parser.add_argument("--probe", choices=["parse", "overdue", "clocks"], help=argparse.SUPPRESS)
+    parser.add_argument("--only", help="measure only the lines whose label contains this text")
     args = parser.parse_args(argv)
     repo = args.repo or Path(f"/tmp/cslog-bench-{args.n}")
     if args.probe == "parse":
         return probe_parse(repo)
     if args.probe == "overdue":
         return probe_overdue(repo)
+    if args.probe == "clocks":
+        return probe_clocks(repo)
     if not (repo / "cslog.yaml").exists():
         sys.path.insert(0, str(HERE))
         from generate import generate
@@ -157,17 +171,23 @@ def main(argv: list[str] | None = None) -> None:
     me = [PYTHON, str(Path(__file__).resolve())]
     rows = []
 
-    def pair(label, args_, floor, cwd=repo, before=None, n=runs, floor_before=None):
+    def pair(label, args_, floor, cwd=repo, before=None, n=runs):
+        if args.only and args.only not in label:
+            return
         rows.append((measure(label, args_, cwd, n, before), floor))
         print(f"  {label}: {rows[-1][0]['median']:.3f}s", file=sys.stderr)
 
     print(f"measuring {repo} ({runs} runs)...", file=sys.stderr)
     status = measure("git status --porcelain", ["git", "status", "--porcelain"], repo, runs)
     start = measure("python -c pass", [PYTHON, "-c", "pass"], repo, runs)
-    parse = measure("bare CSafeLoader, 2 processes", me + ["--repo", str(repo), "--probe", "parse"], repo, cold)
-    subprocess.run(CSLOG + ["reindex"], cwd=repo, check=True, capture_output=True)
+    parse = measure("bare CSafeLoader, 2 processes", me + ["--repo", str(repo), "--probe", "parse"], repo,
+                    1 if args.only else cold)
+    subprocess.run(CSLOG + ["reindex", "--changes"], cwd=repo, check=True, capture_output=True)
     pair("cslog --help", CSLOG + ["--help"], start)
     pair("cslog overdue --format json (as it is now)", CSLOG + ["overdue", "--format", "json"], status, n=1)
+    pair("index open + ticket_clocks (warm)", me + ["--repo", str(repo), "--probe", "clocks"], status)
+    pair("index open + ticket_clocks, one file edited by hand", me + ["--repo", str(repo), "--probe", "clocks"],
+         status, before=HandEdit(repo))
     pair("overdue via index API (warm)", me + ["--repo", str(repo), "--probe", "overdue"], status)
     pair("overdue via index API, one file edited by hand", me + ["--repo", str(repo), "--probe", "overdue"], status,
          before=HandEdit(repo))

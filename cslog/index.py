@@ -481,12 +481,95 @@ def _compact(doc: dict) -> dict:
 
 def _json(value: Any) -> str | None:
     """JSON text that loads back to exactly `value` (int keys, NaN, lone surrogates cannot): else None."""
+    if not _json_exact(value):
+        return None
     try:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         text.encode("utf-8")
     except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
         return None
-    return text if json.loads(text) == value else None
+    return text
+
+
+def _json_exact(value: Any) -> bool:
+    """Whether JSON holds this YAML value as it is: text keys only, finite numbers."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            for key, sub in item.items():
+                if type(key) is not str:
+                    return False
+                stack.append(sub)
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float:
+            if item != item or item in (float("inf"), float("-inf")):
+                return False
+        elif kind not in (str, int, bool, type(None)):
+            return False
+    return True
+
+
+# --- the shape check of Store.read_path, compiled: a quick yes for the usual well-formed record ------------
+
+_SHAPES: dict[str, Any] = {}
+_TYPES = {"object": (dict,), "array": (list,), "string": (str,), "boolean": (bool,), "null": (type(None),),
+          "integer": (int,), "number": (int, float)}
+
+
+def _shape_ok(doc: Any, kind: str) -> bool:
+    """True only when schemas.shape_problems(doc, kind) finds nothing (False: ask it what)."""
+    compiled = _SHAPES.get(kind)
+    if compiled is None:
+        from cslog import schemas
+
+        try:
+            root = schemas.schema(kind)
+            compiled = _SHAPES[kind] = _compile_shape(root, root, 0)
+        except (KeyError, TypeError, ValueError, RecursionError):
+            compiled = _SHAPES[kind] = False
+    return bool(compiled) and _shape_walk(compiled, doc)
+
+
+def _compile_shape(root: dict, node: dict, depth: int) -> tuple:
+    """(accepted types or None, bool accepted, {property: compiled}, compiled items or None)."""
+    if depth > 24:
+        raise RecursionError("schema too deep")
+    from cslog import schemas
+
+    node = schemas._resolve(root, node)
+    expected = node.get("type") or sorted({type(v).__name__.replace("str", "string") for v in node.get("enum", [])})
+    names = [expected] if isinstance(expected, str) else list(expected)
+    if names and any(name not in _TYPES for name in names):
+        types = None  # an unknown type name accepts anything, as schemas._has_type does
+    elif names:
+        types = tuple(t for name in names for t in _TYPES[name])
+    else:
+        types = None
+    props = {key: _compile_shape(root, sub, depth + 1) for key, sub in (node.get("properties") or {}).items()}
+    items = node.get("items")
+    return (types, "boolean" in names or types is None, props,
+            _compile_shape(root, items, depth + 1) if isinstance(items, dict) else None)
+
+
+def _shape_walk(compiled: tuple, value: Any) -> bool:
+    types, bool_ok, props, items = compiled
+    if types is not None and (not isinstance(value, types) or (isinstance(value, bool) and not bool_ok)):
+        return False
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                return False
+        for key, sub in props.items():
+            if key in value and not _shape_walk(sub, value[key]):
+                return False
+    elif isinstance(value, list) and items is not None:
+        for item in value:
+            if not _shape_walk(items, item):
+                return False
+    return True
 
 
 def _us(moment: datetime) -> int:
@@ -547,7 +630,7 @@ def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
         else:
             if not isinstance(doc, dict):
                 problem, doc = f"{rel}:1: a record must be a mapping of fields", None
-            elif _SHAPE is not None:
+            elif _SHAPE is not None and not _shape_ok(doc, kind):
                 shape = _SHAPE(doc, kind)
                 if shape:  # as Store.read_path: a field of the wrong type makes the file unreadable
                     from cslog.yamlio import line_of

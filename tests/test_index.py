@@ -345,3 +345,37 @@ def test_rows_with_paths_name_the_files(cli, repo, customer):
     rows = idx.rows_with_paths("ticket", ["type", "category", "status"])
     assert rows == [(rel(repo, ticket_path(repo, tid)), {"type": "complaint", "category": "产品质量-物流延误",
                                                           "status": "new"})]
+
+
+def _mutations(doc):
+    """The document with one value replaced by each odd JSON value, everywhere, one at a time."""
+    odd = [None, True, 3, 2.5, "x", [], {}, [1, "a"], {"k": 1}, {1: "x"}]
+    yield doc
+    if isinstance(doc, dict):
+        for key in list(doc):
+            for value in odd:
+                yield {**doc, key: value}
+            for sub in _mutations(doc[key]):
+                yield {**doc, key: sub}
+        yield {**doc, 7: "int key"}
+    elif isinstance(doc, list):
+        for i, item in enumerate(doc[:3]):
+            for sub in _mutations(item):
+                yield doc[:i] + [sub] + doc[i + 1:]
+
+
+def test_the_compiled_shape_check_agrees_with_schemas():
+    from cslog.schemas import shape_problems
+
+    for kind, pattern in (("ticket", "tickets/*/*/*.yaml"), ("contact", "contacts/*/*/*.yaml"),
+                          ("customer", "customers/*.yaml")):
+        for path in sorted((PROJECT / "examples").glob(pattern))[:12]:
+            doc = load_text(path.read_text(encoding="utf-8"))
+            for variant in _mutations(doc):
+                assert index._shape_ok(variant, kind) == (not shape_problems(variant, kind)), (path, variant)
+
+
+def test_json_exactness():
+    assert index._json({"a": [1, 2.5, None, True, "中文"], "b": {"c": "d"}}) is not None
+    for odd in ({1: "x"}, {"a": float("nan")}, {"a": {"b": [float("inf")]}}, {"a": "\ud800"}, {None: 1}):
+        assert index._json(odd) is None
