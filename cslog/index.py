@@ -1070,7 +1070,7 @@ class Index:
 
     def _ordered(self, sql: str, args) -> list:
         found = self.db.execute(sql, args).fetchall()
-        found.sort(key=lambda r: path_order(r[0]))
+        found.sort(key=lambda r: r[0].replace("/", "\0"))  # the order of path_order: by components
         return found
 
     def _fields(self, path: str) -> dict:
@@ -1130,7 +1130,7 @@ class Index:
             found[path] = TicketClocks(path, {k: whole.get(k) for k in columns}, None, whole)
         for path, problem in self.problems("ticket"):
             found[path] = TicketClocks(path, {}, None, None, problem)
-        return sorted(found.values(), key=lambda t: path_order(t.path))
+        return sorted(found.values(), key=lambda t: t.path.replace("/", "\0"))  # = path_order, cheaper
 
     # -- cslog check --------------------------------------------------------------------------------
 
