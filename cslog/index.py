@@ -1232,6 +1232,7 @@ def rebuild(store: Store, full: bool = True, warn: Callable[[str], None] | None 
     if full:
         path = str(store.root / CACHE_DIR / INDEX_FILE)
         store.guard_path(store.root / CACHE_DIR / INDEX_FILE)
+        (store.root / CACHE_DIR).mkdir(exist_ok=True)
         with _IndexLock(path):
             Index._remove(path)
     index = Index.open(store, warn=warn, progress=progress)

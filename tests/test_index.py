@@ -215,6 +215,7 @@ def test_check_still_finds_duplicates_and_references_across_files(cli, repo, cus
 
 
 def test_reindex_command(cli, repo, ticket):
+    shutil.rmtree(repo / ".cslog")  # also in a repository that has no cache folder yet
     result = cli("reindex")
     assert result.exit_code == 0 and "indexed 2 file(s)" in result.stderr
     result = cli("reindex", "--changes")
