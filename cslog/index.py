@@ -49,7 +49,7 @@ from cslog.store import CACHE_DIR, Store
 from cslog.yamlio import MAX_DEPTH, TEMP_SUFFIX, YamlSyntaxError, load_text
 
 INDEX_FILE = "index.sqlite"
-FORMAT = 3  # bump when the tables or what goes into them change: older files are rebuilt with a warning
+FORMAT = 4  # bump when the tables or what goes into them change: older files are rebuilt with a warning
 RACY_NS = 2_000_000_000
 WORKERS = 2
 PARALLEL_AT = 3000  # files to read: from here on a rebuild forks WORKERS processes
@@ -104,6 +104,7 @@ CREATE INDEX records_kind ON records (kind, path);
 CREATE INDEX records_dir ON records (dir);
 CREATE INDEX records_stem ON records (stem, kind);
 CREATE INDEX records_id ON records (id);
+CREATE INDEX records_problem ON records (kind) WHERE problem IS NOT NULL;
 CREATE TABLE refs (path TEXT NOT NULL, field TEXT NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
                    ref TEXT NOT NULL);
 CREATE INDEX refs_path ON refs (path);
@@ -1088,12 +1089,11 @@ class Index:
         .doc) and the unreadable files (.problem). In file order."""
         from cslog.sla import Clock
 
-        setup = self.sla_setup()
         if at.tzinfo is None:
             raise ValueError("'at' must carry a timezone")
         at_us = _us(at)
         limit = at_us - 1 if within is None else at_us + within // _US
-        tz = setup.calendar.tz if setup is not None else self.store.settings.tz
+        tz = self.store.settings.tz  # the calendar's (settings.timezone), without building the calendar
         found: dict[str, TicketClocks] = {}
         moments: dict[int, datetime] = {}
 
