@@ -335,3 +335,16 @@ def test_show_marks_a_clock_at_risk(cli, customer):
     lines = cli.ok("show", soon).splitlines()
     assert "  首次响应  计时中  截止 2026-11-22 15:00 周日  剩余 30分  即将超时" in lines
     assert "  解决      计时中  截止 2026-11-22 18:00 周日  剩余 3小时30分" in lines
+
+
+def test_overdue_reads_through_the_index_and_agrees_without_it():
+    """The index answers from stored dues; --no-cache computes every clock from the files: same rows."""
+    from conftest import PROJECT, Cli
+
+    cli = Cli(PROJECT / "examples")
+    for args in (["--at", "2026-11-20 17:00"], ["--at", "2026-11-20 17:00", "--within", "4h"],
+                 ["--at", "2026-08-01 10:00"], ["--at", "2026-11-20 17:00", "--kind", "resolve"]):
+        cached = cli("overdue", *args, "--format", "json")
+        fresh = cli("overdue", *args, "--format", "json", "--no-cache")
+        assert cached.exit_code == fresh.exit_code == 1
+        assert cached.stdout == fresh.stdout

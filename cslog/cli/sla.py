@@ -21,6 +21,8 @@ def overdue(
     owner: Annotated[Optional[str], typer.Option(help="Only tickets of this owner (第一责任人).")] = None,
     department: Annotated[Optional[str], typer.Option(help="Only tickets of this department.")] = None,
     format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Read every ticket file instead of the index "
+                                           "(.cslog/index.sqlite).")] = False,
 ):
     """List breached SLA clocks and pending followups, most late first; made for cron.
 
@@ -38,7 +40,7 @@ def overdue(
     store = st.store
     now = parse_time(at, store.settings.tz, "--at") if at else st.now
     found = slaview.find_overdue(store, now, within=slaview.parse_within(within), kinds=kind or (),
-                                 owner=owner, department=department)
+                                 owner=owner, department=department, use_cache=not no_cache)
     for problem in found.problems:
         say(f"warning: {problem}")
     if format == "json":
