@@ -211,9 +211,17 @@ def on_new_ticket(store, tx, record, actor: str, now: datetime) -> None:
         def within(early: datetime, late: datetime) -> bool:
             return late - early <= duration.wall_timedelta()
 
+    # The index names the few files that can belong to the batch (open complaints of this category);
+    # only those are read, fresh from disk, since a batch rewrites them.
+    from cslog.index import Index
+    from cslog.model import OPEN_STATUSES
+
+    category = str(doc.get("category")).strip()
     candidates = {}
-    for path in store.record_paths("ticket"):
-        if path == record.path:
+    for rel, row in Index.open(store).rows_with_paths("ticket", ("type", "status", "category")):
+        path = store.root / rel
+        if (path == record.path or row.get("type") != "complaint" or row.get("status") not in OPEN_STATUSES
+                or str(row.get("category") or "").strip() != category):
             continue
         try:
             other = store.read_path("ticket", path)
