@@ -323,7 +323,11 @@ def _country(value: Any) -> str | None:
     code = value.strip().upper() if isinstance(value, str) else None
     import holidays
 
-    if code not in holidays.list_supported_countries():
+    try:  # loads this one country's module; list_supported_countries() would import all ~500 of them
+        known = code is not None and holidays.country_holidays(code) is not None
+    except NotImplementedError:
+        known = False
+    if not known:
         raise ValueError(f"calendar.country: unknown country code {value!r}: use a python-holidays code "
                          "such as CN, or '' for no public holidays")
     return code
