@@ -386,6 +386,20 @@ _FIXED_WIDTH = {"datetime": 19, "date": 12, "count": 8, "hours": 10, "rate": 10,
 
 GLYPH = 1.1  # a display column of Chinese text is a little wider than Excel's width unit (a digit)
 
+A3, A4 = 8, 9  # openpyxl paper sizes
+
+
+def _page(ws, widths: list, paper: int, fit_width: int) -> None:
+    """Column widths, and a landscape page `fit_width` pages wide and as long as the sheet needs."""
+    from openpyxl.utils import get_column_letter
+
+    for i, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = paper
+    ws.page_setup.fitToWidth = fit_width
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 def _widths(columns, rows: list[tuple], language: str) -> list[float]:
     """Column widths in Excel's units: the widest text among the first rows (display width, capped at the
@@ -534,17 +548,11 @@ def _listing(ws, columns, rows: list[tuple], language: str) -> None:
     from openpyxl.utils import get_column_letter
 
     widths = _widths(columns, rows, language)
-    for i, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
+    _page(ws, widths, A3, fit_width=2)
     ws.freeze_panes = "B2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
     ws.print_title_rows = "1:1"
     ws.print_title_cols = "A:A"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = 8  # A3
-    ws.page_setup.fitToWidth = 2
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
     cells = _Cells(ws)
     _header(ws, cells, columns, language)
     text_columns, wrapping, formats = [], [], {}
@@ -608,13 +616,7 @@ def _summary_sheet(ws, data: dict, language: str, org: str) -> None:
             if isinstance(label, str):
                 widths[0] = max(widths[0], display_width(label))
     widths[0] = min(widths[0], 34)
-    for i, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = width + 2
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = 9  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    _page(ws, [width + 2 for width in widths], A4, fit_width=1)
 
     cells = _Cells(ws)
     ws.append([cells.styled(rpt.title_text(data, org, language), bold=True, size=14)])
@@ -700,15 +702,9 @@ def _trends_sheet(ws, data: dict, language: str) -> None:
     rows = []
     for t in data["trend"]:
         rows.append(tuple(date.fromisoformat(t[k]) if kind == "date" else t[k] for k, _h, kind, _c in TREND_COLUMNS))
-    for i, width in enumerate(_widths(TREND_COLUMNS, rows, language), 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
+    _page(ws, _widths(TREND_COLUMNS, rows, language), A4, fit_width=1)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(TREND_COLUMNS))}{len(rows) + 1}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = 9  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
     cells = _Cells(ws)
     _header(ws, cells, TREND_COLUMNS, language)
     for r in rows:
