@@ -792,9 +792,8 @@ def show(value: Any, fmt: str, language: str) -> str:
 
 def table_text(data: dict, org: str, language: str) -> str:
     """The report as titled CJK-aware tables (what `cslog report` prints)."""
-    import tabulate as tab
+    from cslog.render import grid
 
-    tab.WIDE_CHARS_MODE = True
     lines = [title_text(data, org, language)]
     if not data["tickets"]:
         lines += ["", empty_text(language)]
@@ -804,7 +803,5 @@ def table_text(data: dict, org: str, language: str) -> str:
         body = [[show(v, row_format(section, row, i), language) for i, v in enumerate(row_values(section, row))]
                 for row in section.rows]
         aligns = ["left" if section.formats[i] == "text" else "right" for i in range(len(section.headers))]
-        lines += ["", f"[{section.title}]",
-                  tab.tabulate(body, headers=list(section.headers), tablefmt="simple", disable_numparse=True,
-                               colalign=aligns)]
+        lines += ["", f"[{section.title}]", grid(body, list(section.headers), aligns)]
     return "\n".join(lines) + "\n"
