@@ -1,6 +1,8 @@
 """Working days and business hours: public holidays, make-up working days (调休) and company overrides."""
 from __future__ import annotations
 
+import json
+import os
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,6 +49,112 @@ class _Year:
         return self.start_cum[-1]
 
 
+def holidays_version() -> str:
+    """The installed python-holidays version, read from its dist-info without importing it (~90 ms)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("holidays")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin:
+        return "none"
+    package = os.path.dirname(spec.origin)
+    site = os.path.dirname(package)
+    try:
+        for name in os.listdir(site):
+            if name.startswith("holidays-") and name.endswith((".dist-info", ".egg-info")):
+                return name[len("holidays-"):].rsplit(".", 1)[0]
+    except OSError:
+        pass
+    try:
+        return f"mtime:{os.stat(spec.origin).st_mtime_ns}"
+    except OSError:
+        return "unknown"
+
+
+class HolidayData:
+    """Public holidays and make-up working days (调休) of countries, by year, from python-holidays.
+
+    Importing python-holidays costs ~90 ms, most of a fast command's time; with a cache file (JSON, for
+    one holidays version, rewritten atomically when a country or year is added) a command imports it only
+    for a country or year it has not met before. A missing, damaged or other-version file is ignored."""
+
+    def __init__(self, cache: str | None = None) -> None:
+        self.cache = cache
+        self._countries: dict | None = None
+
+    def _data(self) -> dict:
+        if self._countries is None:
+            self._countries = {}
+            if self.cache:
+                try:
+                    with open(self.cache, encoding="utf-8") as f:
+                        stored = json.load(f)
+                except (OSError, ValueError):
+                    stored = None
+                if (isinstance(stored, dict) and stored.get("holidays") == holidays_version()
+                        and isinstance(stored.get("countries"), dict)):
+                    self._countries = stored["countries"]
+        return self._countries
+
+    def known(self, code: str) -> bool:
+        """Whether python-holidays has this country code."""
+        if isinstance(self._data().get(code), dict):
+            return True
+        import holidays
+
+        try:  # loads this one country's module; list_supported_countries() would import all ~500 of them
+            known = holidays.country_holidays(code) is not None
+        except NotImplementedError:
+            known = False
+        if known:
+            self._data()[code] = {}
+            self._save()
+        return known
+
+    def year(self, code: str, year: int) -> tuple[frozenset[date], frozenset[date]]:
+        """(public holidays, make-up working days) of one country in one year."""
+        entry = self._data().get(code)
+        stored = entry.get(str(year)) if isinstance(entry, dict) else None
+        if isinstance(stored, list) and len(stored) == 2:
+            try:
+                return (frozenset(date.fromisoformat(d) for d in stored[0]),
+                        frozenset(date.fromisoformat(d) for d in stored[1]))
+            except (TypeError, ValueError):
+                pass  # damaged: ask python-holidays again
+        import holidays
+
+        found = holidays.country_holidays(code, years=year)
+        public = frozenset(d for d in found if d.year == year)
+        makeup = frozenset(d for d in getattr(found, "weekend_workdays", ()) if d.year == year)
+        if not isinstance(entry, dict):
+            entry = self._data()[code] = {}
+        entry[str(year)] = [sorted(d.isoformat() for d in public), sorted(d.isoformat() for d in makeup)]
+        self._save()
+        return public, makeup
+
+    def _save(self) -> None:
+        if not self.cache:
+            return
+        folder = os.path.dirname(self.cache)
+        temp = f"{self.cache}.{os.getpid()}.tmp"
+        try:
+            if not os.path.isdir(folder) or os.path.islink(folder):
+                return  # the cache folder is made by whoever owns it (the repository's .cslog/)
+            with open(temp, "w", encoding="utf-8") as f:
+                json.dump({"holidays": holidays_version(), "countries": self._countries}, f, sort_keys=True)
+            os.replace(temp, self.cache)
+        except OSError:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+
+
+_NO_CACHE = HolidayData()
+
+
 class WorkCalendar:
     """Which days are working days and which moments are business time, in one timezone.
 
@@ -56,20 +164,24 @@ class WorkCalendar:
 
     def __init__(self, tz: ZoneInfo, windows: Sequence[Window], weekdays: Iterable[int],
                  country: str | None = None, extra_holidays: Iterable[date] = (),
-                 extra_workdays: Iterable[date] = ()) -> None:
+                 extra_workdays: Iterable[date] = (), holidays: HolidayData | None = None) -> None:
         self.tz = tz
         self.windows = tuple(windows)
         self.weekdays = frozenset(weekdays)
         self.country = country or None
         self.extra_holidays = frozenset(extra_holidays)
         self.extra_workdays = frozenset(extra_workdays)
+        self.holidays = holidays or _NO_CACHE
         self._country_years: dict[int, tuple[frozenset[date], frozenset[date]]] = {}
         self._working: dict[date, bool] = {}
         self._years: dict[int, _Year] = {}
 
     @classmethod
-    def from_config(cls, calendar: Mapping[str, Any] | None, timezone: str | None = None) -> WorkCalendar:
-        """Build from cslog.yaml's `calendar:` section and `timezone:`; missing keys take the defaults."""
+    def from_config(cls, calendar: Mapping[str, Any] | None, timezone: str | None = None,
+                    holidays: HolidayData | None = None) -> WorkCalendar:
+        """Build from cslog.yaml's `calendar:` section and `timezone:`; missing keys take the defaults.
+        `holidays`: where the country's holidays come from (a HolidayData with a cache file, or none)."""
+        holidays = holidays or _NO_CACHE
         section = dict(calendar or {})
         unknown = sorted(set(section) - set(DEFAULT_CALENDAR))
         if unknown:
@@ -78,14 +190,14 @@ class WorkCalendar:
         tz = _zone(DEFAULT_TIMEZONE if timezone is None else timezone)
         windows = _windows(merged["business_hours"])
         weekdays = _weekdays(merged["weekdays"])
-        country = _country(merged["country"])
+        country = _country(merged["country"], holidays)
         holidays_ = _dates(merged["extra_holidays"], "calendar.extra_holidays")
         workdays = _dates(merged["extra_workdays"], "calendar.extra_workdays")
         both = sorted(set(holidays_) & set(workdays))
         if both:
             raise ValueError(f"calendar.extra_workdays: {both[0].isoformat()} is also in calendar.extra_holidays; "
                              "keep it in one list")
-        return cls(tz, windows, weekdays, country, holidays_, workdays)
+        return cls(tz, windows, weekdays, country, holidays_, workdays, holidays)
 
     # -- days -------------------------------------------------------------------------------------
 
@@ -116,11 +228,7 @@ class WorkCalendar:
             if self.country is None:
                 loaded = (frozenset(), frozenset())
             else:
-                import holidays  # costs ~70 ms: only calendars that need holiday data pay it
-
-                found = holidays.country_holidays(self.country, years=year)
-                loaded = (frozenset(d for d in found if d.year == year),
-                          frozenset(d for d in getattr(found, "weekend_workdays", ()) if d.year == year))
+                loaded = self.holidays.year(self.country, year)
             self._country_years[year] = loaded
         return loaded
 
@@ -317,17 +425,11 @@ def _weekdays(value: Any) -> frozenset[int]:
     return frozenset(days)
 
 
-def _country(value: Any) -> str | None:
+def _country(value: Any, holidays: HolidayData) -> str | None:
     if value is None or value == "":
         return None
     code = value.strip().upper() if isinstance(value, str) else None
-    import holidays
-
-    try:  # loads this one country's module; list_supported_countries() would import all ~500 of them
-        known = code is not None and holidays.country_holidays(code) is not None
-    except NotImplementedError:
-        known = False
-    if not known:
+    if not code or not holidays.known(code):
         raise ValueError(f"calendar.country: unknown country code {value!r}: use a python-holidays code "
                          "such as CN, or '' for no public holidays")
     return code

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cslog import config as config_mod
-from cslog import privacy, schemas
+from cslog import gitrepo, privacy, schemas
 from cslog.errors import Problem, UsageError
 from cslog.ids import is_safe
 from cslog.model import KIND_FOLDERS, KINDS, SHARDED
@@ -272,11 +272,9 @@ class _Known:
 
 
 def _run_indexed(store: Store, paths: list[str] | None) -> CheckResult:
-    import hashlib
-
     from cslog.index import Index, check_key
 
-    index = Index.open(store)
+    index = Index.open(store, full_scan=True)  # check also looks at files that are not records
     found = index.last_scan
     assert found is not None
     root = store.root
@@ -333,7 +331,7 @@ def _run_indexed(store: Store, paths: list[str] | None) -> CheckResult:
         problems += own_privacy
         if isinstance(loaded.doc.get("id"), str):
             ids[loaded.doc["id"]].append(loaded)
-        digest = hashlib.blake2b(loaded.text.encode("utf-8"), digest_size=16).hexdigest()
+        digest = gitrepo.blob_id(loaded.text.encode("utf-8"))
         if not own and not own_privacy and not loaded.problems and index.digest(rel) == digest:
             passed[rel] = digest
         else:

@@ -321,3 +321,99 @@ def _refresh_index(cwd: Path, gdir: Path, paths: list[str]) -> None:
 
 def relpath_in_repo(cwd: Path, path: Path) -> str:
     return os.path.relpath(path, cwd)
+
+
+# -- what changed, as git sees it (the index's freshness check) ------------------------------------------
+
+def changed_paths(cwd: Path, folders: list[str]) -> tuple[str, set[str]] | None:
+    """(HEAD, paths) where paths are the files under `folders` (relative to cwd, '/'-separated) that
+    differ in any way between HEAD, git's index and the work tree: modified, added, deleted, unmerged,
+    untracked, ignored. None when git cannot say: not a repository, no commit yet, git missing or failing.
+
+    One `git status` (with the stat cache git keeps in its index, so an unchanged work tree costs what
+    `git status` costs) and one `git rev-parse --show-prefix`, run side by side."""
+    status_args = ["git", "--no-optional-locks", "status", "--porcelain=v2", "-z", "--branch", "--no-ahead-behind",
+                   "--untracked-files=all", "--ignored=matching", "--no-renames", "--", *folders]
+    try:
+        status = subprocess.Popen(status_args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            where = subprocess.run(["git", "rev-parse", "--show-prefix"], cwd=cwd, capture_output=True)
+        finally:
+            out, _ = status.communicate()
+    except OSError:
+        return None
+    if status.returncode != 0 or where.returncode != 0:
+        return None
+    prefix = where.stdout.decode("utf-8", "surrogateescape").strip()
+    head = None
+    paths: set[str] = set()
+    for entry in out.split(b"\0"):
+        if not entry:
+            continue
+        kind = entry[:1]
+        if kind == b"#":
+            if entry.startswith(b"# branch.oid "):
+                head = entry[13:].decode("ascii", "replace").strip()
+            continue
+        if kind == b"1":
+            name = entry.split(b" ", 8)[-1]
+        elif kind == b"u":
+            name = entry.split(b" ", 10)[-1]
+        elif kind in (b"?", b"!"):
+            name = entry[2:]
+        else:  # "2" (a rename) cannot come with --no-renames; anything else: an output this code does not know
+            return None
+        path = name.decode("utf-8", "surrogateescape")
+        if path.startswith(prefix):
+            paths.add(path[len(prefix):])
+    if not head or not all(c in "0123456789abcdef" for c in head):  # "(initial)": no commit yet
+        return None
+    return head, paths
+
+
+def changed_between(cwd: Path, old: str, new: str, folders: list[str]) -> set[str] | None:
+    """Files under `folders` (relative to cwd) that differ between two commits; None when git cannot say
+    (a commit no longer exists, for one)."""
+    try:
+        proc = subprocess.run(["git", "diff-tree", "-r", "-z", "--no-renames", "--name-only", "--relative", old, new,
+                               "--", *folders], cwd=cwd, capture_output=True)
+    except OSError:
+        return None
+    if proc.returncode != 0:
+        return None
+    return {p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p}
+
+
+MANY_PATHS = 2000  # more paths than this: list the folders instead of naming each path on the command line
+
+
+def blob_ids(cwd: Path, commit: str, paths: list[str] | None, folders: list[str]) -> dict[str, str] | None:
+    """{path: blob id} in `commit` of these paths (relative to cwd) that it has, or (paths None) of every
+    file under `folders`; None when git cannot say."""
+    named = paths is not None and len(paths) <= MANY_PATHS
+    try:
+        proc = subprocess.run(["git", "ls-tree", "-r", "-z", commit, "--", *(paths if named else folders)],
+                              cwd=cwd, capture_output=True)
+    except OSError:
+        return None
+    if proc.returncode != 0:
+        return None
+    found: dict[str, str] = {}
+    for entry in proc.stdout.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, name = entry.partition(b"\t")
+        fields = meta.split()
+        if len(fields) == 3 and fields[1] == b"blob":
+            found[name.decode("utf-8", "surrogateescape")] = fields[2].decode("ascii")
+    if not named and paths is not None:
+        wanted = set(paths)
+        found = {p: oid for p, oid in found.items() if p in wanted}
+    return found
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives a file of these bytes (SHA-1 object format)."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

@@ -21,9 +21,9 @@ timeline, callbacks, satisfaction). For any `at` >= T0 the due of a clock that i
 longer depends on `at` (no event is left to stop it, no open pause to move it), a paused clock stays paused
 (a pause that began before the due moves the due along with `at`), and a followup stays due at the moment
 it arose. So `overdue` at `at` needs only the stored dues: breached when at > due, due soon when
-due - at <= within. Tickets with T0 > at (a past `at`, or events in the future), or whose clocks could not
-be computed, are handed back with their cached document for the caller to compute (`TicketClocks.clocks`
-is None).
+due - at <= within; the stored due is kept as overdue prints it, so a row comes straight from SQL. Tickets
+with T0 > at (a past `at`, or events in the future), or whose clocks could not be computed, are handed back
+with their cached document for the caller to compute (Leftover).
 
 YAML. The rebuild reads plain-YAML record files with a loader built on libyaml's events that makes the same
 values as cslog.yamlio.load_text (checked by tests) at half the cost; anything outside that plain subset
@@ -43,13 +43,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Iterator
 
-from cslog import __version__
+from pathlib import Path
+
+from cslog import __version__, gitrepo
+from cslog.calendar import holidays_version
+from cslog.errors import CslogError
 from cslog.model import KIND_FOLDERS, KINDS, SHARDED
 from cslog.store import CACHE_DIR, Store
 from cslog.yamlio import MAX_DEPTH, TEMP_SUFFIX, YamlSyntaxError, load_text
 
 INDEX_FILE = "index.sqlite"
-FORMAT = 4  # bump when the tables or what goes into them change: older files are rebuilt with a warning
+FORMAT = 5  # bump when the tables or what goes into them change: older files are rebuilt with a warning
 RACY_NS = 2_000_000_000
 WORKERS = 2
 PARALLEL_AT = 3000  # files to read: from here on a rebuild forks WORKERS processes
@@ -93,7 +97,7 @@ CREATE TABLE records (
     stem TEXT NOT NULL,     -- the file name without .yaml (what references resolve against)
     id TEXT,                -- the document's id when it is a string
     problem TEXT,           -- why the file cannot be read as a record (as Store.read_path says it), else NULL
-    digest TEXT NOT NULL,   -- blake2b-128 of the bytes ('' when unreadable)
+    digest TEXT NOT NULL,   -- git's blob id (SHA-1) of the bytes ('' when unreadable)
     mtime_ns INTEGER NOT NULL,
     size INTEGER NOT NULL,
     when_us INTEGER,        -- received_at / started_at in microseconds since 1970 (NULL: none or unreadable)
@@ -111,7 +115,7 @@ CREATE INDEX refs_path ON refs (path);
 CREATE TABLE tickets (path TEXT PRIMARY KEY, t0_us INTEGER, computed INTEGER NOT NULL, plain INTEGER NOT NULL,
                       id, priority, status, owner, department, title);  -- TICKET_COLUMNS: plain = all text
 CREATE TABLE clocks (path TEXT NOT NULL, ord INTEGER NOT NULL, clock TEXT NOT NULL, due_us INTEGER NOT NULL,
-                     started_us INTEGER NOT NULL);
+                     due_text TEXT NOT NULL);  -- due_text: the due as overdue prints it (timeutil.fmt)
 CREATE INDEX clocks_path ON clocks (path);
 CREATE INDEX clocks_due ON clocks (due_us);
 CREATE TABLE checked (path TEXT PRIMARY KEY, key TEXT NOT NULL);
@@ -137,15 +141,13 @@ class Changes:
 
 
 @dataclass
-class TicketClocks:
-    """One ticket for `overdue`: its summary fields and the clocks to act on at `at`.
-
-    clocks is None when the index cannot answer for this `at`: compute them from `doc` (the cached document,
-    or the file's). problem is set (and the rest empty) when the file cannot be read as a record."""
+class Leftover:
+    """A ticket whose overdue clocks the index cannot give at some `at` (see Index.overdue): compute them from
+    `doc` (the cached document, or the file's). problem is set (and the rest empty) when the file cannot be
+    read as a record."""
 
     path: str
     fields: dict  # TICKET_COLUMNS: what an overdue row shows and filters on
-    clocks: list | None = None
     doc: dict | None = None
     problem: str | None = None
 
@@ -161,30 +163,6 @@ def _schema_hash() -> str:
         h.update(name.encode())
         h.update((folder / name).read_bytes())
     return h.hexdigest()
-
-
-def _holidays_version() -> str:
-    """The installed holidays package's version, without importing it (that costs ~30 ms)."""
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec("holidays")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.origin:
-        return "none"
-    package = os.path.dirname(spec.origin)
-    site = os.path.dirname(package)
-    try:
-        for name in os.listdir(site):
-            if name.startswith("holidays-") and name.endswith((".dist-info", ".egg-info")):
-                return name[len("holidays-"):].rsplit(".", 1)[0]
-    except OSError:
-        pass
-    try:
-        return f"mtime:{os.stat(spec.origin).st_mtime_ns}"
-    except OSError:
-        return "unknown"
 
 
 # The modules whose code decides what a row, a clock or a clean check is: a change to them (a new cslog
@@ -208,13 +186,31 @@ def _code_hash() -> str:
 def index_key(store: Store) -> dict:
     """Everything the cached rows depend on besides the files: any change rebuilds the index."""
     return {"format": FORMAT, "cslog": __version__, "code": _code_hash(), "schemas": _schema_hash(),
-            "config": store.settings.digest, "station": store.settings.station, "holidays": _holidays_version(),
+            "config": store.settings.digest, "station": store.settings.station, "holidays": holidays_version(),
             "python": f"{sys.version_info[0]}.{sys.version_info[1]}"}
 
 
 def check_key(store: Store) -> str:
     """What a clean `cslog check` of one file depends on besides its bytes (see Index.clean_files)."""
     return f"{_schema_hash()}:{store.settings.digest}:{store.settings.station}"
+
+
+GIT_FOLDERS = [KIND_FOLDERS[kind] for kind in KINDS]
+_TOPS = {KIND_FOLDERS[kind]: kind for kind in KINDS}
+
+
+def _record_kind(rel: str) -> str | None:
+    """The kind of record a relative path names as scan() finds them (tickets/YYYY/MM/X.yaml,
+    customers/X.yaml ...), else None."""
+    top, _, rest = rel.partition("/")
+    kind = _TOPS.get(top)
+    if kind is None:
+        return None
+    parts = rest.split("/")
+    name = parts[-1]
+    if len(parts) != (3 if kind in SHARDED else 1) or "" in parts or not name.endswith(".yaml") or name[0] == ".":
+        return None
+    return kind
 
 
 # --- finding the files ---------------------------------------------------------------------------------
@@ -227,6 +223,7 @@ class Scan:
     listings: dict[str, dict[str, tuple[int, int]]]
     kinds: dict[str, str]
     strays: list[tuple[str, str]]
+    symlinks: bool = False  # a record file or folder is a symlink (git cannot see changes behind it)
 
     def files(self) -> Iterator[tuple[str, str]]:
         for folder, listing in self.listings.items():
@@ -249,8 +246,10 @@ def scan(root: str) -> Scan:
     """One pass over the record folders (as Store.record_paths sees them), stat'ing the record files."""
     folders: list[tuple[str, str, str]] = []  # (kind, path, relative path) of the folders holding records
     strays: list[tuple[str, str]] = []
+    links = False
     for kind in KINDS:
         top = KIND_FOLDERS[kind]
+        links = links or os.path.islink(f"{root}/{top}")
         if kind in SHARDED:
             for year in _entries(f"{root}/{top}"):
                 rel_year = f"{top}/{year.name}"
@@ -258,9 +257,11 @@ def scan(root: str) -> Scan:
                     if _is_file(year) and _is_checked_name(year.name):
                         strays.append((kind, rel_year))
                     continue
+                links = links or year.is_symlink()
                 for month in _entries(year.path):
                     rel_month = f"{rel_year}/{month.name}"
                     if _is_dir(month):
+                        links = links or month.is_symlink()
                         folders.append((kind, month.path, rel_month))
                     elif _is_file(month) and _is_checked_name(month.name):
                         strays.append((kind, rel_month))
@@ -272,8 +273,12 @@ def scan(root: str) -> Scan:
     for kind, _path, rel in folders:
         listings[rel], more = found[rel]
         kinds[rel] = kind
-        strays += [(kind, p) for p in more]
-    return Scan(listings, kinds, strays)
+        strays += [(kind, p) for p in more if p is not _SYMLINK]
+        links = links or _SYMLINK in more
+    return Scan(listings, kinds, strays, links)
+
+
+_SYMLINK = "<symlink>"  # what _list_all adds to a folder's strays when a record file in it is a symlink
 
 
 def _list_all(folders: list[tuple[str, str, str]]) -> dict[str, tuple[dict, list]]:
@@ -322,6 +327,8 @@ def _listing(kind: str, path: str, rel: str, strays: list) -> dict[str, tuple[in
                     continue
                 if st.st_mode & 0o170000 == 0o100000:  # a regular file (through symlinks)
                     found[name] = (st.st_mtime_ns, st.st_size)
+                    if entry.is_symlink():
+                        strays.append((kind, _SYMLINK))
                     continue
             if _is_dir(entry) and not entry.is_symlink():
                 _strays_below(kind, entry.path, f"{rel}/{name}", strays)
@@ -615,7 +622,7 @@ def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
         return row, None, clocks, refs, ticket_row
     if time.time_ns() - mtime < RACY_NS:
         mtime = 0  # read again next time: a same-size write within this clock tick would go unseen
-    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    digest = gitrepo.blob_id(raw)
     doc = None
     try:
         text = raw.decode("utf-8")
@@ -680,6 +687,7 @@ def _clocks_at_t0(ctx: _Context, rel: str, doc: dict) -> tuple[int | None, list]
     if ctx.setup is None:
         return None, []
     from cslog import sla
+    from cslog.timeutil import fmt
 
     cal = ctx.setup.calendar
     try:
@@ -708,7 +716,7 @@ def _clocks_at_t0(ctx: _Context, rel: str, doc: dict) -> tuple[int | None, list]
     rows = []
     for c in found:
         if c.stopped is None and c.state != "paused":
-            rows.append((rel, CLOCK_ORDER.index(c.kind), c.kind, _us(c.due), _us(c.started)))
+            rows.append((rel, CLOCK_ORDER.index(c.kind), c.kind, _us(c.due), fmt(c.due, cal.tz)))
     return _us(t0), rows
 
 
@@ -792,9 +800,10 @@ class Index:
 
     @classmethod
     def open(cls, store: Store, use_cache: bool = True, warn: Callable[[str], None] | None = None,
-             progress: bool | None = None) -> "Index":
+             progress: bool | None = None, full_scan: bool = False) -> "Index":
         """The index, brought up to date with the files. use_cache=False: a private in-memory index built
-        from the files (nothing read from or written to .cslog/)."""
+        from the files (nothing read from or written to .cslog/). full_scan: stat every file instead of
+        asking git what changed (and keep the scan in .last_scan)."""
         import sqlite3
 
         warn = warn or _default_warn
@@ -827,7 +836,7 @@ class Index:
             index._rebuild(key, reason)
         else:
             try:
-                index.refresh()
+                index.refresh(full_scan=full_scan)
             except (sqlite3.DatabaseError, IndexDamaged) as exc:
                 if isinstance(exc, sqlite3.OperationalError) and not _damage(exc):
                     raise _busy(path, exc) from None
@@ -891,8 +900,151 @@ class Index:
             self._create(key)
             self.refresh(rebuilt=True, reason=reason)
 
-    def refresh(self, rebuilt: bool = False, reason: str = "") -> Changes:
-        """Compare the files with the index and re-read what changed; returns (and keeps) what changed."""
+    def refresh(self, rebuilt: bool = False, reason: str = "", full_scan: bool = False) -> Changes:
+        """Compare the files with the index and re-read what changed; returns (and keeps) what changed.
+
+        Asks git first (see _refresh_by_git); stats every record file when git cannot answer, when asked to
+        (full_scan: `cslog check` also wants the files that are not records), and on a rebuild."""
+        if not full_scan and not rebuilt and self.path is not None:
+            changes = self._refresh_by_git()
+            if changes is not None:
+                self.changes = changes
+                return changes
+        changes = self._refresh_by_scan(rebuilt, reason)
+        self.changes = changes
+        return changes
+
+    # The git way. Kept in meta 'git': {"base": a commit B, "dirty": paths D}, such that every record path
+    # outside D is indexed with exactly B's bytes for it (or is in neither). Then, with H the HEAD now,
+    # a record can only have changed if it is in D, in what `git status` lists (differs between H, git's
+    # index and the work tree, untracked and ignored files included), or in what differs between B and H:
+    # only those are stat'ed, and read again when their (mtime_ns, size) moved. The new D keeps those of
+    # them whose indexed bytes (their git blob id) differ from H's. Symlinked record files or folders
+    # (git sees the link, not the file) and repositories git cannot answer for go the scan way.
+
+    def _refresh_by_git(self) -> Changes | None:
+        """What changed, learnt from git; None when git cannot answer (then scan)."""
+        state = self._git_state()
+        if state is None:
+            return None
+        root = Path(self.root)
+        seen = gitrepo.changed_paths(root, GIT_FOLDERS)
+        if seen is None:
+            return self._cannot_say()
+        head, listed = seen
+        base, dirty = state
+        if head == base:
+            candidates = {p for p in listed | dirty if _record_kind(p)}
+            if not candidates:
+                return Changes()  # the everyday case: nothing to stat
+            changes, _todo, _stored = self._compare(candidates)
+            if not changes:
+                return changes
+        with self._writing():
+            state = self._git_state()  # another process may have moved it on while this one waited
+            if state is None:
+                return None
+            base, dirty = state
+            candidates = listed | dirty
+            if head != base:
+                moved = gitrepo.changed_between(root, base, head, GIT_FOLDERS)
+                if moved is None:
+                    return self._cannot_say()  # base is gone (history rewritten and pruned)
+                candidates |= moved
+            candidates = {p for p in candidates if _record_kind(p)}
+            changes, todo, stored = self._compare(candidates)
+            blobs = gitrepo.blob_ids(root, head, sorted(candidates), GIT_FOLDERS) if candidates else {}
+            if blobs is None:
+                return self._cannot_say()
+            listings = {}
+            for folder in {p.rpartition("/")[0] for p in changes.added + changes.modified + changes.removed}:
+                row = self.db.execute("SELECT listing FROM dirs WHERE dir = ?", (folder,)).fetchone()
+                listings[folder] = _unmarshal(row[0] if row else None)
+            for path in changes.removed:
+                folder, _, name = path.rpartition("/")
+                listings[folder].pop(name, None)
+
+            def state_after(touched: dict[str, str | None]) -> dict:
+                digests = {**{p: d for p, (_m, _s, d) in stored.items()}, **touched}
+                return {"base": head, "dirty": sorted(p for p in candidates if digests.get(p) != blobs.get(p))}
+
+            self._apply(changes, todo, listings, [], state_after)
+        return changes
+
+    def _cannot_say(self) -> None:
+        """git cannot answer from the stored state: forget it; the scan that follows starts it again."""
+        with self._writing():
+            self._forget_git()
+
+    def _compare(self, candidates: set[str]) -> tuple[Changes, list[tuple[str, str]], dict[str, tuple]]:
+        """Which of these record paths were added, modified or removed since they were indexed (by stat);
+        also what to read, and what the index holds for them: {path: (mtime_ns, size, digest)}."""
+        stored: dict[str, tuple] = {}
+        ordered = sorted(candidates, key=lambda p: p.replace("/", "\0"))
+        for chunk in _chunks(ordered, 500):
+            for path, mtime, size, digest in self.db.execute(
+                    f"SELECT path, mtime_ns, size, digest FROM records WHERE path IN ({','.join('?' * len(chunk))})",
+                    chunk):
+                stored[path] = (mtime, size, digest)
+        changes = Changes()
+        todo = []
+        for path in ordered:
+            try:
+                st = os.stat(f"{self.root}/{path}")
+            except OSError:
+                st = None
+            before = stored.get(path)
+            if st is None or st.st_mode & 0o170000 != 0o100000:  # gone, or not a regular file: not a record
+                if before is not None:
+                    changes.removed.append(path)
+            elif before is None:
+                changes.added.append(path)
+                todo.append((_record_kind(path), path))
+            elif (before[0], before[1]) != (st.st_mtime_ns, st.st_size):
+                changes.modified.append(path)
+                todo.append((_record_kind(path), path))
+        return changes, todo, stored
+
+    def _git_state(self) -> tuple[str, set[str]] | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'git'").fetchone()
+        if row is None:
+            return None
+        try:
+            value = json.loads(row[0])
+            return str(value["base"]), set(value["dirty"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _establish_git(self) -> None:
+        """Start the git way from what the index holds now: D = the records whose indexed bytes differ from
+        HEAD's (one `git ls-tree` of the record folders)."""
+        root = Path(self.root)
+        try:
+            head = gitrepo.head(root)
+        except CslogError:
+            return
+        if not head or len(head) != 40:  # no commit yet, or a SHA-256 repository (blob ids are SHA-1 here)
+            return
+        blobs = gitrepo.blob_ids(root, head, None, GIT_FOLDERS)
+        if blobs is None:
+            return
+        db = self.db
+        with self._writing():
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                stored = dict(db.execute("SELECT path, digest FROM records"))
+                dirty = {p for p, digest in stored.items() if blobs.get(p) != digest}
+                dirty.update(p for p in blobs if p not in stored and _record_kind(p))
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('git', ?)",
+                           (json.dumps({"base": head, "dirty": sorted(dirty)}),))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    # The scan way: every record folder listed, every record file stat'ed.
+
+    def _refresh_by_scan(self, rebuilt: bool, reason: str) -> Changes:
         found = scan(self.root)
         self.last_scan = found
         stored = dict(self.db.execute("SELECT dir, listing FROM dirs"))
@@ -904,8 +1056,12 @@ class Index:
                 changed_dirs.append(folder)
         gone_dirs = list(stored)
         changes = Changes(rebuilt=rebuilt, reason=reason)
+        git_way = self.path is not None and not found.symlinks
         if not changed_dirs and not gone_dirs:
-            self.changes = changes
+            if git_way and self._git_state() is None:
+                self._establish_git()
+            elif not git_way and self._git_state() is not None:
+                self._forget_git()
             return changes
         with self._writing():
             # another process may have brought the index up to date while this one waited
@@ -929,12 +1085,29 @@ class Index:
             for folder in gone_dirs:
                 if folder in stored:
                     changes.removed += [f"{folder}/{name}" for name in _unmarshal(stored[folder])]
-            self._apply(found, changed_dirs, gone_dirs, todo, changes)
-        self.changes = changes
+            state = self._git_state() if git_way else None
+
+            def state_after(touched: dict[str, str | None]) -> dict | None:
+                # the same base, with what was read or removed now among the paths to look at; many of
+                # them (a rebuild, a large pull): start again from HEAD (below)
+                if state is None or len(touched) > gitrepo.MANY_PATHS:
+                    return None
+                return {"base": state[0], "dirty": sorted(state[1] | set(touched))}
+
+            listings = {folder: dict(found.listings[folder]) for folder in changed_dirs}
+            self._apply(changes, todo, listings, gone_dirs, state_after)
+            if git_way and self._git_state() is None:
+                self._establish_git()
         return changes
 
-    def _apply(self, found: Scan, changed_dirs: list[str], gone_dirs: list[str], todo: list[tuple[str, str]],
-               changes: Changes) -> None:
+    def _forget_git(self) -> None:
+        self.db.execute("DELETE FROM meta WHERE key = 'git'")
+
+    def _apply(self, changes: Changes, todo: list[tuple[str, str]], listings: dict[str, dict],
+               gone_dirs: list[str], state_after: Callable[[dict[str, str | None]], dict | None]) -> None:
+        """In one transaction: drop the rows of removed and modified files, read and add todo, store the
+        folders' new listings (with the stats as read), and the git state state_after gives for the
+        paths touched ({path: digest as now indexed, None when removed}; None: no git state)."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -948,10 +1121,11 @@ class Index:
                 marks = ",".join("?" * len(chunk))
                 for table in ("records", "docs", "refs", "tickets", "clocks"):
                     db.execute(f"DELETE FROM {table} WHERE path IN ({marks})", chunk)
-            listings = {folder: dict(found.listings[folder]) for folder in changed_dirs}
+            touched: dict[str, str | None] = dict.fromkeys(changes.removed)
             for row, doc, clocks, refs, ticket in self._read_all(todo):
                 if row[6] and before.get(row[0]) == row[6]:
                     same.add(row[0])  # read again only because its mtime was too recent to trust
+                touched[row[0]] = row[6]
                 db.execute("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
                 if row[5] is None:
                     db.execute("INSERT OR REPLACE INTO docs VALUES (?,?)", (row[0], doc))
@@ -971,6 +1145,11 @@ class Index:
                 db.execute("INSERT OR REPLACE INTO dirs VALUES (?, ?)", (folder, blob))
             for folder in gone_dirs:
                 db.execute("DELETE FROM dirs WHERE dir = ?", (folder,))
+            state = state_after(touched)
+            if state is None:
+                self._forget_git()
+            else:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('git', ?)", (json.dumps(state),))
             db.execute("COMMIT")
             changes.modified = [p for p in changes.modified if p not in same]
         except BaseException:
@@ -1082,55 +1261,51 @@ class Index:
     def _file_doc(self, kind: str, path: str) -> dict:
         return self.store.read_path(kind, self.store.root / path).doc
 
-    def ticket_clocks(self, at: datetime, within: timedelta | None = None) -> list[TicketClocks]:
-        """The tickets that have something to act on at `at` (breached clocks, followups, and with `within`
-        running clocks due that soon), with those clocks exactly as sla.overdue_items(doc, policy, calendar,
-        at, within) gives them; plus the tickets the index cannot answer for (clocks None: compute from
-        .doc) and the unreadable files (.problem). In file order."""
-        from cslog.sla import Clock
+    def overdue(self, at: datetime, within: timedelta | None = None, kinds: Iterable[str] = (),
+                owner: str | None = None, department: str | None = None) -> tuple[list[dict], list[Leftover]]:
+        """What `cslog overdue` lists at `at`: (rows, rest).
 
+        rows: the breached clocks, the followups and, with `within`, the running clocks due that soon, of the
+        tickets the index answers for, as `cslog overdue` rows (slaview.ROW_KEYS; unsorted), exactly as
+        slaview makes them from sla.overdue_items(doc, policy, calendar, at, within). rest: the tickets the
+        index cannot answer for at this `at` (compute them from .doc) and the unreadable files
+        (.problem), in file order. Only clocks of `kinds` (all when empty), tickets of `owner`/`department`."""
         if at.tzinfo is None:
             raise ValueError("'at' must carry a timezone")
         at_us = _us(at)
         limit = at_us - 1 if within is None else at_us + within // _US
-        tz = self.store.settings.tz  # the calendar's (settings.timezone), without building the calendar
-        found: dict[str, TicketClocks] = {}
-        moments: dict[int, datetime] = {}
-
-        def local(us: int) -> datetime:
-            moment = moments.get(us)
-            if moment is None:
-                moment = moments[us] = _from_us(us, tz)
-            return moment
-
-        sql = ("SELECT c.path, c.clock, c.due_us, c.started_us, t.plain, t.id, t.priority, t.status, t.owner, "
-               "t.department, t.title FROM clocks c JOIN tickets t ON t.path = c.path "
-               "WHERE t.computed = 1 AND t.t0_us <= ? AND (c.clock = 'followup' OR c.due_us <= ?) "
-               "ORDER BY c.path, c.ord")
-        columns = TICKET_COLUMNS
-        for path, kind, due_us, started_us, plain, *shown in self.db.execute(sql, (at_us, limit)):
-            item = found.get(path)
-            if item is None:
-                fields = dict(zip(columns, shown)) if plain else self._fields(path)
-                item = found[path] = TicketClocks(path, fields, [])
-            due = local(due_us)
-            if kind == "followup":
-                late = max(-(-(at_us - due_us) // _MINUTE_US), 0)
-                item.clocks.append(Clock("followup", "breached", due, due, None, late, None))
-            elif at_us > due_us:
-                item.clocks.append(Clock(kind, "breached", due, local(started_us), None,
-                                         -(-(at_us - due_us) // _MINUTE_US), None))
-            else:
-                item.clocks.append(Clock(kind, "running", due, local(started_us), None, None,
-                                         (due_us - at_us) // _MINUTE_US))
+        wanted = frozenset(kinds)
+        sql = ("SELECT c.clock, c.due_us, c.due_text, t.id, t.priority, t.status, t.owner, t.title, t.department, "
+               "t.plain, c.path FROM clocks c JOIN tickets t ON t.path = c.path "
+               "WHERE t.computed = 1 AND t.t0_us <= ? AND (c.clock = 'followup' OR c.due_us <= ?)")
+        rows = []
+        append = rows.append
+        for kind, due_us, due, rid, priority, status, own, title, dept, plain, path in self.db.execute(
+                sql, (at_us, limit)):
+            if wanted and kind not in wanted:
+                continue
+            if not plain:  # a summary field that is not text: the row shows the document's own values
+                shown = self._fields(path)
+                rid, priority, status, own, dept, title = (shown[k] for k in TICKET_COLUMNS)
+            if (owner is not None and own != owner) or (department is not None and dept != department):
+                continue
+            if at_us > due_us:  # breached (and followups): late minutes, rounded up
+                minutes = -((due_us - at_us) // _MINUTE_US)
+            elif kind == "followup":
+                minutes = 0
+            else:  # due soon: minus the minutes left, rounded up, so never 0 before the due
+                minutes = (at_us - due_us) // _MINUTE_US
+            append({"id": rid, "kind": kind, "due": due, "overdue_minutes": minutes, "priority": priority,
+                    "status": status, "owner": own, "title": title})
+        rest: dict[str, Leftover] = {}
         sql = ("SELECT t.path, d.doc FROM tickets t JOIN docs d ON d.path = t.path "
                "WHERE t.computed = 0 OR t.t0_us > ?")
         for path, doc in self.db.execute(sql, (at_us,)):
             whole = json.loads(doc) if doc is not None else self._file_doc("ticket", path)
-            found[path] = TicketClocks(path, {k: whole.get(k) for k in columns}, None, whole)
+            rest[path] = Leftover(path, {k: whole.get(k) for k in TICKET_COLUMNS}, whole)
         for path, problem in self.problems("ticket"):
-            found[path] = TicketClocks(path, {}, None, None, problem)
-        return sorted(found.values(), key=lambda t: t.path.replace("/", "\0"))  # = path_order, cheaper
+            rest[path] = Leftover(path, {}, None, problem)
+        return rows, sorted(rest.values(), key=lambda t: t.path.replace("/", "\0"))  # = path_order, cheaper
 
     # -- cslog check --------------------------------------------------------------------------------
 
@@ -1235,7 +1410,7 @@ def rebuild(store: Store, full: bool = True, warn: Callable[[str], None] | None 
         (store.root / CACHE_DIR).mkdir(exist_ok=True)
         with _IndexLock(path):
             Index._remove(path)
-    index = Index.open(store, warn=warn, progress=progress)
+    index = Index.open(store, warn=warn, progress=progress, full_scan=True)
     index.close()
     return index.changes
 

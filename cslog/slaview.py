@@ -25,13 +25,13 @@ from functools import lru_cache
 from typing import Any
 
 from cslog import people
-from cslog.calendar import WorkCalendar
+from cslog.calendar import HolidayData, WorkCalendar
 from cslog.config import CONFIG_FILE, setting_path
 from cslog.durations import Duration, format_minutes
 from cslog.errors import ConfigError, UsageError
 from cslog.model import PRIORITY
 from cslog.sla import Clock, SlaPolicy, clocks, overdue_items
-from cslog.store import Store
+from cslog.store import CACHE_DIR, Store
 from cslog.timeutil import fmt
 
 # The JSON keys of one `cslog overdue` row (design.md section 5), in this order.
@@ -49,6 +49,7 @@ AT_RISK = ("即将超时", "at risk")
 _WEEKDAYS = {"zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
              "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 _MINUTE = timedelta(minutes=1)
+HOLIDAYS_FILE = "holidays.json"  # in .cslog/: the country's holidays by year (see calendar.HolidayData)
 
 
 def _say(pair: tuple[str, str], language: str) -> str:
@@ -69,7 +70,8 @@ def sla_setup(store: Store) -> SlaSetup:
     """The policy and calendar of the store's settings; built once per distinct configuration, so the
     calendar's holiday and business-time caches serve every ticket (and every store) that shares it."""
     s = store.settings
-    key = json.dumps([s.sla, s.calendar, s.timezone], sort_keys=True, default=str, ensure_ascii=False)
+    cache = str(store.root / CACHE_DIR / HOLIDAYS_FILE)
+    key = json.dumps([s.sla, s.calendar, s.timezone, cache], sort_keys=True, default=str, ensure_ascii=False)
     try:
         return _build(key)
     except ValueError as exc:
@@ -78,8 +80,8 @@ def sla_setup(store: Store) -> SlaSetup:
 
 @lru_cache(maxsize=8)
 def _build(key: str) -> SlaSetup:
-    sla, calendar, timezone = json.loads(key)
-    return SlaSetup(SlaPolicy.from_config(sla), WorkCalendar.from_config(calendar, timezone))
+    sla, calendar, timezone, cache = json.loads(key)
+    return SlaSetup(SlaPolicy.from_config(sla), WorkCalendar.from_config(calendar, timezone, HolidayData(cache)))
 
 
 def _config_error(store: Store, message: str) -> ConfigError:
@@ -150,29 +152,26 @@ def find_overdue(store: Store, now: datetime, within: Duration | timedelta | Non
     wanted = frozenset(parse_kind(k) for k in kinds)
     owner = people.resolve(store.settings.agents, owner, "agent") if owner else None
     department = people.resolve(store.settings.departments, department, "department") if department else None
-    setup = sla_setup(store)
-    tz = setup.calendar.tz
+    setup = sla_setup(store)  # a broken sla: or calendar: section is reported even when no ticket needs it
     soon = _horizon(setup.calendar, now, within)
-    found = Overdue()
     from cslog.index import Index  # answers from stored dues; computes only what it cannot answer
 
-    for t in Index.open(store, use_cache=use_cache).ticket_clocks(now, soon):
+    rows, rest = Index.open(store, use_cache=use_cache).overdue(now, soon, wanted, owner, department)
+    found = Overdue(rows)
+    tz = setup.calendar.tz
+    for t in rest:
         if t.problem:
             found.problems.append(t.problem)
             continue
         fields = t.fields
         if (owner and fields.get("owner") != owner) or (department and fields.get("department") != department):
             continue
-        items = t.clocks
-        if items is None:  # `now` before the ticket's last event, or a clock that depends on `now`
-            try:
-                items = _clocks_of(store, setup, t.doc, now, soon, overdue=True)
-            except ValueError as exc:
-                found.problems.append(f"{t.path}: {exc}")
-                continue
-        for c in items:
-            if not wanted or c.kind in wanted:
-                found.rows.append(_row(fields, c, now, tz))
+        try:  # `now` before the ticket's last event, or a clock that depends on `now`
+            items = _clocks_of(store, setup, t.doc, now, soon, overdue=True)
+        except ValueError as exc:
+            found.problems.append(f"{t.path}: {exc}")
+            continue
+        found.rows.extend(_row(fields, c, now, tz) for c in items if not wanted or c.kind in wanted)
     order = {kind: i for i, kind in enumerate(CLOCK_KINDS)}
     found.rows.sort(key=lambda r: (-r["overdue_minutes"], r["due"], str(r["id"]), order[r["kind"]]))
     return found
@@ -229,10 +228,11 @@ def overdue_table(rows: list[dict], language: str) -> str:
     from cslog import render
 
     shown = []
+    kinds = {kind: _say(pair, language) for kind, pair in KIND_LABELS.items()}
     for r in rows:
-        due = datetime.fromisoformat(r["due"])
-        shown.append({"id": r["id"], "kind": _say(KIND_LABELS[r["kind"]], language),
-                      "due": f"{due:%Y-%m-%d %H:%M}", "late": late_words(r["overdue_minutes"], language),
+        due = r["due"]  # canonical ISO (timeutil.fmt): shown to the minute
+        shown.append({"id": r["id"], "kind": kinds[r["kind"]],
+                      "due": f"{due[:10]} {due[11:16]}", "late": late_words(r["overdue_minutes"], language),
                       "priority": PRIORITY.label(r["priority"], language) if r["priority"] else "",
                       "owner": r["owner"] or "", "title": r["title"] or ""})
     headers = {col: _say(pair, language) for col, pair in TABLE_HEADERS.items()}
@@ -290,9 +290,9 @@ def _when(t: datetime | None, language: str) -> str:
 
 
 def _width(text: str) -> int:
-    from wcwidth import wcswidth
+    from cslog.render import text_width
 
-    return max(wcswidth(text), len(text))
+    return max(text_width(text), len(text))
 
 
 def _pad(text: str, width: int) -> str:

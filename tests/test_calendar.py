@@ -1,4 +1,5 @@
 """Working days and business hours on the Chinese calendar of 2025 and 2026, worked out by hand."""
+import json
 import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
@@ -316,3 +317,40 @@ def test_a_later_start_never_gives_an_earlier_deadline(name, start, later_by, d)
     cal = CALENDARS[name]
     later = start + timedelta(minutes=later_by)
     assert cal.add_duration(later, d) >= cal.add_duration(start, d)
+
+
+# -- the holidays cache ------------------------------------------------------------------------------
+
+def test_cached_holidays_give_the_same_calendar(tmp_path):
+    from cslog.calendar import HolidayData, holidays_version
+
+    cache = tmp_path / "holidays.json"
+    first = WorkCalendar.from_config({}, "Asia/Shanghai", HolidayData(str(cache)))
+    days = [date(2024, 12, 25) + timedelta(days=i) for i in range(700)]
+    fresh = [first.is_working_day(d) for d in days]
+    assert fresh == [STD.is_working_day(d) for d in days]
+    stored = json.loads(cache.read_text(encoding="utf-8"))
+    assert stored["holidays"] == holidays_version() and set(stored["countries"]["CN"]) == {"2024", "2025", "2026"}
+    again = WorkCalendar.from_config({}, "Asia/Shanghai", HolidayData(str(cache)))
+    assert [again.is_working_day(d) for d in days] == fresh
+    assert again.holidays._countries is not None and "2027" not in again.holidays._countries["CN"]
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"holidays": "0.0", "countries": {"CN": {"2026": [[], []]}}}',
+                                     '{"holidays": "%s", "countries": {"CN": {"2026": [["x"], 3]}}}', "[]"])
+def test_a_damaged_or_outdated_holidays_cache_is_ignored_and_rewritten(tmp_path, content):
+    from cslog.calendar import HolidayData, holidays_version
+
+    cache = tmp_path / "holidays.json"
+    cache.write_text(content.replace("%s", holidays_version()), encoding="utf-8")
+    cal = WorkCalendar.from_config({}, "Asia/Shanghai", HolidayData(str(cache)))
+    assert not cal.is_working_day(date(2026, 10, 1)) and cal.is_working_day(date(2026, 10, 10))
+    assert "2026-10-01" in json.loads(cache.read_text(encoding="utf-8"))["countries"]["CN"]["2026"][0]
+
+
+def test_an_unknown_country_is_refused_with_or_without_a_cache(tmp_path):
+    from cslog.calendar import HolidayData
+
+    for source in (None, HolidayData(str(tmp_path / "holidays.json"))):
+        with pytest.raises(ValueError, match="unknown country code 'XX'"):
+            WorkCalendar.from_config({"country": "XX"}, "Asia/Shanghai", source)

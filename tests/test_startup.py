@@ -22,9 +22,9 @@ print(json.dumps(sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0]
 """
 
 
-def loaded(args: list[str], cwd) -> list[str]:
+def loaded(args: list[str], cwd, heavy=HEAVY) -> list[str]:
     env = {**os.environ, "CSLOG_NO_PROMPT": "1"}
-    proc = subprocess.run([sys.executable, "-c", PROBE % (HEAVY,), *args], cwd=cwd, env=env, capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", PROBE % (heavy,), *args], cwd=cwd, env=env, capture_output=True,
                           text=True)
     return json.loads(proc.stderr.strip().splitlines()[-1])
 
@@ -47,3 +47,14 @@ def test_python_importtime_of_the_cli_has_no_heavy_module():
                           text=True)
     modules = {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "|" in line}
     assert not modules & set(HEAVY)
+
+
+def test_holidays_is_imported_once_per_repository_not_per_command(repo, customer):
+    """python-holidays costs ~90 ms to import: the country's holidays are kept in .cslog/holidays.json."""
+    (repo / ".cslog" / "holidays.json").unlink(missing_ok=True)
+    assert loaded(["overdue", "--within", "3bd"], repo, ("holidays",)) == ["holidays"]
+    cached = json.loads((repo / ".cslog" / "holidays.json").read_text(encoding="utf-8"))
+    assert "2026-10-01" in cached["countries"]["CN"]["2026"][0]  # 国庆节
+    assert "2026-10-10" in cached["countries"]["CN"]["2026"][1]  # 调休 Saturday
+    assert loaded(["overdue", "--within", "3bd"], repo, ("holidays",)) == []
+    assert loaded(TICKET + ["--customer", customer], repo, ("holidays",)) == []
