@@ -163,11 +163,10 @@ class Customer:
     contact: str | None
 
 
-def customers(store: Store) -> dict[str, Customer]:
+def customers(store: Store, index) -> dict[str, Customer]:
     """Account type and first phone or e-mail of every customer (unmasked; cells are masked later)."""
     found = {}
-    for record in store.iter_records("customer"):
-        doc = record.doc
+    for path, doc in index.docs_with_paths("customer"):
         contact = None
         for entry in doc.get("contacts") or []:
             if isinstance(entry, Mapping):
@@ -175,7 +174,7 @@ def customers(store: Store) -> dict[str, Customer]:
                 if parts:
                     contact = " ".join(parts)
                     break
-        found[str(doc.get("id") or record.id)] = Customer(doc.get("type"), contact)
+        found[str(doc.get("id") or path.rpartition("/")[2][:-5])] = Customer(doc.get("type"), contact)
     return found
 
 
@@ -241,7 +240,7 @@ def ticket_row(doc: Mapping[str, Any], facts: rpt.Facts, known: Mapping[str, Cus
     return tuple(row[key] for key in _TICKET_KEYS)
 
 
-def contact_rows(store: Store, period: rpt.Period, now: datetime, mask: _Masker, language: str,
+def contact_rows(store: Store, index, period: rpt.Period, now: datetime, mask: _Masker, language: str,
                  problems: list[str]) -> list[tuple]:
     """The Contacts rows of the period (by started_at), in time order."""
     tz = store.settings.tz
@@ -251,14 +250,7 @@ def contact_rows(store: Store, period: rpt.Period, now: datetime, mask: _Masker,
         return 0 if start <= moment < end and moment <= now else None
 
     rows = []
-    for path in store.record_paths("contact"):
-        try:
-            loaded = rpt.load_in(store, "contact", path, "started_at", tz, slot)
-        except (UsageError, ValueError) as exc:
-            problems.append(str(exc) if isinstance(exc, UsageError) else f"{store.rel(path)}: {exc}")
-            continue
-        if loaded is None:
-            continue
+    for path, loaded in rpt.records_in(store, index, "contact", "started_at", (start, end), slot, problems):
         doc, started, _ = loaded
         ended = None
         if doc.get("ended_at"):
@@ -267,13 +259,13 @@ def contact_rows(store: Store, period: rpt.Period, now: datetime, mask: _Masker,
             try:
                 ended = parse_time(str(doc["ended_at"]), tz, "ended_at")
             except UsageError:
-                problems.append(f"{store.rel(path)}: cannot read ended_at '{doc['ended_at']}'")
+                problems.append(f"{path}: cannot read ended_at '{doc['ended_at']}'")
         minutes = round((ended - started).total_seconds() / 60) if ended and ended >= started else None
         emotion = doc.get("emotion") if isinstance(doc.get("emotion"), Mapping) else {}
         feeling = " → ".join(EMOTION.label(emotion[k], language) for k in ("before", "after") if emotion.get(k))
         agreed = doc.get("agreed")
         agreed_text = "; ".join(str(a) for a in agreed) if isinstance(agreed, list) else agreed
-        row = {"id": str(doc.get("id") or path.stem), "customer_name": mask(doc.get("customer_name")),
+        row = {"id": str(doc.get("id") or path.rpartition("/")[2][:-5]), "customer_name": mask(doc.get("customer_name")),
                "customer": doc.get("customer"), "channel": CHANNEL.label(doc.get("channel"), language) or None,
                "agent": mask(doc.get("agent")), "minutes": minutes, "started": naive(started, tz),
                "ended": naive(ended, tz), "request": mask(doc.get("request")), "details": mask(doc.get("details")),
@@ -311,34 +303,37 @@ _RECEIVED = _TICKET_KEYS.index("received")
 
 
 def collect(store: Store, period: rpt.Period, now: datetime, mask: bool = True,
-            streak: int = rpt.STREAK_DEFAULT) -> Contents:
-    """The figures and rows of the period's workbook, in one pass over the ticket files (report.build
-    hands each ticket of the period over while it is read)."""
+            streak: int = rpt.STREAK_DEFAULT, use_cache: bool = True) -> Contents:
+    """The figures and rows of the period's workbook, from the index (report.build hands each ticket of
+    the period over with its whole document, read from its file)."""
+    from cslog.index import Index
+
     language = store.settings.language
     tz = store.settings.tz
     masker = _Masker(mask)
-    known = customers(store)
+    index = Index.open(store, use_cache=use_cache)
+    known = customers(store, index)
     tickets: list[tuple] = []
 
     def on_ticket(doc: Mapping[str, Any], facts: rpt.Facts) -> None:
         tickets.append(ticket_row(doc, facts, known, masker, language, tz))
 
-    built = rpt.build(store, period, now, streak=streak, on_ticket=on_ticket)
+    built = rpt.build(store, period, now, streak=streak, on_ticket=on_ticket, index=index)
     tickets.sort(key=lambda r: (r[_RECEIVED], r[0]))
     problems = list(built.problems)
-    contacts = contact_rows(store, period, now, masker, language, problems)
+    contacts = contact_rows(store, index, period, now, masker, language, problems)
     return Contents(built.data, tickets, contacts, problems)
 
 
 def export(store: Store, period: rpt.Period, now: datetime, path: Path | str, mask: bool = True,
-           streak: int = rpt.STREAK_DEFAULT) -> Written:
+           streak: int = rpt.STREAK_DEFAULT, use_cache: bool = True) -> Written:
     """Write the period's workbook to `path` (an .xlsx file) and say what went into it."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise UsageError(f"{path}: the workbook must be an .xlsx file", hint="e.g. -o cslog-2026-11.xlsx")
     if not path.parent.is_dir():
         raise UsageError(f"{path.parent}: no such folder", hint="create it first, or choose another -o path")
-    contents = collect(store, period, now, mask, streak)
+    contents = collect(store, period, now, mask, streak, use_cache)
     write_workbook(path, contents, store.settings.language, store.settings.org)
     return Written(path, len(contents.tickets), len(contents.contacts), contents.report, contents.problems)
 

@@ -482,7 +482,9 @@ def _compact(doc: dict) -> dict:
             value = [{k: v for k, v in e.items() if not (k in ENTRY_TEXT and isinstance(v, str))}
                      if isinstance(e, dict) else e for e in value]
         elif key in ("satisfaction", "decision") and isinstance(value, dict):
-            value = {k: v for k, v in value.items() if not (k in ENTRY_TEXT and isinstance(v, str))}
+            # (a decision's result is adopted/rejected, which the report counts: not free text)
+            value = {k: v for k, v in value.items()
+                     if not (k in ENTRY_TEXT and isinstance(v, str)) or (key, k) == ("decision", "result")}
         out[key] = value
     return out
 
@@ -1220,6 +1222,11 @@ class Index:
         """Documents of readable records, in file order: all, those with these IDs, or those received
         (contacts: started) in [since, until). Tickets are compact (no LONG_TEXT, no entry text) unless
         full=True, which reads the files."""
+        return [doc for _path, doc in self.docs_with_paths(kind, ids, since, until, full)]
+
+    def docs_with_paths(self, kind: str, ids: Iterable[str] | None = None, since: datetime | None = None,
+                        until: datetime | None = None, full: bool = False) -> list[tuple[str, dict]]:
+        """(relative path, document) of the records docs() gives."""
         sql = "SELECT r.path, d.doc FROM records r JOIN docs d ON d.path = r.path WHERE r.kind = ? AND r.problem IS NULL"
         args: list = [kind]
         if since is not None:
@@ -1235,10 +1242,27 @@ class Index:
         out = []
         for path, doc in self._ordered(sql, args):
             if doc is None or (full and kind == "ticket"):
-                out.append(self._file_doc(kind, path))
+                out.append((path, self.full_doc(kind, path)))
             else:
-                out.append(json.loads(doc))
+                out.append((path, json.loads(doc)))
         return out
+
+    def full_doc(self, kind: str, path: str) -> dict:
+        """The record file's whole document, read now (UsageError, as Store.read_path, when it cannot be)."""
+        from cslog.yamlio import read_text
+
+        try:
+            doc = load_record_text(read_text(self.store.root / path))
+        except (OSError, UnicodeDecodeError, YamlSyntaxError, CslogError):
+            doc = None
+        if isinstance(doc, dict) and _shape_ok(doc, kind):
+            return doc
+        return self._file_doc(kind, path)  # its own words for what is wrong
+
+    def undated(self, kind: str) -> list[str]:
+        """Readable records of a kind (tickets, contacts) without a readable received_at / started_at."""
+        return [p for (p,) in self._ordered("SELECT path FROM records WHERE kind = ? AND problem IS NULL AND "
+                                            "when_us IS NULL", (kind,))]
 
     def problems(self, kind: str) -> list[tuple[str, str]]:
         """(path, message) of the files of a kind that cannot be read as records, in file order."""

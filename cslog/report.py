@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -466,9 +466,11 @@ TicketHook = Callable[[Mapping[str, Any], Facts], None]
 
 
 def build(store: Store, period: Period, now: datetime, streak: int = STREAK_DEFAULT,
-          on_ticket: TicketHook | None = None) -> Report:
+          on_ticket: TicketHook | None = None, use_cache: bool = True, index=None) -> Report:
     """The report of `period` as judged at `now`. `on_ticket(doc, facts)` is called for each ticket of
-    the period while its file is in memory (the workbook builds its rows there)."""
+    the period with its whole document (the workbook builds its rows there). The tickets come from the
+    index (`index`, or the store's: compact documents, picked by received_at); use_cache=False reads
+    every file instead."""
     if streak < 1:
         raise UsageError(f"--streak must be 1 or more, not {streak}")
     setup = sla_setup(store)
@@ -490,14 +492,12 @@ def build(store: Store, period: Period, now: datetime, streak: int = STREAK_DEFA
                 return i
         return None
 
-    for path in store.record_paths("ticket"):
-        try:
-            loaded = load_in(store, "ticket", path, "received_at", tz, slot)
-        except (UsageError, ValueError) as exc:
-            problems.append(str(exc) if isinstance(exc, UsageError) else f"{store.rel(path)}: {exc}")
-            continue
-        if loaded is None:
-            continue
+    if index is None:
+        from cslog.index import Index
+
+        index = Index.open(store, use_cache=use_cache)
+    window = (spans[0][0], spans[-1][1])
+    for path, loaded in records_in(store, index, "ticket", "received_at", window, slot, problems):
         doc, received, i = loaded
         if i < full_from:
             if _text(doc.get("category")):
@@ -506,13 +506,16 @@ def build(store: Store, period: Period, now: datetime, streak: int = STREAK_DEFA
         try:
             f = ticket_facts(doc, received, setup.policy, setup.calendar, now)
         except ValueError as exc:
-            problems.append(f"{store.rel(path)}: {exc}")
+            problems.append(f"{path}: {exc}")
             continue
         facts[i].append(f)
         if f.category:
             categories[i][f.category] += 1
         if on_ticket is not None and i == len(periods) - 1:
-            on_ticket(doc, f)
+            try:
+                on_ticket(index.full_doc("ticket", path), f)
+            except UsageError as exc:  # changed since it was indexed, and no longer readable
+                problems.append(str(exc))
 
     current = figures(facts[-1], period)
     previous = figures(facts[-2], periods[-2])
@@ -524,6 +527,31 @@ def build(store: Store, period: Period, now: datetime, streak: int = STREAK_DEFA
     data["streaks"] = streaks(categories[-lookback:], periods[-lookback:], streak)
     data["generated_at"] = now.astimezone(tz).replace(microsecond=0).isoformat()
     return Report(period, data, problems)
+
+
+def records_in(store: Store, index, kind: str, when: str, window: tuple[datetime, datetime],
+               slot: Callable[[datetime], int | None],
+               problems: list[str]) -> Iterator[tuple[str, tuple[dict, datetime, int]]]:
+    """(path, (document, its `when` time, slot)) of the records of a kind (tickets: compact documents)
+    whose `when` time falls in a slot (all within `window`), in file order, from the index. The files it
+    could not read or date are read again here (load_in): those of the slots' time go to `problems`."""
+    from cslog.timeutil import parse_time
+
+    tz = store.settings.tz
+    for path in sorted([p for p, _m in index.problems(kind)] + index.undated(kind), key=lambda p: p.split("/")):
+        try:
+            if load_in(store, kind, store.root / path, when, tz, slot) is not None:
+                raise ValueError(f"{when} changed since it was indexed")
+        except (UsageError, ValueError) as exc:
+            problems.append(str(exc) if isinstance(exc, UsageError) else f"{path}: {exc}")
+    for path, doc in index.docs_with_paths(kind, since=window[0], until=window[1]):
+        try:
+            moment = parse_time(str(doc[when]), tz, when)
+        except (UsageError, KeyError):
+            continue  # (the index dated it: it cannot be unreadable here)
+        i = slot(moment)
+        if i is not None:
+            yield path, (doc, moment.astimezone(tz), i)
 
 
 def load_in(store: Store, kind: str, path: Path, when: str, tz, slot: Callable[[datetime], int | None]):

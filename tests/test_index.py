@@ -383,3 +383,22 @@ def test_json_exactness():
     assert index._json({"a": [1, 2.5, None, True, "中文"], "b": {"c": "d"}}) is not None
     for odd in ({1: "x"}, {"a": float("nan")}, {"a": {"b": [float("inf")]}}, {"a": "\ud800"}, {None: 1}):
         assert index._json(odd) is None
+
+
+@pytest.mark.parametrize("period", ["2026-06", "2026-09", "2026-10", "2026-11", "2026-Q3"])
+def test_the_report_from_compact_documents_is_the_report_from_whole_files(period, monkeypatch, tmp_path):
+    """report.build reads the index's compact tickets (no long text): nothing it counts may be lost."""
+    from cslog import report
+
+    shutil.copytree(PROJECT / "examples", tmp_path / "ex", ignore=shutil.ignore_patterns(".cslog"))
+    store = Store.open(tmp_path / "ex")
+    now = datetime.fromisoformat("2026-11-30T18:00:00+08:00")
+    chosen = report.quarter_period(period) if "Q" in period else report.month_period(period)
+    compact = report.build(store, chosen, now)
+    original = Index.docs_with_paths
+    monkeypatch.setattr(Index, "docs_with_paths", lambda self, kind, *a, **kw: original(self, kind, *a, full=True,
+                                                                                          **{k: v for k, v in kw.items()
+                                                                                             if k != "full"}))
+    whole = report.build(store, chosen, now)
+    assert compact.data == whole.data and compact.problems == whole.problems == []
+    assert compact.data["tickets"] > 0

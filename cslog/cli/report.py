@@ -15,6 +15,8 @@ Since = Annotated[Optional[str], typer.Option("--from", help="First day, YYYY-MM
 Until = Annotated[Optional[str], typer.Option("--until", help="Last day INCLUDED, YYYY-MM-DD.")]
 Streak = Annotated[int, typer.Option("--streak", min=1, help="Flag a category that has been the top category "
                                      "this many periods in a row (连续N个月TOP1).")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Read every record file instead of the index "
+                                       "(.cslog/index.sqlite).")]
 
 
 def _period(ctx: typer.Context, month, quarter, since, until):
@@ -36,6 +38,7 @@ def report_command(
     until: Until = None,
     streak: Streak = 3,
     format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    no_cache: NoCache = False,
 ):
     """The period's figures: volume by type, priority, status and channel, SLA rates, handling time,
     satisfaction, top categories, departments and owners, each against the previous period.
@@ -50,7 +53,7 @@ def report_command(
     check_format(format, ("table", "json"))
     st, period = _period(ctx, month, quarter, since, until)
     store = st.store
-    built = report.build(store, period, st.now, streak=streak)
+    built = report.build(store, period, st.now, streak=streak, use_cache=not no_cache)
     for problem in built.problems:
         say(f"warning: not counted: {problem}")
     if format == "json":
@@ -71,6 +74,7 @@ def export_command(
     no_mask: Annotated[bool, typer.Option("--no-mask", help="Write phone numbers and e-mail addresses in "
                                           "full (default: 138****5678).")] = False,
     streak: Streak = 3,
+    no_cache: NoCache = False,
 ):
     """Write the period's Excel workbook: Summary (the report's figures), Tickets, Contacts and Trends
     sheets, with charts. Prints the path written.
@@ -81,7 +85,8 @@ def export_command(
 
     st, period = _period(ctx, month, quarter, since, until)
     path = output if output is not None else Path.cwd() / f"cslog-{period.slug}.xlsx"
-    written = export.export(st.store, period, st.now, path, mask=not no_mask, streak=streak)
+    written = export.export(st.store, period, st.now, path, mask=not no_mask, streak=streak,
+                            use_cache=not no_cache)
     for problem in written.problems:
         say(f"warning: not counted: {problem}")
     say(f"{written.tickets} tickets, {written.contacts} contact records")
