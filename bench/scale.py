@@ -1,17 +1,15 @@
 """Scale benchmark: cslog's reading and writing commands on a large repository, each beside its floor.
 
-    python bench/scale.py                 # 100,000 tickets, made by bench/generate.py on first use
+    python bench/scale.py                 # 100,000 tickets (a third open), made by bench/generate.py on first use
     python bench/scale.py --n 20000 --runs 3
+    python bench/scale.py --repo DIR --only overdue
 
-Every figure is the median wall time of --runs whole processes (python start-up included) and the peak
-memory (max RSS) of the slowest-memory run, measured side by side in one run so that a busy machine
-slows floors and commands alike. Floors: `git status --porcelain` on the same repository (what any tool
-that notices edited files must at least do), bare yaml.CSafeLoader parsing of the same record files over
-2 processes (what any cold scan must at least do), `python -c pass` (start-up).
-
-The "overdue via index" line runs the index API the way `cslog overdue --format json` will once
-slaview.find_overdue reads it (Index.ticket_clocks, then slaview's own row shaping): until then the
-`overdue` lines measure the command as it is.
+Every figure is the median wall time of --runs whole processes (python start-up included, the .pyc files
+compiled first, as pip install does) and the peak memory (max RSS) of the most memory-hungry run, measured
+side by side in one run so that a busy machine slows floors and commands alike. Floors: `git status
+--porcelain` on the same repository (what any tool that notices edited files must at least do), bare
+yaml.CSafeLoader parsing of the same record files over 2 processes (what any cold scan must at least do),
+`python -c pass` (start-up), and bare openpyxl write-only of the exported workbook's cells (export).
 """
 from __future__ import annotations
 
@@ -33,6 +31,8 @@ sys.path.insert(0, str(HERE.parent))
 PYTHON = sys.executable
 CSLOG = [PYTHON, "-m", "cslog"]
 NOW = "2026-12-01T10:00:00+08:00"
+MONTH = "2026-10"  # the month report and export measure
+OWNER = "小王"  # an agent of bench/generate.py
 
 
 def timed(args: list[str], cwd: Path, env: dict | None = None, before=None) -> tuple[float, float, int]:
@@ -40,6 +40,7 @@ def timed(args: list[str], cwd: Path, env: dict | None = None, before=None) -> t
     if before:
         before()
     full = {**os.environ, "CSLOG_NOW": NOW, "CSLOG_NO_PROMPT": "1", **(env or {})}
+    full.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.perf_counter()
     proc = subprocess.Popen(args, cwd=cwd, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -107,40 +108,28 @@ def _parse_chunk(paths: list[str]) -> int:
     return len(paths)
 
 
-def probe_clocks(repo: Path) -> None:
-    """The index's own part of a warm `overdue`: open (compare every file), then the clocks due at NOW."""
-    from datetime import datetime
+def probe_cells(repo: Path) -> None:
+    """Collect the exported month's cells once (not timed) for the bare-openpyxl floor."""
+    import pickle
 
-    from cslog.index import Index
+    from cslog import export, report
     from cslog.store import Store
-
-    items = Index.open(Store.open(repo)).ticket_clocks(datetime.fromisoformat(NOW))
-    print(sum(len(i.clocks or ()) for i in items))
-
-
-def probe_overdue(repo: Path) -> None:
-    """`cslog overdue --format json` as it will be with the index (slaview's row shaping on Index.ticket_clocks)."""
-    from datetime import datetime
-
-    from cslog import render, slaview
-    from cslog.index import Index
-    from cslog.store import Store
+    from cslog.timeutil import parse_time
 
     store = Store.open(repo)
-    now = datetime.fromisoformat(NOW)
-    setup = slaview.sla_setup(store)
-    rows, problems = [], []
-    for item in Index.open(store).ticket_clocks(now):
-        if item.problem:
-            problems.append(item.problem)
-            continue
-        doc = item.fields if item.clocks is not None else item.doc
-        clocks = item.clocks if item.clocks is not None else slaview._clocks_of(store, setup, item.doc, now,
-                                                                                None, overdue=True)
-        rows.extend(slaview._row(doc, c, now, setup.calendar.tz) for c in clocks)
-    order = {kind: i for i, kind in enumerate(slaview.CLOCK_KINDS)}
-    rows.sort(key=lambda r: (-r["overdue_minutes"], r["due"], str(r["id"]), order[r["kind"]]))
-    sys.stdout.write(render.to_json(rows) + "\n")
+    contents = export.collect(store, report.month_period(MONTH), parse_time(NOW, store.settings.tz))
+    (repo / ".cslog" / "bench-cells.pickle").write_bytes(pickle.dumps(contents))
+
+
+def probe_bare_write(repo: Path) -> None:
+    """The export floor: the same cells written by bare openpyxl write-only (bench/export.py's bare_write)."""
+    import pickle
+
+    sys.path.insert(0, str(HERE))
+    from export import bare_write
+
+    contents = pickle.loads((repo / ".cslog" / "bench-cells.pickle").read_bytes())
+    bare_write(repo / ".cslog" / "bench-bare.xlsx", contents)
 
 
 # --- the run ----------------------------------------------------------------------------------------
@@ -152,60 +141,76 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cold-runs", type=int, default=3, help="runs of the slow cold measurements")
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--probe", choices=["parse", "overdue", "clocks"], help=argparse.SUPPRESS)
+    parser.add_argument("--probe", choices=["parse", "cells", "bare-write"], help=argparse.SUPPRESS)
     parser.add_argument("--only", help="measure only the lines whose label contains this text")
     args = parser.parse_args(argv)
     repo = args.repo or Path(f"/tmp/cslog-bench-{args.n}")
-    if args.probe == "parse":
-        return probe_parse(repo)
-    if args.probe == "overdue":
-        return probe_overdue(repo)
-    if args.probe == "clocks":
-        return probe_clocks(repo)
+    if args.probe:
+        return {"parse": probe_parse, "cells": probe_cells, "bare-write": probe_bare_write}[args.probe](repo)
     if not (repo / "cslog.yaml").exists():
         sys.path.insert(0, str(HERE))
         from generate import generate
 
         generate(repo, args.n, date(2026, 11, 30))
+    compile_cslog()
     runs, cold = args.runs, args.cold_runs
-    me = [PYTHON, str(Path(__file__).resolve())]
+    me = [PYTHON, str(Path(__file__).resolve()), "--repo", str(repo), "--probe"]
     rows = []
 
-    def pair(label, args_, floor, cwd=repo, before=None, n=runs):
-        if args.only and args.only not in label:
+    def wanted(label: str) -> bool:
+        return not args.only or args.only in label
+
+    def pair(label, args_, floor, before=None, n=runs):
+        if not wanted(label):
             return
-        rows.append((measure(label, args_, cwd, n, before), floor))
+        rows.append((measure(label, args_, repo, n, before), floor))
         print(f"  {label}: {rows[-1][0]['median']:.3f}s", file=sys.stderr)
 
     print(f"measuring {repo} ({runs} runs)...", file=sys.stderr)
     status = measure("git status --porcelain", ["git", "status", "--porcelain"], repo, runs)
     start = measure("python -c pass", [PYTHON, "-c", "pass"], repo, runs)
-    parse = measure("bare CSafeLoader, 2 processes", me + ["--repo", str(repo), "--probe", "parse"], repo,
-                    1 if args.only else cold)
+    floors = [status, start]
+    if wanted("cold") or wanted("no-cache"):
+        parse = measure("bare CSafeLoader, 2 processes", me + ["parse"], repo, cold)
+        floors.append(parse)
     subprocess.run(CSLOG + ["reindex", "--changes"], cwd=repo, check=True, capture_output=True)
     pair("cslog --help", CSLOG + ["--help"], start)
-    pair("cslog overdue --format json (as it is now)", CSLOG + ["overdue", "--format", "json"], status, n=1)
-    pair("index open + ticket_clocks (warm)", me + ["--repo", str(repo), "--probe", "clocks"], status)
-    pair("index open + ticket_clocks, one file edited by hand", me + ["--repo", str(repo), "--probe", "clocks"],
-         status, before=HandEdit(repo))
-    pair("overdue via index API (warm)", me + ["--repo", str(repo), "--probe", "overdue"], status)
-    pair("overdue via index API, one file edited by hand", me + ["--repo", str(repo), "--probe", "overdue"], status,
-         before=HandEdit(repo))
+    pair("cslog overdue (table; warm)", CSLOG + ["overdue"], status)
+    pair("cslog overdue --format json (warm)", CSLOG + ["overdue", "--format", "json"], status)
+    pair("cslog overdue, one file edited by hand", CSLOG + ["overdue"], status, before=HandEdit(repo))
+    pair("cslog overdue --owner (one agent's; warm)", CSLOG + ["overdue", "--owner", OWNER], status)
     pair("cslog list --open --format json (warm)", CSLOG + ["list", "--open", "--format", "json"], status)
-    pair("cslog reindex (cold index)", CSLOG + ["reindex"], parse, n=cold)
-    pair("overdue via index API (cold: no index)", me + ["--repo", str(repo), "--probe", "overdue"], parse,
-         before=drop_index(repo), n=cold)
+    pair("cslog report --month (warm)", CSLOG + ["report", "--month", MONTH, "--format", "json"], status)
+    if wanted("export"):
+        subprocess.run(me + ["cells"], cwd=repo, check=True)
+        bare = measure("bare openpyxl write-only, same cells", me + ["bare-write"], repo, runs)
+        floors.append(bare)
+        pair("cslog export --month (warm)", CSLOG + ["export", "--month", MONTH, "-o", ".cslog/bench.xlsx"], bare)
     subprocess.run(CSLOG + ["check"], cwd=repo, capture_output=True)
     pair("cslog check (nothing changed)", CSLOG + ["check"], status)
-    pair("cslog check --no-cache (validates all)", CSLOG + ["check", "--no-cache"], parse, n=1)
+    pair("cslog check, one file edited by hand", CSLOG + ["check"], status, before=HandEdit(repo))
+    if wanted("cold") or wanted("no-cache"):
+        pair("cslog reindex (cold index)", CSLOG + ["reindex"], parse, n=cold)
+        pair("cslog overdue (cold: no index)", CSLOG + ["overdue"], parse, before=drop_index(repo), n=cold)
+        subprocess.run(CSLOG + ["reindex"], cwd=repo, check=True, capture_output=True)
+        pair("cslog check --no-cache (validates all)", CSLOG + ["check", "--no-cache"], parse, n=1)
     ticket = ["new", "ticket", "--customer", "C0001", "--type", "故障", "--priority", "紧急", "--channel", "phone",
               "--title", "压测工单", "--description", "压测:新建工单并提交"]
     pair("cslog new ticket (with its commit)", CSLOG + ticket, start)
-    print_table(rows, [status, start, parse], repo)
+    print_table(rows, floors, repo)
     if args.json:
-        args.json.write_text(json.dumps({"repo": str(repo), "floors": [status, start, parse],
+        args.json.write_text(json.dumps({"repo": str(repo), "floors": floors,
                                          "rows": [{**r, "floor": f["label"], "ratio": r["median"] / f["median"]}
                                                   for r, f in rows]}, indent=2), encoding="utf-8")
+
+
+def compile_cslog() -> None:
+    """Byte-compile cslog as pip install does (this machine may run with PYTHONDONTWRITEBYTECODE)."""
+    import compileall
+
+    import cslog
+
+    compileall.compile_dir(str(Path(cslog.__file__).parent), quiet=1)
 
 
 def print_table(rows, floors, repo: Path) -> None:
