@@ -83,6 +83,12 @@ REFERENCES = {
 }
 TICKET_COLUMNS = ("id", "priority", "status", "owner", "department", "title")  # what an overdue row shows
 CLOCK_ORDER = ("claim", "response", "update", "resolve", "callback", "followup")
+_CLOCK_RANK = {kind: i for i, kind in enumerate(CLOCK_ORDER)}
+
+
+def overdue_order(row: dict) -> tuple:
+    """The order of `cslog overdue` rows: most late first, then by due, ID and clock order."""
+    return -row["overdue_minutes"], row["due"], str(row["id"]), _CLOCK_RANK[row["kind"]]
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _US = timedelta(microseconds=1)
 _MINUTE_US = 60_000_000
@@ -112,10 +118,12 @@ CREATE INDEX records_problem ON records (kind) WHERE problem IS NOT NULL;
 CREATE TABLE refs (path TEXT NOT NULL, field TEXT NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
                    ref TEXT NOT NULL);
 CREATE INDEX refs_path ON refs (path);
-CREATE TABLE tickets (path TEXT PRIMARY KEY, t0_us INTEGER, computed INTEGER NOT NULL, plain INTEGER NOT NULL,
-                      id, priority, status, owner, department, title);  -- TICKET_COLUMNS: plain = all text
+CREATE TABLE tickets (path TEXT PRIMARY KEY, t0_us INTEGER, computed INTEGER NOT NULL);
+-- the clocks of a computed ticket that may be listed, with what an overdue row shows (one table, no join):
+-- due_text as overdue prints it (timeutil.fmt); TICKET_COLUMNS when they are all text (plain), else NULL
 CREATE TABLE clocks (path TEXT NOT NULL, ord INTEGER NOT NULL, clock TEXT NOT NULL, due_us INTEGER NOT NULL,
-                     due_text TEXT NOT NULL);  -- due_text: the due as overdue prints it (timeutil.fmt)
+                     due_text TEXT NOT NULL, t0_us INTEGER NOT NULL, plain INTEGER NOT NULL,
+                     id, priority, status, owner, department, title);
 CREATE INDEX clocks_path ON clocks (path);
 CREATE INDEX clocks_due ON clocks (due_us);
 CREATE TABLE checked (path TEXT PRIMARY KEY, key TEXT NOT NULL);
@@ -662,10 +670,13 @@ def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
                 if isinstance(ref, str):
                     refs.append((rel, field_name, i if isinstance(value, list) else -1, target, ref))
         if kind == "ticket":
-            t0, clocks = _clocks_at_t0(ctx, rel, doc)
+            t0, found = _clocks_at_t0(ctx, doc)
             shown = [doc.get(k) for k in TICKET_COLUMNS]
             plain = all(v is None or type(v) is str for v in shown)
-            ticket_row = (rel, t0, 1 if t0 is not None else 0, 1 if plain else 0, *(shown if plain else [None] * 6))
+            if not plain:
+                shown = [None] * len(TICKET_COLUMNS)
+            clocks = [(rel, *clock, t0, 1 if plain else 0, *shown) for clock in found]
+            ticket_row = (rel, t0, 1 if t0 is not None else 0)
     row = (rel, folder, kind, stem, rid, problem, digest, mtime, size, when, summary)
     return row, doc_json, clocks, refs, ticket_row
 
@@ -683,9 +694,10 @@ def _when_us(kind: str, doc: dict, tz) -> int | None:
         return None
 
 
-def _clocks_at_t0(ctx: _Context, rel: str, doc: dict) -> tuple[int | None, list]:
-    """The ticket's clocks that are neither stopped nor paused at T0 (its latest moment), or (None, [])
-    when they cannot be computed here: the caller then computes them itself."""
+def _clocks_at_t0(ctx: _Context, doc: dict) -> tuple[int | None, list]:
+    """The ticket's clocks that are neither stopped nor paused at T0 (its latest moment), as (order, kind,
+    due_us, due as printed), or (None, []) when they cannot be computed here: the caller then computes
+    them itself."""
     if ctx.setup is None:
         return None, []
     from cslog import sla
@@ -718,7 +730,7 @@ def _clocks_at_t0(ctx: _Context, rel: str, doc: dict) -> tuple[int | None, list]
     rows = []
     for c in found:
         if c.stopped is None and c.state != "paused":
-            rows.append((rel, CLOCK_ORDER.index(c.kind), c.kind, _us(c.due), fmt(c.due, cal.tz)))
+            rows.append((CLOCK_ORDER.index(c.kind), c.kind, _us(c.due), fmt(c.due, cal.tz)))
     return _us(t0), rows
 
 
@@ -1132,11 +1144,11 @@ class Index:
                 if row[5] is None:
                     db.execute("INSERT OR REPLACE INTO docs VALUES (?,?)", (row[0], doc))
                 if clocks:
-                    db.executemany("INSERT INTO clocks VALUES (?,?,?,?,?)", clocks)
+                    db.executemany("INSERT INTO clocks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", clocks)
                 if refs:
                     db.executemany("INSERT INTO refs VALUES (?,?,?,?,?)", refs)
                 if ticket:
-                    db.execute("INSERT OR REPLACE INTO tickets VALUES (?,?,?,?,?,?,?,?,?,?)", ticket)
+                    db.execute("INSERT OR REPLACE INTO tickets VALUES (?,?,?)", ticket)
                 folder, _, name = row[0].rpartition("/")
                 listings[folder][name] = (row[7], row[8])  # as read: a racy file keeps mtime 0 until next time
             for folder, listing in listings.items():
@@ -1290,41 +1302,46 @@ class Index:
         """What `cslog overdue` lists at `at`: (rows, rest).
 
         rows: the breached clocks, the followups and, with `within`, the running clocks due that soon, of the
-        tickets the index answers for, as `cslog overdue` rows (slaview.ROW_KEYS; unsorted), exactly as
-        slaview makes them from sla.overdue_items(doc, policy, calendar, at, within). rest: the tickets the
-        index cannot answer for at this `at` (compute them from .doc) and the unreadable files
-        (.problem), in file order. Only clocks of `kinds` (all when empty), tickets of `owner`/`department`."""
+        tickets the index answers for, as `cslog overdue` rows (slaview.ROW_KEYS) exactly as slaview makes
+        them from sla.overdue_items(doc, policy, calendar, at, within); most late first, then by due, ID and
+        clock order. rest: the tickets the index cannot answer for at this `at` (compute them from .doc) and
+        the unreadable files (.problem), in file order. Only clocks of `kinds` (all when empty), tickets of
+        `owner`/`department`."""
         if at.tzinfo is None:
             raise ValueError("'at' must carry a timezone")
-        at_us = _us(at)
-        limit = at_us - 1 if within is None else at_us + within // _US
-        wanted = frozenset(kinds)
-        sql = ("SELECT c.clock, c.due_us, c.due_text, t.id, t.priority, t.status, t.owner, t.title, t.department, "
-               "t.plain, c.path FROM clocks c JOIN tickets t ON t.path = c.path "
-               "WHERE t.computed = 1 AND t.t0_us <= ? AND (c.clock = 'followup' OR c.due_us <= ?)")
+        args = {"at": _us(at), "limit": _us(at) - 1 if within is None else _us(at) + within // _US,
+                "kinds": json.dumps(sorted(kinds)), "owner": owner, "department": department}
+        # late minutes rounded up; a followup not yet due: 0; due soon: minus the minutes left, rounded up
+        sql = ("SELECT id, clock, due_text, CASE WHEN :at > due_us THEN (:at - due_us + 59999999) / 60000000 "
+               "WHEN clock = 'followup' THEN 0 ELSE -((due_us - :at + 59999999) / 60000000) END AS late, "
+               "priority, status, owner, title, plain, path FROM clocks "
+               "WHERE t0_us <= :at AND (clock = 'followup' OR due_us <= :limit)")
+        if kinds:
+            sql += " AND clock IN (SELECT value FROM json_each(:kinds))"
+        if owner is not None:
+            sql += " AND (plain = 0 OR owner = :owner)"
+        if department is not None:
+            sql += " AND (plain = 0 OR department = :department)"
+        sql += " ORDER BY late DESC, due_text, id, ord, path"
         rows = []
         append = rows.append
-        for kind, due_us, due, rid, priority, status, own, title, dept, plain, path in self.db.execute(
-                sql, (at_us, limit)):
-            if wanted and kind not in wanted:
-                continue
+        mixed = False
+        for rid, kind, due, late, priority, status, own, title, plain, path in self.db.execute(sql, args):
             if not plain:  # a summary field that is not text: the row shows the document's own values
                 shown = self._fields(path)
-                rid, priority, status, own, dept, title = (shown[k] for k in TICKET_COLUMNS)
-            if (owner is not None and own != owner) or (department is not None and dept != department):
-                continue
-            if at_us > due_us:  # breached (and followups): late minutes, rounded up
-                minutes = -((due_us - at_us) // _MINUTE_US)
-            elif kind == "followup":
-                minutes = 0
-            else:  # due soon: minus the minutes left, rounded up, so never 0 before the due
-                minutes = (at_us - due_us) // _MINUTE_US
-            append({"id": rid, "kind": kind, "due": due, "overdue_minutes": minutes, "priority": priority,
+                if (owner is not None and shown["owner"] != owner) or (
+                        department is not None and shown["department"] != department):
+                    continue
+                rid, priority, status, own, title = (shown[k] for k in ("id", "priority", "status", "owner", "title"))
+                mixed = True
+            append({"id": rid, "kind": kind, "due": due, "overdue_minutes": late, "priority": priority,
                     "status": status, "owner": own, "title": title})
+        if mixed:  # SQL ordered those by NULL
+            rows.sort(key=overdue_order)
         rest: dict[str, Leftover] = {}
         sql = ("SELECT t.path, d.doc FROM tickets t JOIN docs d ON d.path = t.path "
                "WHERE t.computed = 0 OR t.t0_us > ?")
-        for path, doc in self.db.execute(sql, (at_us,)):
+        for path, doc in self.db.execute(sql, (args["at"],)):
             whole = json.loads(doc) if doc is not None else self._file_doc("ticket", path)
             rest[path] = Leftover(path, {k: whole.get(k) for k in TICKET_COLUMNS}, whole)
         for path, problem in self.problems("ticket"):

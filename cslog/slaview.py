@@ -18,7 +18,7 @@ Decisions where design.md is silent:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -154,11 +154,12 @@ def find_overdue(store: Store, now: datetime, within: Duration | timedelta | Non
     department = people.resolve(store.settings.departments, department, "department") if department else None
     setup = sla_setup(store)  # a broken sla: or calendar: section is reported even when no ticket needs it
     soon = _horizon(setup.calendar, now, within)
-    from cslog.index import Index  # answers from stored dues; computes only what it cannot answer
+    from cslog.index import Index, overdue_order  # answers from stored dues; computes only what it cannot
 
     rows, rest = Index.open(store, use_cache=use_cache).overdue(now, soon, wanted, owner, department)
-    found = Overdue(rows)
+    found = Overdue(rows)  # in order
     tz = setup.calendar.tz
+    computed = len(rows)
     for t in rest:
         if t.problem:
             found.problems.append(t.problem)
@@ -172,8 +173,8 @@ def find_overdue(store: Store, now: datetime, within: Duration | timedelta | Non
             found.problems.append(f"{t.path}: {exc}")
             continue
         found.rows.extend(_row(fields, c, now, tz) for c in items if not wanted or c.kind in wanted)
-    order = {kind: i for i, kind in enumerate(CLOCK_KINDS)}
-    found.rows.sort(key=lambda r: (-r["overdue_minutes"], r["due"], str(r["id"]), order[r["kind"]]))
+    if len(found.rows) > computed:
+        found.rows.sort(key=overdue_order)
     return found
 
 
@@ -223,20 +224,25 @@ def late_words(minutes: int, language: str) -> str:
 
 def overdue_table(rows: list[dict], language: str) -> str:
     """The rows as a CJK-aware table; empty text when there are none (cron mails nothing)."""
-    if not rows:
-        return ""
-    from cslog import render
+    return "\n".join(overdue_table_lines(rows, language))
 
-    shown = []
+
+def overdue_table_lines(rows: list[dict], language: str) -> Iterator[str]:
+    """overdue_table's lines, one by one; none when there are no rows."""
+    if not rows:
+        return
+    from cslog.render import clip, grid_lines
+
     kinds = {kind: _say(pair, language) for kind, pair in KIND_LABELS.items()}
+    priorities = {code: PRIORITY.label(code, language) for code in PRIORITY.codes}
+    body = []
     for r in rows:
-        due = r["due"]  # canonical ISO (timeutil.fmt): shown to the minute
-        shown.append({"id": r["id"], "kind": kinds[r["kind"]],
-                      "due": f"{due[:10]} {due[11:16]}", "late": late_words(r["overdue_minutes"], language),
-                      "priority": PRIORITY.label(r["priority"], language) if r["priority"] else "",
-                      "owner": r["owner"] or "", "title": r["title"] or ""})
-    headers = {col: _say(pair, language) for col, pair in TABLE_HEADERS.items()}
-    return render.table(shown, list(TABLE_COLUMNS), language, clip_at={"title": 40, "owner": 16}, headers=headers)
+        due, priority = r["due"], r["priority"]  # due: canonical ISO (timeutil.fmt), shown to the minute
+        body.append([str(r["id"]), kinds[r["kind"]], f"{due[:10]} {due[11:16]}",
+                     late_words(r["overdue_minutes"], language),
+                     priorities.get(priority) or (PRIORITY.label(priority, language) if priority else ""),
+                     clip(str(r["owner"] or ""), 16), clip(str(r["title"] or ""), 40)])
+    yield from grid_lines(body, [_say(TABLE_HEADERS[col], language) for col in TABLE_COLUMNS])
 
 
 # -- clock lines for `cslog show` ---------------------------------------------------------------------

@@ -209,7 +209,10 @@ class Store:
         series = f"{kind}:{moment:%Y%m%d}:{station}" if fmt.has_date else f"{kind}::{station}"
         if fmt.has_date and kind in SHARDED:
             folder = self.root / KIND_FOLDERS[kind] / f"{moment:%Y}" / f"{moment:%m}"
-            names = [p.stem for p in folder.glob("*.yaml")] if folder.is_dir() else []
+            try:  # (a listing, not a glob: this month may hold thousands of tickets)
+                names = [n[:-5] for n in os.listdir(folder) if n.endswith(".yaml")]
+            except (FileNotFoundError, NotADirectoryError):
+                names = []
         elif kind in SHARDED:
             names = [p.stem for p in (self.root / KIND_FOLDERS[kind]).glob("*/*/*.yaml")]
         else:

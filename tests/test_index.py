@@ -402,3 +402,19 @@ def test_the_report_from_compact_documents_is_the_report_from_whole_files(period
     whole = report.build(store, chosen, now)
     assert compact.data == whole.data and compact.problems == whole.problems == []
     assert compact.data["tickets"] > 0
+
+
+def test_overdue_rows_come_in_order_and_filtered_as_asked():
+    store = Store.open(PROJECT / "examples")
+    idx = Index.open(store, use_cache=False, progress=False)
+    now = datetime.fromisoformat("2026-11-25T09:00:00+08:00")
+    every, _rest = idx.overdue(now, timedelta(days=2))
+    assert every == sorted(every, key=index.overdue_order) and len(every) > 20
+    owner = every[0]["owner"]
+    assert idx.overdue(now, timedelta(days=2), owner=owner)[0] == [r for r in every if r["owner"] == owner]
+    assert idx.overdue(now, timedelta(days=2), kinds=["resolve", "followup"])[0] == [
+        r for r in every if r["kind"] in ("resolve", "followup")]
+    by_id = {row["id"]: row for row in idx.rows("ticket", ("id", "department"))}
+    some = by_id[every[0]["id"]]["department"]
+    assert some and idx.overdue(now, timedelta(days=2), department=some)[0] == [
+        r for r in every if by_id[r["id"]]["department"] == some]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Optional
@@ -126,6 +127,22 @@ def emit(text: str) -> None:
     """Data to stdout."""
     if text:
         typer.echo(text.rstrip("\n"))
+
+
+def emit_pieces(pieces: Iterable[str], batch: int = 2000) -> None:
+    """Data to stdout, written as it comes (lines of a large listing are never all held at once); nothing
+    at all when the pieces are empty. Ends with one newline, as emit."""
+    chunk: list[str] = []
+    wrote = False
+    for piece in pieces:
+        chunk.append(piece)
+        if len(chunk) >= batch:
+            typer.echo("".join(chunk), nl=False)
+            chunk.clear()
+            wrote = True
+    text = "".join(chunk).rstrip("\n")
+    if text or wrote:
+        typer.echo(text)
 
 
 def say(text: str) -> None:

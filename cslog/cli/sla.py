@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cslog.cli.app import FORMATS_TABLE, app, check_format, emit, say, state
+from cslog.cli.app import FORMATS_TABLE, app, check_format, emit, emit_pieces, say, state
 from cslog.errors import ExitCode
 
 
@@ -44,10 +44,10 @@ def overdue(
     for problem in found.problems:
         say(f"warning: {problem}")
     if format == "json":
-        emit(render.to_json(found.rows))
+        emit_pieces(render.json_pieces(found.rows))
     elif format == "csv":
         emit(render.to_csv(found.rows, list(slaview.ROW_KEYS)))
     else:
-        emit(slaview.overdue_table(found.rows, store.settings.language))
+        emit_pieces(line + "\n" for line in slaview.overdue_table_lines(found.rows, store.settings.language))
     if found.rows:
         raise typer.Exit(ExitCode.FOUND)
