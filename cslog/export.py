@@ -250,7 +250,8 @@ def contact_rows(store: Store, index, period: rpt.Period, now: datetime, mask: _
         return 0 if start <= moment < end and moment <= now else None
 
     rows = []
-    for path, loaded in rpt.records_in(store, index, "contact", "started_at", (start, end), slot, problems):
+    rpt.unreadable(store, index, "contact", "started_at", slot, problems)
+    for path, loaded in rpt.records_in(store, index, "contact", (start, end), slot):
         doc, started, _ = loaded
         ended = None
         if doc.get("ended_at"):

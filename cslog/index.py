@@ -53,7 +53,7 @@ from cslog.store import CACHE_DIR, Store
 from cslog.yamlio import MAX_DEPTH, TEMP_SUFFIX, YamlSyntaxError, load_text
 
 INDEX_FILE = "index.sqlite"
-FORMAT = 5  # bump when the tables or what goes into them change: older files are rebuilt with a warning
+FORMAT = 6  # bump when the tables or what goes into them change: older files are rebuilt with a warning
 RACY_NS = 2_000_000_000
 WORKERS = 2
 PARALLEL_AT = 3000  # files to read: from here on a rebuild forks WORKERS processes
@@ -115,6 +115,8 @@ CREATE INDEX records_dir ON records (dir);
 CREATE INDEX records_stem ON records (stem, kind);
 CREATE INDEX records_id ON records (id);
 CREATE INDEX records_problem ON records (kind) WHERE problem IS NOT NULL;
+CREATE INDEX records_when ON records (kind, when_us) WHERE problem IS NULL;  -- report, export: a period's
+CREATE INDEX records_undated ON records (kind) WHERE problem IS NULL AND when_us IS NULL;
 CREATE TABLE refs (path TEXT NOT NULL, field TEXT NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
                    ref TEXT NOT NULL);
 CREATE INDEX refs_path ON refs (path);
@@ -1258,6 +1260,22 @@ class Index:
             else:
                 out.append((path, json.loads(doc)))
         return out
+
+    def dated(self, kind: str, since: datetime, until: datetime, summary: bool = False
+              ) -> Iterator[tuple[str, datetime, dict]]:
+        """(path, time, document) of the readable records of a kind received (contacts: started) in
+        [since, until), by path, read as they come: the time in the configured timezone; the document
+        compact (tickets), or with summary=True only the summary fields (FIELDS)."""
+        if summary:
+            sql = ("SELECT path, when_us, summary FROM records WHERE kind = ? AND problem IS NULL "
+                   "AND when_us >= ? AND when_us < ? ORDER BY path")
+        else:
+            sql = ("SELECT r.path, r.when_us, d.doc FROM records r JOIN docs d ON d.path = r.path WHERE r.kind = ? "
+                   "AND r.problem IS NULL AND r.when_us >= ? AND r.when_us < ? ORDER BY r.path")
+        tz = self.store.settings.tz
+        for path, when_us, text in self.db.execute(sql, (kind, _us(since), _us(until))):
+            doc = json.loads(text) if text is not None else self._file_doc(kind, path)
+            yield path, _from_us(when_us, tz), doc
 
     def full_doc(self, kind: str, path: str) -> dict:
         """The record file's whole document, read now (UsageError, as Store.read_path, when it cannot be)."""

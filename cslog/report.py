@@ -496,13 +496,14 @@ def build(store: Store, period: Period, now: datetime, streak: int = STREAK_DEFA
         from cslog.index import Index
 
         index = Index.open(store, use_cache=use_cache)
-    window = (spans[0][0], spans[-1][1])
-    for path, loaded in records_in(store, index, "ticket", "received_at", window, slot, problems):
+    unreadable(store, index, "ticket", "received_at", slot, problems)
+    split = spans[full_from][0]
+    if full_from:  # older periods count categories only: the summary fields are enough
+        for _path, (row, _received, i) in records_in(store, index, "ticket", (spans[0][0], split), slot, True):
+            if _text(row.get("category")):
+                categories[i][_text(row.get("category"))] += 1
+    for path, loaded in records_in(store, index, "ticket", (split, spans[-1][1]), slot):
         doc, received, i = loaded
-        if i < full_from:
-            if _text(doc.get("category")):
-                categories[i][_text(doc.get("category"))] += 1
-            continue
         try:
             f = ticket_facts(doc, received, setup.policy, setup.calendar, now)
         except ValueError as exc:
@@ -529,29 +530,28 @@ def build(store: Store, period: Period, now: datetime, streak: int = STREAK_DEFA
     return Report(period, data, problems)
 
 
-def records_in(store: Store, index, kind: str, when: str, window: tuple[datetime, datetime],
+def records_in(store: Store, index, kind: str, window: tuple[datetime, datetime],
                slot: Callable[[datetime], int | None],
-               problems: list[str]) -> Iterator[tuple[str, tuple[dict, datetime, int]]]:
-    """(path, (document, its `when` time, slot)) of the records of a kind (tickets: compact documents)
-    whose `when` time falls in a slot (all within `window`), in file order, from the index. The files it
-    could not read or date are read again here (load_in): those of the slots' time go to `problems`."""
-    from cslog.timeutil import parse_time
+               summary: bool = False) -> Iterator[tuple[str, tuple[dict, datetime, int]]]:
+    """(path, (document, its received_at / started_at, slot)) of the records of a kind (tickets: compact
+    documents; summary=True: only the summary fields) received within `window` and in a slot, by path,
+    from the index."""
+    for path, moment, doc in index.dated(kind, window[0], window[1], summary):
+        i = slot(moment)
+        if i is not None:
+            yield path, (doc, moment, i)
 
-    tz = store.settings.tz
+
+def unreadable(store: Store, index, kind: str, when: str, slot: Callable[[datetime], int | None],
+               problems: list[str]) -> None:
+    """The records of a kind the index could not read or date, read again (load_in): those whose `when`
+    time may fall in a slot go to `problems`, with what is wrong."""
     for path in sorted([p for p, _m in index.problems(kind)] + index.undated(kind), key=lambda p: p.split("/")):
         try:
-            if load_in(store, kind, store.root / path, when, tz, slot) is not None:
+            if load_in(store, kind, store.root / path, when, store.settings.tz, slot) is not None:
                 raise ValueError(f"{when} changed since it was indexed")
         except (UsageError, ValueError) as exc:
             problems.append(str(exc) if isinstance(exc, UsageError) else f"{path}: {exc}")
-    for path, doc in index.docs_with_paths(kind, since=window[0], until=window[1]):
-        try:
-            moment = parse_time(str(doc[when]), tz, when)
-        except (UsageError, KeyError):
-            continue  # (the index dated it: it cannot be unreadable here)
-        i = slot(moment)
-        if i is not None:
-            yield path, (doc, moment.astimezone(tz), i)
 
 
 def load_in(store: Store, kind: str, path: Path, when: str, tz, slot: Callable[[datetime], int | None]):

@@ -395,10 +395,13 @@ def test_the_report_from_compact_documents_is_the_report_from_whole_files(period
     now = datetime.fromisoformat("2026-11-30T18:00:00+08:00")
     chosen = report.quarter_period(period) if "Q" in period else report.month_period(period)
     compact = report.build(store, chosen, now)
-    original = Index.docs_with_paths
-    monkeypatch.setattr(Index, "docs_with_paths", lambda self, kind, *a, **kw: original(self, kind, *a, full=True,
-                                                                                          **{k: v for k, v in kw.items()
-                                                                                             if k != "full"}))
+    original = Index.dated
+
+    def whole_files(self, kind, since, until, summary=False):
+        for path, moment, doc in original(self, kind, since, until, summary):
+            yield path, moment, (doc if summary else self.full_doc(kind, path))
+
+    monkeypatch.setattr(Index, "dated", whole_files)
     whole = report.build(store, chosen, now)
     assert compact.data == whole.data and compact.problems == whole.problems == []
     assert compact.data["tickets"] > 0
