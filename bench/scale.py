@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--probe", choices=["parse", "cells", "bare-write"], help=argparse.SUPPRESS)
     parser.add_argument("--only", help="measure only the lines whose label contains this text")
+    parser.add_argument("--warm", action="store_true", help="leave out the cold lines (minutes at 100,000)")
     args = parser.parse_args(argv)
     repo = args.repo or Path(f"/tmp/cslog-bench-{args.n}")
     if args.probe:
@@ -158,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
 
     def wanted(label: str) -> bool:
+        if args.warm and ("cold" in label or "no-cache" in label):
+            return False
         return not args.only or args.only in label
 
     def pair(label, args_, floor, before=None, n=runs):
