@@ -15,7 +15,6 @@ from cslog import people, workflow
 from cslog.errors import NotFound, Refused, UsageError
 from cslog.model import STATUS
 from cslog.ops import _guard_pii
-from cslog.privacy import scan
 from cslog.store import Record, Store
 from cslog.timeutil import fmt
 
@@ -40,8 +39,7 @@ def _event(store: Store, actor: str, now: datetime, kind: str, **fields: Any) ->
 def _text(free: dict[str, str | None], event: dict, allow_pii: bool) -> None:
     """Refuse personal data in the free text given; with --allow-pii keep it and say so in the event."""
     given = {k: v for k, v in free.items() if v}
-    _guard_pii(given, allow_pii)
-    if allow_pii and scan(given):
+    if _guard_pii(given, allow_pii):
         event["allow_pii"] = True
 
 
@@ -99,9 +97,6 @@ def change_status(store: Store, ticket_id: str, status: str, *, actor: str, now:
         fields = {"solution": solution, "category": category, "cause": cause, "compensation": compensation}
         doc.update({k: v for k, v in fields.items() if v})
         workflow.check_transition(doc, to, settings=store.settings, solution=solution, reason=reason)
-        if to == "escalated" and not reason:
-            raise Refused(f"escalating {doc.get('id')} needs a reason (--reason)",
-                          hint=f"cslog escalate {doc.get('id')} --reason TEXT [--to AGENT]")
         if result:
             workflow.check_decision(doc, result, reason)
             doc["decision"] = {"result": result, "reason": reason}
@@ -124,8 +119,6 @@ def escalate(store: Store, ticket_id: str, *, reason: str, actor: str, now: date
     def build(doc: dict) -> tuple[dict, str]:
         before = doc.get("status") or "new"
         workflow.check_transition(doc, "escalated", settings=store.settings, reason=reason)
-        if not reason:
-            raise Refused(f"escalating {doc.get('id')} needs a reason (--reason)")
         event = _event(store, actor, now, "escalated", **{"from": before, "to": "escalated"}, to_agent=to_agent,
                        reason=reason)
         _text({"reason": reason}, event, allow_pii)

@@ -6,6 +6,7 @@ import os
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,6 +50,11 @@ class _Year:
         return self.start_cum[-1]
 
 
+class CalendarError(ValueError):
+    """The calendar itself cannot answer (no business time for years): the configuration, not a ticket."""
+
+
+@lru_cache(maxsize=None)
 def holidays_version() -> str:
     """The installed python-holidays version, read from its dist-info without importing it (~90 ms)."""
     import importlib.util
@@ -311,7 +317,7 @@ class WorkCalendar:
             target -= total
             empty_years = empty_years + 1 if total == 0 else 0
             if empty_years > _MAX_EMPTY_YEARS:
-                raise ValueError("the calendar has no business time: check calendar.weekdays and business_hours")
+                raise CalendarError("the calendar has no business time: check calendar.weekdays and business_hours")
             year += 1
         found = self._year(year)
         # The first day whose running total reaches the target is the day the time runs out.
@@ -339,7 +345,7 @@ class WorkCalendar:
             else:
                 idle += 1
                 if idle > _MAX_EMPTY_DAYS:
-                    raise ValueError("the calendar has no working days: check calendar.weekdays")
+                    raise CalendarError("the calendar has no working days: check calendar.weekdays")
         return self._day_windows(d)[-1][1].astimezone(self.tz)
 
     def add_duration(self, start: datetime, d: Duration) -> datetime:

@@ -11,7 +11,7 @@ from cslog import config as config_mod
 from cslog import gitrepo, privacy, schemas
 from cslog.errors import Problem, UsageError
 from cslog.ids import is_safe
-from cslog.model import KIND_FOLDERS, KINDS, SHARDED
+from cslog.model import KIND_FOLDERS, KINDS, SHARDED, references
 from cslog.store import Store, is_temp_file
 from cslog.yamlio import YamlSyntaxError, line_of, load_text
 
@@ -28,6 +28,7 @@ class Loaded:
     text: str = ""
     doc: dict | None = None
     problems: list[Problem] = field(default_factory=list)
+    digest: str = ""  # git's blob id of the bytes read (the index keys a clean check by it)
 
 
 @dataclass
@@ -91,6 +92,7 @@ def load_file(store: Store, kind: str, path: Path) -> Loaded:
         return item
     try:
         raw = path.read_bytes()
+        item.digest = gitrepo.blob_id(raw)
         item.text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         item.problems.append(Problem(rel, None, f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
@@ -166,24 +168,13 @@ def _pii_allowed(doc: dict) -> bool:
     return isinstance(timeline, list) and any(isinstance(e, dict) and e.get("allow_pii") for e in timeline)
 
 
-REFERENCES = {
-    "ticket": [("customer", "customer"), ("related", "ticket"), ("contacts", "contact")],
-    "contact": [("customer", "customer"), ("ticket", "ticket")],
-    "customer": [],
-}
-
-
 def check_references(item: Loaded, known: dict[str, set[str]]) -> list[Problem]:
     problems = []
-    for field_name, target in REFERENCES[item.kind]:
-        value = item.doc.get(field_name)
-        values = value if isinstance(value, list) else [value] if value else []
-        for i, ref in enumerate(values):
-            if isinstance(ref, str) and ref not in known[target]:
-                path = (field_name, i) if isinstance(value, list) else (field_name,)
-                problems.append(Problem(item.rel, line_of(item.text, path),
-                                        f"{field_name}: {target} {ref} does not exist", code="reference",
-                                        field=field_name))
+    for field_name, pos, target, ref in references(item.doc, item.kind):
+        if ref not in known[target]:
+            path = (field_name,) if pos < 0 else (field_name, pos)
+            problems.append(Problem(item.rel, line_of(item.text, path), f"{field_name}: {target} {ref} does not exist",
+                                    code="reference", field=field_name))
     return problems
 
 
@@ -203,22 +194,25 @@ def check_config_file(root: Path) -> list[Problem]:
     except YamlSyntaxError as exc:
         return [Problem(config_mod.CONFIG_FILE, exc.line, str(exc), code="config")]
     found = config_mod.config_problems(data)
-    found += _country_problems(data, {p[0] for p, _m in found})
+    found += _country_problems(root, data, {p[0] for p, _m in found})
     problems = [Problem(config_mod.CONFIG_FILE, line_of(text, p), m, code="config") for p, m in found]
     problems += [Problem(config_mod.CONFIG_FILE, line_of(text, p), m, code="config")
                  for p, m in schemas.validate(data, "config") if not any(q.line == line_of(text, p) for q in problems)]
     return problems
 
 
-def _country_problems(data: dict, reported: set) -> list[tuple[tuple, str]]:
-    """The calendar's country code, which every command's config check leaves out (it loads the holidays)."""
-    from cslog.calendar import WorkCalendar
+def _country_problems(root: Path, data: dict, reported: set) -> list[tuple[tuple, str]]:
+    """The calendar's country code, which every command's config check leaves out (it may load the
+    holidays: the repository's holidays cache says it for a country met before)."""
+    from cslog.calendar import HolidayData, WorkCalendar
+    from cslog.slaview import holidays_cache
 
     calendar = data.get("calendar")
     if reported & {"calendar", "timezone"} or not isinstance(calendar, dict) or "country" not in calendar:
         return []
     try:
-        WorkCalendar.from_config({"country": calendar["country"]}, data.get("timezone"))
+        WorkCalendar.from_config({"country": calendar["country"]}, data.get("timezone"),
+                                 HolidayData(holidays_cache(root)))
     except ValueError as exc:
         return [(config_mod.setting_path(str(exc)) or ("calendar",), str(exc))]
     return []
@@ -331,9 +325,8 @@ def _run_indexed(store: Store, paths: list[str] | None) -> CheckResult:
         problems += own_privacy
         if isinstance(loaded.doc.get("id"), str):
             ids[loaded.doc["id"]].append(loaded)
-        digest = gitrepo.blob_id(loaded.text.encode("utf-8"))
-        if not own and not own_privacy and not loaded.problems and index.digest(rel) == digest:
-            passed[rel] = digest
+        if not own and not own_privacy and not loaded.problems and index.digest(rel) == loaded.digest:
+            passed[rel] = loaded.digest
         else:
             failed.append(rel)
     # a changed file may now share its ID with a clean one

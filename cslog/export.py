@@ -34,6 +34,7 @@ from openpyxl.cell import Cell as _CELL
 from cslog import report as rpt
 from cslog.errors import OperationalError, UsageError
 from cslog.model import CHANNEL, CUSTOMER_TYPE, EMOTION, PRIORITY, STATUS, TICKET_TYPE
+from cslog.render import text_width
 from cslog.store import Store
 
 DATE_TIME = "yyyy-mm-dd hh:mm"
@@ -251,7 +252,7 @@ def contact_rows(store: Store, index, period: rpt.Period, now: datetime, mask: _
 
     rows = []
     rpt.unreadable(store, index, "contact", "started_at", slot, problems)
-    for path, loaded in rpt.records_in(store, index, "contact", (start, end), slot):
+    for path, loaded in rpt.records_in(index, "contact", (start, end), slot):
         doc, started, _ = loaded
         ended = None
         if doc.get("ended_at"):
@@ -368,13 +369,8 @@ def _save(wb, path: Path) -> None:
 
 
 def display_width(text: str) -> int:
-    from wcwidth import wcswidth
-
-    widest = 0
-    for line in text.split("\n"):
-        w = wcswidth(line)
-        widest = max(widest, w if w >= 0 else len(line) * 2)
-    return widest
+    """Terminal columns of the widest line (Chinese characters count two)."""
+    return max(map(text_width, text.split("\n")))
 
 
 _FIXED_WIDTH = {"datetime": 19, "date": 12, "count": 8, "hours": 10, "rate": 10, "score": 8}

@@ -319,10 +319,6 @@ def _refresh_index(cwd: Path, gdir: Path, paths: list[str]) -> None:
         run(cwd, "read-tree", "HEAD")
 
 
-def relpath_in_repo(cwd: Path, path: Path) -> str:
-    return os.path.relpath(path, cwd)
-
-
 # -- what changed, as git sees it (the index's freshness check) ------------------------------------------
 
 def changed_paths(cwd: Path, folders: list[str]) -> tuple[str, set[str]] | None:

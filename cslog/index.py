@@ -48,7 +48,8 @@ from pathlib import Path
 from cslog import __version__, gitrepo
 from cslog.calendar import holidays_version
 from cslog.errors import CslogError
-from cslog.model import KIND_FOLDERS, KINDS, SHARDED
+from cslog.model import KIND_FOLDERS, KINDS, SHARDED, references
+from cslog.schemas import shape_problems
 from cslog.store import CACHE_DIR, Store
 from cslog.yamlio import MAX_DEPTH, TEMP_SUFFIX, YamlSyntaxError, load_text
 
@@ -75,12 +76,6 @@ FIELDS = {kind: fields + tuple(f for f in _FILTERED if f not in fields) for kind
 # Left out of a ticket's cached document (docs(full=True) reads the files for them).
 LONG_TEXT = frozenset({"description", "attempted", "expectation", "cause", "solution", "compensation"})
 ENTRY_TEXT = frozenset({"text", "note", "reason", "result", "comment", "solution", "cause", "compensation"})
-# Fields naming other records (the same as cslog check's), by kind: (field, kind referred to).
-REFERENCES = {
-    "ticket": (("customer", "customer"), ("related", "ticket"), ("contacts", "contact")),
-    "contact": (("customer", "customer"), ("ticket", "ticket")),
-    "customer": (),
-}
 TICKET_COLUMNS = ("id", "priority", "status", "owner", "department", "title")  # what an overdue row shows
 CLOCK_ORDER = ("claim", "response", "update", "resolve", "callback", "followup")
 _CLOCK_RANK = {kind: i for i, kind in enumerate(CLOCK_ORDER)}
@@ -164,15 +159,23 @@ class Leftover:
 
 # --- the key -----------------------------------------------------------------------------------------
 
+def _files_digest(paths: Iterable[str]) -> str:
+    """One digest of these files' names and bytes (a missing file counts as such)."""
+    h = hashlib.blake2b(digest_size=16)
+    for path in paths:
+        h.update(os.path.basename(path).encode())
+        try:
+            with open(path, "rb") as f:
+                h.update(f.read())
+        except OSError:
+            h.update(b"-")
+    return h.hexdigest()
+
+
 def _schema_hash() -> str:
     from cslog.schemas import SCHEMA_FILES, schema_dir
 
-    h = hashlib.blake2b(digest_size=16)
-    folder = schema_dir()
-    for name in sorted(SCHEMA_FILES.values()):
-        h.update(name.encode())
-        h.update((folder / name).read_bytes())
-    return h.hexdigest()
+    return _files_digest(str(schema_dir() / name) for name in sorted(SCHEMA_FILES.values()))
 
 
 # The modules whose code decides what a row, a clock or a clean check is: a change to them (a new cslog
@@ -182,15 +185,7 @@ _CODE = ("index.py", "yamlio.py", "schemas.py", "store.py", "sla.py", "calendar.
 
 
 def _code_hash() -> str:
-    h = hashlib.blake2b(digest_size=16)
-    here = os.path.dirname(os.path.abspath(__file__))
-    for name in _CODE:
-        try:
-            with open(os.path.join(here, name), "rb") as f:
-                h.update(f.read())
-        except OSError:
-            h.update(b"-")
-    return h.hexdigest()
+    return _files_digest(os.path.join(os.path.dirname(os.path.abspath(__file__)), name) for name in _CODE)
 
 
 def index_key(store: Store) -> dict:
@@ -242,10 +237,6 @@ class Scan:
                 yield kind, f"{folder}/{name}"
 
 
-def _is_record_name(name: str) -> bool:
-    return name.endswith(".yaml") and not name.startswith(".")
-
-
 def _is_checked_name(name: str) -> bool:
     """The files `cslog check` looks at besides records: .yaml/.yml (pathlib suffix rules) and temp files."""
     dot = name.rfind(".")
@@ -277,26 +268,13 @@ def scan(root: str) -> Scan:
                         strays.append((kind, rel_month))
         else:
             folders.append((kind, f"{root}/{top}", top))
-    found = _list_all(folders)
     listings: dict[str, dict[str, tuple[int, int]]] = {}
     kinds: dict[str, str] = {}
-    for kind, _path, rel in folders:
-        listings[rel], more = found[rel]
-        kinds[rel] = kind
-        strays += [(kind, p) for p in more if p is not _SYMLINK]
-        links = links or _SYMLINK in more
-    return Scan(listings, kinds, strays, links)
-
-
-_SYMLINK = "<symlink>"  # what _list_all adds to a folder's strays when a record file in it is a symlink
-
-
-def _list_all(folders: list[tuple[str, str, str]]) -> dict[str, tuple[dict, list]]:
-    found = {}
     for kind, path, rel in folders:
-        more: list[tuple[str, str]] = []
-        found[rel] = (_listing(kind, path, rel, more), [p for _k, p in more])
-    return found
+        listings[rel], linked = _listing(kind, path, rel, strays)
+        kinds[rel] = kind
+        links = links or linked
+    return Scan(listings, kinds, strays, links)
 
 
 def _entries(path: str) -> list:
@@ -321,12 +299,15 @@ def _is_file(entry) -> bool:
         return False
 
 
-def _listing(kind: str, path: str, rel: str, strays: list) -> dict[str, tuple[int, int]]:
+def _listing(kind: str, path: str, rel: str, strays: list) -> tuple[dict[str, tuple[int, int]], bool]:
+    """{name: (mtime_ns, size)} of a folder's record files, and whether one of them is a symlink; the other
+    files `cslog check` looks at go to strays."""
     found: dict[str, tuple[int, int]] = {}
+    linked = False
     try:
         it = os.scandir(path)
     except (FileNotFoundError, NotADirectoryError):
-        return found
+        return found, linked
     with it:
         for entry in it:
             name = entry.name
@@ -337,14 +318,13 @@ def _listing(kind: str, path: str, rel: str, strays: list) -> dict[str, tuple[in
                     continue
                 if st.st_mode & 0o170000 == 0o100000:  # a regular file (through symlinks)
                     found[name] = (st.st_mtime_ns, st.st_size)
-                    if entry.is_symlink():
-                        strays.append((kind, _SYMLINK))
+                    linked = linked or entry.is_symlink()
                     continue
             if _is_dir(entry) and not entry.is_symlink():
                 _strays_below(kind, entry.path, f"{rel}/{name}", strays)
             elif _is_checked_name(name) and _is_file(entry):
                 strays.append((kind, f"{rel}/{name}"))
-    return found  # in directory order: stable while the folder is unchanged, so listings compare as bytes
+    return found, linked  # found in directory order: stable while the folder is unchanged, so listings compare as bytes
 
 
 def _strays_below(kind: str, path: str, rel: str, strays: list) -> None:
@@ -353,11 +333,6 @@ def _strays_below(kind: str, path: str, rel: str, strays: list) -> None:
             _strays_below(kind, entry.path, f"{rel}/{entry.name}", strays)
         elif _is_checked_name(entry.name) and _is_file(entry):
             strays.append((kind, f"{rel}/{entry.name}"))
-
-
-def path_order(rel: str) -> list[str]:
-    """The order of pathlib's sorted(): by path components."""
-    return rel.split("/")
 
 
 # --- reading one file --------------------------------------------------------------------------------
@@ -612,7 +587,6 @@ class _Context:
 
 
 _CTX: _Context | None = None
-_SHAPE = getattr(__import__("cslog.schemas", fromlist=["x"]), "shape_problems", None)  # what read_path refuses
 
 
 def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
@@ -650,8 +624,8 @@ def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
         else:
             if not isinstance(doc, dict):
                 problem, doc = f"{rel}:1: a record must be a mapping of fields", None
-            elif _SHAPE is not None and not _shape_ok(doc, kind):
-                shape = _SHAPE(doc, kind)
+            elif not _shape_ok(doc, kind):
+                shape = shape_problems(doc, kind)
                 if shape:  # as Store.read_path: a field of the wrong type makes the file unreadable
                     from cslog.yamlio import line_of
 
@@ -665,12 +639,7 @@ def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
             summary = json.dumps({k: doc[k] for k in FIELDS[kind] if k in doc}, ensure_ascii=False,
                                  separators=(",", ":"))
         when = _when_us(kind, doc, ctx.tz)
-        for field_name, target in REFERENCES[kind]:
-            value = doc.get(field_name)
-            values = value if isinstance(value, list) else [value] if value else []
-            for i, ref in enumerate(values):
-                if isinstance(ref, str):
-                    refs.append((rel, field_name, i if isinstance(value, list) else -1, target, ref))
+        refs = [(rel, *ref) for ref in references(doc, kind)]
         if kind == "ticket":
             t0, found = _clocks_at_t0(ctx, doc)
             shown = [doc.get(k) for k in TICKET_COLUMNS]
@@ -1227,39 +1196,23 @@ class Index:
         out = []
         for path, summary in self._ordered(
                 "SELECT path, summary FROM records WHERE kind = ? AND problem IS NULL", (kind,)):
-            values = json.loads(summary) if summary is not None else self._file_doc(kind, path)
+            values = self._doc(kind, path, summary)
             out.append((path, {k: values.get(k) for k in wanted}))
         return out
 
-    def docs(self, kind: str, ids: Iterable[str] | None = None, since: datetime | None = None,
-             until: datetime | None = None, full: bool = False) -> list[dict]:
-        """Documents of readable records, in file order: all, those with these IDs, or those received
-        (contacts: started) in [since, until). Tickets are compact (no LONG_TEXT, no entry text) unless
-        full=True, which reads the files."""
-        return [doc for _path, doc in self.docs_with_paths(kind, ids, since, until, full)]
+    def docs(self, kind: str, ids: Iterable[str] | None = None) -> list[dict]:
+        """Documents of readable records, in file order: all, or those with these IDs. Tickets are compact
+        (no LONG_TEXT, no entry text); full_doc reads a file whole."""
+        return [doc for _path, doc in self.docs_with_paths(kind, ids)]
 
-    def docs_with_paths(self, kind: str, ids: Iterable[str] | None = None, since: datetime | None = None,
-                        until: datetime | None = None, full: bool = False) -> list[tuple[str, dict]]:
+    def docs_with_paths(self, kind: str, ids: Iterable[str] | None = None) -> list[tuple[str, dict]]:
         """(relative path, document) of the records docs() gives."""
         sql = "SELECT r.path, d.doc FROM records r JOIN docs d ON d.path = r.path WHERE r.kind = ? AND r.problem IS NULL"
         args: list = [kind]
-        if since is not None:
-            sql += " AND r.when_us >= ?"
-            args.append(_us(since))
-        if until is not None:
-            sql += " AND r.when_us < ?"
-            args.append(_us(until))
         if ids is not None:
-            wanted = set(ids)
             sql += " AND r.id IN (SELECT value FROM json_each(?))"
-            args.append(json.dumps(sorted(wanted)))
-        out = []
-        for path, doc in self._ordered(sql, args):
-            if doc is None or (full and kind == "ticket"):
-                out.append((path, self.full_doc(kind, path)))
-            else:
-                out.append((path, json.loads(doc)))
-        return out
+            args.append(json.dumps(sorted(set(ids))))
+        return [(path, self._doc(kind, path, doc)) for path, doc in self._ordered(sql, args)]
 
     def dated(self, kind: str, since: datetime, until: datetime, summary: bool = False
               ) -> Iterator[tuple[str, datetime, dict]]:
@@ -1274,8 +1227,7 @@ class Index:
                    "AND r.problem IS NULL AND r.when_us >= ? AND r.when_us < ? ORDER BY r.path")
         tz = self.store.settings.tz
         for path, when_us, text in self.db.execute(sql, (kind, _us(since), _us(until))):
-            doc = json.loads(text) if text is not None else self._file_doc(kind, path)
-            yield path, _from_us(when_us, tz), doc
+            yield path, _from_us(when_us, tz), self._doc(kind, path, text)
 
     def full_doc(self, kind: str, path: str) -> dict:
         """The record file's whole document, read now (UsageError, as Store.read_path, when it cannot be)."""
@@ -1287,7 +1239,11 @@ class Index:
             doc = None
         if isinstance(doc, dict) and _shape_ok(doc, kind):
             return doc
-        return self._file_doc(kind, path)  # its own words for what is wrong
+        return self.store.read_path(kind, self.store.root / path).doc  # its own words for what is wrong
+
+    def _doc(self, kind: str, path: str, cached: str | None) -> dict:
+        """A cached JSON document, or (when JSON could not hold it) the file's."""
+        return json.loads(cached) if cached is not None else self.full_doc(kind, path)
 
     def undated(self, kind: str) -> list[str]:
         """Readable records of a kind (tickets, contacts) without a readable received_at / started_at."""
@@ -1298,22 +1254,15 @@ class Index:
         """(path, message) of the files of a kind that cannot be read as records, in file order."""
         return self._ordered("SELECT path, problem FROM records WHERE kind = ? AND problem IS NOT NULL", (kind,))
 
-    def paths(self, kind: str) -> list[str]:
-        """Every record file of a kind (as Store.record_paths, relative), in file order."""
-        return [p for (p,) in self._ordered("SELECT path FROM records WHERE kind = ?", (kind,))]
-
     def _ordered(self, sql: str, args) -> list:
         found = self.db.execute(sql, args).fetchall()
-        found.sort(key=lambda r: r[0].replace("/", "\0"))  # the order of path_order: by components
+        found.sort(key=lambda r: r[0].replace("/", "\0"))  # file order: by path components, as sorted(pathlib paths)
         return found
 
     def _fields(self, path: str) -> dict:
         (summary,) = self.db.execute("SELECT summary FROM records WHERE path = ?", (path,)).fetchone()
-        values = json.loads(summary) if summary is not None else self._file_doc("ticket", path)
+        values = self._doc("ticket", path, summary)
         return {k: values.get(k) for k in TICKET_COLUMNS}
-
-    def _file_doc(self, kind: str, path: str) -> dict:
-        return self.store.read_path(kind, self.store.root / path).doc
 
     def overdue(self, at: datetime, within: timedelta | None = None, kinds: Iterable[str] = (),
                 owner: str | None = None, department: str | None = None) -> tuple[list[dict], list[Leftover]]:
@@ -1360,11 +1309,11 @@ class Index:
         sql = ("SELECT t.path, d.doc FROM tickets t JOIN docs d ON d.path = t.path "
                "WHERE t.computed = 0 OR t.t0_us > ?")
         for path, doc in self.db.execute(sql, (args["at"],)):
-            whole = json.loads(doc) if doc is not None else self._file_doc("ticket", path)
+            whole = self._doc("ticket", path, doc)
             rest[path] = Leftover(path, {k: whole.get(k) for k in TICKET_COLUMNS}, whole)
         for path, problem in self.problems("ticket"):
             rest[path] = Leftover(path, {}, None, problem)
-        return rows, sorted(rest.values(), key=lambda t: t.path.replace("/", "\0"))  # = path_order, cheaper
+        return rows, sorted(rest.values(), key=lambda t: t.path.replace("/", "\0"))  # file order
 
     # -- cslog check --------------------------------------------------------------------------------
 
@@ -1416,14 +1365,6 @@ class Index:
     def digest(self, path: str) -> str | None:
         row = self.db.execute("SELECT digest FROM records WHERE path = ?", (path,)).fetchone()
         return row[0] if row else None
-
-    def facts(self) -> dict[str, tuple[str, str | None, str | None]]:
-        """{path: (digest, id, problem)} of every indexed file."""
-        return {p: (d, i, pr) for p, d, i, pr in self.db.execute("SELECT path, digest, id, problem FROM records")}
-
-    def references(self) -> list[tuple[str, str, int, str, str]]:
-        """(path, field, position or -1, kind referred to, ID) of every reference of every record."""
-        return self.db.execute("SELECT path, field, pos, target, ref FROM refs").fetchall()
 
     def clean_files(self, key: str, paths: Iterable[str] | None = None) -> dict[str, str]:
         """{path: digest} of the files (all, or these) the last check under this key found clean."""

@@ -10,6 +10,24 @@ KIND_FOLDERS = {"ticket": "tickets", "contact": "contacts", "customer": "custome
 KIND_LABELS = {"ticket": ("工单", "ticket"), "contact": ("沟通记录", "contact record"), "customer": ("客户", "customer")}
 # Record kinds whose files are sharded by month: <folder>/YYYY/MM/<id>.yaml
 SHARDED = {"ticket", "contact"}
+# Fields naming other records, by kind: (field, kind referred to).
+REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "ticket": (("customer", "customer"), ("related", "ticket"), ("contacts", "contact")),
+    "contact": (("customer", "customer"), ("ticket", "ticket")),
+    "customer": (),
+}
+
+
+def references(doc: dict, kind: str):
+    """(field, position in its list or -1, kind referred to, ID) of every reference a record makes."""
+    for field_name, target in REFERENCES[kind]:
+        value = doc.get(field_name)
+        if isinstance(value, list):
+            for i, ref in enumerate(value):
+                if isinstance(ref, str):
+                    yield field_name, i, target, ref
+        elif isinstance(value, str) and value:
+            yield field_name, -1, target, value
 
 
 @dataclass(frozen=True)

@@ -103,10 +103,11 @@ def _time(value, store: Store, what: str) -> str | None:
     return fmt(moment, store.settings.tz)
 
 
-def _guard_pii(doc: dict, allow_pii: bool) -> None:
-    if allow_pii:
-        return
+def _guard_pii(doc: dict, allow_pii: bool) -> bool:
+    """Refuse personal data unless allowed; True when the document holds some (allowed)."""
     found = privacy.scan(doc)
+    if allow_pii or not found:
+        return bool(found)
     if found:
         path, finding = found[0]
         where = ".".join(str(p) for p in path)
@@ -132,8 +133,7 @@ def new_customer(store: Store, *, actor: str, now: datetime, name: str, id: str 
     contact = {"name": contact_name, "phone": phone, "email": email}
     doc = {"name": name, "type": _opt(CUSTOMER_TYPE.parse, type), "industry": industry,
            "contacts": [contact] if any(contact.values()) else [], "tags": list(tags), "notes": notes}
-    _guard_pii(doc, allow_pii)
-    if allow_pii and privacy.scan(doc):
+    if _guard_pii(doc, allow_pii):
         doc["allow_pii"] = {"at": fmt(now), "by": actor}
     with store.transaction("new", actor, now, commit) as tx:
         record = tx.create("customer", lambda new_id: {"id": new_id, **doc}, now, record_id=id)
@@ -165,8 +165,7 @@ def _ticket_doc(store: Store, actor: str, now: datetime, f: dict, allow_pii: boo
     if doc["praised"] and doc["type"] != "praise":
         raise UsageError("--praised names the person a praise (表扬) ticket is about; this ticket is a "
                          f"{doc['type']} ({TICKET_TYPE.label(doc['type'])})")
-    _guard_pii(doc, allow_pii)
-    if allow_pii and privacy.scan(doc):
+    if _guard_pii(doc, allow_pii):
         created["allow_pii"] = True
     return doc
 
@@ -220,8 +219,7 @@ def new_contact(store: Store, *, actor: str, now: datetime, commit: bool = True,
            "ended_at": _time(f.get("ended_at"), store, "--ended-at"), "request": f["request"],
            "details": f.get("details"), "agreed": list(f.get("agreed") or ()), "references": f.get("references"),
            "emotion": emotion, "ticket": f.get("ticket"), "follow_up": f.get("follow_up")}
-    _guard_pii(doc, allow_pii)
-    if allow_pii and privacy.scan(doc):
+    if _guard_pii(doc, allow_pii):
         doc["allow_pii"] = {"at": fmt(now, s.tz), "by": actor}
     linked = store.read(f["ticket"], "ticket") if f.get("ticket") else None
     ticket_doc = None
@@ -249,6 +247,7 @@ def new_contact(store: Store, *, actor: str, now: datetime, commit: bool = True,
             tx.summary += f", opened ticket {ticket.id}"
             after_new_ticket(store, tx, ticket, actor, now)
         elif linked is not None:
+            linked = store.read(linked.id, "ticket")  # again, under the lock: it may have changed since
             contacts = list(linked.doc.get("contacts") or [])
             if contact.id not in contacts:
                 tx.replace(linked, {**linked.doc, "contacts": contacts + [contact.id]})

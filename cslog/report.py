@@ -41,8 +41,10 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from cslog.calendar import CalendarError
 from cslog.errors import UsageError
 from cslog.model import CHANNEL, OPEN_STATUSES, PRIORITY, STATUS, TICKET_TYPE
+from cslog.slaview import config_error, sla_setup
 from cslog.store import Store
 
 CLOCKS = ("claim", "response", "update", "resolve", "callback")
@@ -443,13 +445,6 @@ def streaks(categories: list[Counter], periods: list[Period], least: int) -> lis
 
 # -- the report ---------------------------------------------------------------------------------------
 
-def sla_setup(store: Store):
-    """The store's SLA policy and working calendar (the one place that knows where they come from)."""
-    from cslog.slaview import sla_setup as setup
-
-    return setup(store)
-
-
 @dataclass
 class Report:
     """The figures as JSON-ready data, plus the ticket files that could not be counted."""
@@ -499,13 +494,15 @@ def build(store: Store, period: Period, now: datetime, streak: int = STREAK_DEFA
     unreadable(store, index, "ticket", "received_at", slot, problems)
     split = spans[full_from][0]
     if full_from:  # older periods count categories only: the summary fields are enough
-        for _path, (row, _received, i) in records_in(store, index, "ticket", (spans[0][0], split), slot, True):
+        for _path, (row, _received, i) in records_in(index, "ticket", (spans[0][0], split), slot, True):
             if _text(row.get("category")):
                 categories[i][_text(row.get("category"))] += 1
-    for path, loaded in records_in(store, index, "ticket", (split, spans[-1][1]), slot):
+    for path, loaded in records_in(index, "ticket", (split, spans[-1][1]), slot):
         doc, received, i = loaded
         try:
             f = ticket_facts(doc, received, setup.policy, setup.calendar, now)
+        except CalendarError as exc:  # the configuration, not this ticket: as overdue and show say it
+            raise config_error(store, f"calendar: {exc}") from None
         except ValueError as exc:
             problems.append(f"{path}: {exc}")
             continue
@@ -530,7 +527,7 @@ def build(store: Store, period: Period, now: datetime, streak: int = STREAK_DEFA
     return Report(period, data, problems)
 
 
-def records_in(store: Store, index, kind: str, window: tuple[datetime, datetime],
+def records_in(index, kind: str, window: tuple[datetime, datetime],
                slot: Callable[[datetime], int | None],
                summary: bool = False) -> Iterator[tuple[str, tuple[dict, datetime, int]]]:
     """(path, (document, its received_at / started_at, slot)) of the records of a kind (tickets: compact
@@ -559,8 +556,7 @@ def load_in(store: Store, kind: str, path: Path, when: str, tz, slot: Callable[[
     read before the YAML, so records of other periods cost a file read only. UsageError for a file
     that is not YAML, ValueError for one whose time is missing or unreadable."""
     from cslog.timeutil import parse_time
-    from cslog.schemas import shape_problems
-    from cslog.yamlio import YamlSyntaxError, line_of, load_text, read_text
+    from cslog.yamlio import read_text
 
     text = read_text(path)
     quick = _TIME_LINE[when].search(text)
@@ -570,15 +566,7 @@ def load_in(store: Store, kind: str, path: Path, when: str, tz, slot: Callable[[
                 return None
         except UsageError:
             pass  # let the full read below say what is wrong
-    try:
-        doc = load_text(text)
-    except YamlSyntaxError as exc:
-        raise UsageError(f"{store.rel(path)}:{exc.line or 1}: {exc}") from None
-    if not isinstance(doc, dict):
-        raise UsageError(f"{store.rel(path)}:1: a {kind} record must be a mapping of fields")
-    shape = shape_problems(doc, kind)
-    if shape:
-        raise UsageError(f"{store.rel(path)}:{line_of(text, shape[0][0]) or 1}: {shape[0][1]}")
+    doc = store.read_path(kind, path, text).doc
     if doc.get(when) in (None, ""):
         raise ValueError(f"{when} is missing")
     try:
@@ -587,11 +575,6 @@ def load_in(store: Store, kind: str, path: Path, when: str, tz, slot: Callable[[
         raise ValueError(exc.message) from None
     i = slot(moment)
     return None if i is None else (doc, moment.astimezone(tz), i)
-
-
-def report(store: Store, period: Period, now: datetime, streak: int = STREAK_DEFAULT) -> dict:
-    """What `cslog report --format json` prints."""
-    return build(store, period, now, streak).data
 
 
 # -- the figures as labelled sections (the table of `cslog report` and the workbook's Summary) ------------

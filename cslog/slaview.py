@@ -22,14 +22,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from cslog import people
-from cslog.calendar import HolidayData, WorkCalendar
+from cslog.calendar import CalendarError, HolidayData, WorkCalendar
 from cslog.config import CONFIG_FILE, setting_path
 from cslog.durations import Duration, format_minutes
 from cslog.errors import ConfigError, UsageError
 from cslog.model import PRIORITY
+from cslog.render import text_width
 from cslog.sla import Clock, SlaPolicy, clocks, overdue_items
 from cslog.store import CACHE_DIR, Store
 from cslog.timeutil import fmt
@@ -70,12 +72,17 @@ def sla_setup(store: Store) -> SlaSetup:
     """The policy and calendar of the store's settings; built once per distinct configuration, so the
     calendar's holiday and business-time caches serve every ticket (and every store) that shares it."""
     s = store.settings
-    cache = str(store.root / CACHE_DIR / HOLIDAYS_FILE)
-    key = json.dumps([s.sla, s.calendar, s.timezone, cache], sort_keys=True, default=str, ensure_ascii=False)
+    key = json.dumps([s.sla, s.calendar, s.timezone, holidays_cache(store.root)], sort_keys=True, default=str,
+                     ensure_ascii=False)
     try:
         return _build(key)
     except ValueError as exc:
-        raise _config_error(store, str(exc)) from None
+        raise config_error(store, str(exc)) from None
+
+
+def holidays_cache(root: Path) -> str:
+    """The repository's cache file of public holidays (calendar.HolidayData)."""
+    return str(root / CACHE_DIR / HOLIDAYS_FILE)
 
 
 @lru_cache(maxsize=8)
@@ -84,7 +91,7 @@ def _build(key: str) -> SlaSetup:
     return SlaSetup(SlaPolicy.from_config(sla), WorkCalendar.from_config(calendar, timezone, HolidayData(cache)))
 
 
-def _config_error(store: Store, message: str) -> ConfigError:
+def config_error(store: Store, message: str) -> ConfigError:
     """`cslog.yaml:LINE: sla.urgent.resolve: ...`, the line found from the setting the message names."""
     where = CONFIG_FILE
     path = setting_path(message)
@@ -107,10 +114,8 @@ def _clocks_of(store: Store, setup: SlaSetup, doc: Mapping[str, Any], now: datet
         if overdue:
             return overdue_items(doc, setup.policy, setup.calendar, now, within)
         return clocks(doc, setup.policy, setup.calendar, now)
-    except ValueError as exc:
-        if str(exc).startswith("the calendar has no"):  # the configuration, not this ticket
-            raise _config_error(store, f"calendar: {exc}") from None
-        raise
+    except CalendarError as exc:  # the configuration, not this ticket
+        raise config_error(store, f"calendar: {exc}") from None
 
 
 # -- overdue ------------------------------------------------------------------------------------------
@@ -261,8 +266,8 @@ def clock_lines(store: Store, doc: Mapping[str, Any], now: datetime) -> list[str
     if not found:
         return []
     warn_until = setup.calendar.add_duration(now, setup.policy.warn_within)
-    kind_width = max(_width(_say(KIND_LABELS[c.kind], language)) for c in found)
-    state_width = max(_width(_say(STATE_LABELS[c.state], language)) for c in found)
+    kind_width = max(text_width(_say(KIND_LABELS[c.kind], language)) for c in found)
+    state_width = max(text_width(_say(STATE_LABELS[c.state], language)) for c in found)
     lines = [title]
     for c in found:
         parts = [_pad(_say(KIND_LABELS[c.kind], language), kind_width),
@@ -295,11 +300,5 @@ def _when(t: datetime | None, language: str) -> str:
     return f"{t:%Y-%m-%d %H:%M} {_WEEKDAYS[language if language in _WEEKDAYS else 'en'][t.weekday()]}"
 
 
-def _width(text: str) -> int:
-    from cslog.render import text_width
-
-    return max(text_width(text), len(text))
-
-
 def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
+    return text + " " * (width - text_width(text))

@@ -129,8 +129,10 @@ class Store:
             raise UsageError(f"{record_id} is a {kind_label(found_kind, 'en')}, not a {kind_label(kind, 'en')}")
         return self.read_path(found_kind, path)
 
-    def read_path(self, kind: str, path: Path) -> Record:
-        text = read_text(path)
+    def read_path(self, kind: str, path: Path, text: str | None = None) -> Record:
+        """The record in a file (its `text` when already read); UsageError saying where it is wrong."""
+        if text is None:
+            text = read_text(path)
         try:
             doc = load_text(text)
         except YamlSyntaxError as exc:

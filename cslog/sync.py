@@ -17,7 +17,7 @@ from typing import Callable
 
 from cslog import gitrepo
 from cslog.errors import GitError, NotFound, Problem, UsageError
-from cslog.model import KIND_FOLDERS, KINDS
+from cslog.model import KIND_FOLDERS, KINDS, REFERENCES
 from cslog.store import Store
 
 DRIVER = "cslog"
@@ -261,11 +261,11 @@ def sync(store: Store, *, actor: str, now: datetime, remote: str | None = None,
             head = gitrepo.head(root)
             if head is None or head == theirs:
                 return result
-            result.problems = check_outgoing(store, theirs)
+            outgoing = _changed(root, theirs, head)
+            result.problems = check_outgoing(store, theirs, head, outgoing)
             if result.problems:
                 return result
-            result.outgoing = _record_ids(_changed(root, theirs, head)) if theirs else _record_ids(
-                _tracked_records(root, head))
+            result.outgoing = _record_ids(outgoing)
             if push(root, target, head):
                 result.pushed = True
                 return result
@@ -367,24 +367,16 @@ def _tree(root: Path, commit: str | None) -> dict[str, str]:
     """Record files of a commit, relative to the data repository: path -> blob id."""
     if commit is None:
         return {}
-    out = gitrepo.run(root, "ls-tree", "-r", "-z", commit, "--", *RECORD_FOLDERS).stdout
-    files = {}
-    for entry in out.split("\0"):
-        if "\t" in entry:
-            meta, path = entry.split("\t", 1)
-            if _RECORD_FILE.search(path):
-                files[path] = meta.split()[2]
-    return files
-
-
-def _tracked_records(root: Path, commit: str) -> list[str]:
-    return list(_tree(root, commit))
+    found = gitrepo.blob_ids(root, commit, None, list(RECORD_FOLDERS))
+    if found is None:
+        raise GitError(f"git ls-tree {commit} failed: cannot read that commit's record files")
+    return {path: oid for path, oid in found.items() if _RECORD_FILE.search(path)}
 
 
 def _changed(root: Path, old: str | None, new: str) -> list[str]:
     """Record files added or changed from `old` to `new`, relative to the data repository."""
     if old is None:
-        return _tracked_records(root, new)
+        return list(_tree(root, new))
     out = gitrepo.run(root, "diff", "--name-only", "-z", "--relative", "--no-renames", "--diff-filter=ACMR",
                       old, new, "--", *RECORD_FOLDERS).stdout
     return [p for p in out.split("\0") if p and _RECORD_FILE.search(p)]
@@ -471,9 +463,6 @@ def _next_free(store: Store, kind: str, old: str, taken: set[str], now: datetime
     return candidate
 
 
-REFERENCE_FIELDS = {"ticket": ("customer", "related", "contacts"), "contact": ("customer", "ticket"), "customer": ()}
-
-
 def _rewrite(store: Store, base: str | None, head: str, mapping: dict[str, str]) -> list[Path]:
     """Move each renamed record to its new file, with its new id, and rewrite references to it in the
     records this clone changed since `base` (no other record can know an ID that was never pushed)."""
@@ -508,7 +497,7 @@ def _rewrite(store: Store, base: str | None, head: str, mapping: dict[str, str])
 
 def _renamed_refs(kind: str, doc: dict, mapping: dict[str, str]) -> dict:
     out = dict(doc)
-    for name in REFERENCE_FIELDS[kind]:
+    for name, _target in REFERENCES[kind]:
         value = out.get(name)
         if isinstance(value, str) and value in mapping:
             out[name] = mapping[value]
@@ -558,12 +547,11 @@ def _is_ancestor(root: Path, a: str, b: str) -> bool:
     return gitrepo.run(root, "merge-base", "--is-ancestor", a, b, check=False).returncode == 0
 
 
-def check_outgoing(store: Store, theirs: str | None) -> list[Problem]:
-    """`cslog check` on every record file the push would add or change (and cslog.yaml if it changed)."""
+def check_outgoing(store: Store, theirs: str | None, head: str, paths: list[str]) -> list[Problem]:
+    """`cslog check` on the record files the push would add or change (`paths`, from `theirs` to `head`), and
+    on cslog.yaml if it changed."""
     from cslog import checker
 
-    head = gitrepo.head(store.root)
-    paths = _changed(store.root, theirs, head) if head else []
     files = [str(store.root / p) for p in paths if (store.root / p).is_file()]
     problems = checker.run_check(store, files).problems if files else []
     if theirs is None or gitrepo.run(store.root, "diff", "--quiet", theirs, head, "--", "cslog.yaml",

@@ -62,6 +62,9 @@ def check_transition(doc: dict, to: str, *, settings: Any, solution: str | None 
     if current == "closed" and not reason:
         raise Refused(f"reopening the closed ticket {tid} needs a reason (--reason)",
                       hint=f"cslog status {tid} {to} --reason TEXT")
+    if to == "escalated" and not reason:
+        raise Refused(f"escalating {tid} needs a reason (--reason)",
+                      hint=f"cslog escalate {tid} --reason TEXT [--to AGENT]")
     ticket_type = doc.get("type")
     if to == "resolved" and ticket_type in SOLUTION_TYPES and not (solution or doc.get("solution")):
         raise Refused(f"resolving the {ticket_type} ({TICKET_TYPE.label(ticket_type, 'zh')}) {tid} needs a "
@@ -201,9 +204,9 @@ def on_new_ticket(store, tx, record, actor: str, now: datetime) -> None:
     duration = parse_duration(settings.batch_window)
     tz = settings.tz
     if duration.is_business:
-        from cslog.calendar import WorkCalendar
+        from cslog.slaview import sla_setup
 
-        calendar = WorkCalendar.from_config(settings.calendar, settings.timezone)
+        calendar = sla_setup(store).calendar
 
         def within(early: datetime, late: datetime) -> bool:
             return late <= calendar.add_duration(early, duration)

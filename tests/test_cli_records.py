@@ -345,3 +345,26 @@ def test_check_reports_a_damaged_config_instead_of_refusing(cli, repo):
     assert result.exit_code == 1
     assert "cslog.yaml:3: sla.urgent.resolve: invalid duration '4x'" in result.stdout
     assert "cslog.yaml:4: unknown setting 'langauge' (did you mean 'language'?)" in result.stdout
+
+
+def test_a_contact_for_a_ticket_keeps_what_others_wrote_to_it_meanwhile(repo, ticket, monkeypatch):
+    """The ticket is read again under the lock: a note committed between the first read and the lock stays."""
+    from datetime import datetime
+
+    from cslog import actions, ops
+
+    now = datetime.fromisoformat("2026-11-22T15:00:00+08:00")
+    original = Store.transaction
+
+    def someone_else_first(self, *args, **kwargs):
+        monkeypatch.setattr(Store, "transaction", original)
+        actions.note(self, ticket, "同事先写的进度", actor="小王", now=now)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "transaction", someone_else_first)
+    store = Store.open(repo)
+    made = ops.new_contact(store, actor="小李", now=now, customer="C0001", channel="phone", request="催办",
+                           ticket=ticket)
+    doc = Store.open(repo).read(ticket).doc
+    assert doc["contacts"] == [made[0].id]
+    assert [e.get("text") for e in doc["timeline"] if e["kind"] == "note"] == ["同事先写的进度"]

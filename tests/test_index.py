@@ -421,3 +421,11 @@ def test_overdue_rows_come_in_order_and_filtered_as_asked():
     some = by_id[every[0]["id"]]["department"]
     assert some and idx.overdue(now, timedelta(days=2), department=some)[0] == [
         r for r in every if by_id[r["id"]]["department"] == some]
+
+
+def test_a_file_with_a_byte_order_mark_is_validated_once(cli, repo, ticket):
+    path = next(repo.glob(f"tickets/*/*/{ticket}.yaml"))
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    store = Store.open(repo)
+    assert checker.run_check(store).validated >= 1
+    assert checker.run_check(store).validated == 0

@@ -82,10 +82,16 @@ def test_a_calendar_without_working_days_is_a_config_error(store):
     calendar = {**store.settings.calendar, "country": "", "weekdays": []}
     empty = with_settings(store, calendar=calendar)
     put(store, "2026-11-20 10:00", priority="normal")  # resolve 3bd needs a working day
+    expected = (f"cslog.yaml:{line_of_text(store, 'calendar:')}: calendar: the calendar has no working days: "
+                "check calendar.weekdays")
     with pytest.raises(ConfigError) as caught:
         slaview.overdue(empty, NOW)
-    assert caught.value.message == (f"cslog.yaml:{line_of_text(store, 'calendar:')}: calendar: the calendar has no "
-                                    "working days: check calendar.weekdays")
+    assert caught.value.message == expected
+    from cslog import report  # the report says it the same way, instead of "not counting" every ticket
+
+    with pytest.raises(ConfigError) as caught:
+        report.build(empty, report.month_period("2026-11"), NOW)
+    assert caught.value.message == expected
 
 
 def test_config_problems_read_the_sla_and_calendar_sections_as_the_clocks_do():
