@@ -1,7 +1,7 @@
 """The command line: typer commands that parse, call one operation, and render. The only place that prints."""
 from __future__ import annotations
 
-from cslog.cli.app import app
+from cslog.cli.app import app, click_group
 from cslog.cli import records  # noqa: F401  (registers init, new, show, list, check)
 from cslog.cli import workflow  # noqa: F401
 from cslog.cli import sla  # noqa: F401  (registers overdue)
@@ -12,4 +12,4 @@ from cslog.cli import index  # noqa: F401
 
 
 def main() -> None:
-    app(prog_name="cslog")
+    click_group(app)(prog_name="cslog")

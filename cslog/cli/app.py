@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Optional
@@ -20,6 +20,18 @@ class CslogGroup(TyperGroup):
 
     def list_commands(self, ctx):  # keep the order commands were registered in: the order of a day's work
         return list(self.commands)
+
+    def format_commands(self, ctx, formatter):
+        """The listing of `cslog --help` needs each command's help line only: commands not built yet are shown
+        from their docstrings, without working out their parameters."""
+        commands = self.commands
+        if not isinstance(commands, LazyCommands):
+            return super().format_commands(ctx, formatter)
+        self.commands = commands.outlines()
+        try:
+            return super().format_commands(ctx, formatter)
+        finally:
+            self.commands = commands
 
     def invoke(self, ctx):
         try:
@@ -39,6 +51,74 @@ class CslogGroup(TyperGroup):
             typer.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
             typer.echo("  this is a bug in cslog; run again with CSLOG_DEBUG=1 for details and report it", err=True)
             raise typer.Exit(ExitCode.OPERATIONAL) from None
+
+
+class LazyCommands(Mapping):
+    """The group's commands by name, each turned from its typer function into a click command when first
+    asked for. Typer would otherwise inspect all 24 commands' signatures on every run (~40 ms), to run one."""
+
+    def __init__(self, infos: list, typer_app: typer.Typer):
+        self._infos = {info.name or _command_name(info.callback.__name__): info for info in infos}
+        self._app = typer_app
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str):
+        command = self._built.get(name)
+        if command is None:
+            from typer.main import get_command_from_info
+
+            command = self._built[name] = get_command_from_info(
+                self._infos[name], pretty_exceptions_short=self._app.pretty_exceptions_short,
+                rich_markup_mode=self._app.rich_markup_mode)
+        return command
+
+    def __contains__(self, name) -> bool:
+        return name in self._infos
+
+    def __iter__(self):
+        return iter(self._infos)
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+    def __setitem__(self, name: str, command) -> None:  # click's add_command
+        self._built[name] = command
+        self._infos.setdefault(name, None)
+
+    def outlines(self) -> dict:
+        """name -> a command holding what the listing shows (help, short help, hidden, deprecated)."""
+        from inspect import cleandoc, getdoc
+
+        from typer.core import TyperCommand
+
+        shown = {}
+        for name, info in self._infos.items():
+            if name in self._built or info is None:
+                shown[name] = self[name]
+                continue
+            text = getdoc(info.callback) if info.help is None else cleandoc(info.help)
+            shown[name] = TyperCommand(name=name, help=text, short_help=info.short_help, hidden=info.hidden,
+                                       deprecated=info.deprecated)
+        return shown
+
+
+def _command_name(function_name: str) -> str:
+    return function_name.lower().replace("_", "-")  # as typer names a command after its function
+
+
+def click_group(typer_app: typer.Typer | None = None):
+    """The click group for `typer_app` (default: cslog's), its commands built only when used."""
+    from typer.main import get_command
+
+    typer_app = typer_app or app
+    infos = typer_app.registered_commands
+    typer_app.registered_commands = []  # the group with its global options alone
+    try:
+        group = get_command(typer_app)
+    finally:
+        typer_app.registered_commands = infos
+    group.commands = LazyCommands(infos, typer_app)
+    return group
 
 
 def fail(message: str, hint: str | None = None, code: int = ExitCode.USAGE):
