@@ -61,14 +61,14 @@ def parse_duration(text: str) -> Duration:
     return Duration(amount, unit)
 
 
-_WORDS = {"zh": ("天", "小时", "分"), "en": ("d", "h", "m")}
+MINUTE_WORDS = {"zh": ("天", "小时", "分"), "en": ("d", "h", "m")}  # days, hours, minutes
 
 
 def format_minutes(minutes: int, language: Literal["zh", "en"] = "zh") -> str:
     """Minutes as words: zh `3天2小时`, `2小时15分`; en `3d2h`, `2h15m`; zero parts dropped; negatives get '-'."""
-    if language not in _WORDS:
+    if language not in MINUTE_WORDS:
         raise ValueError(f"unknown language '{language}': use zh or en")
-    day_word, hour_word, minute_word = _WORDS[language]
+    day_word, hour_word, minute_word = MINUTE_WORDS[language]
     sign = "-" if minutes < 0 else ""
     days, rest = divmod(abs(int(minutes)), 24 * 60)
     hours, mins = divmod(rest, 60)

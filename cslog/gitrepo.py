@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -322,49 +323,56 @@ def _refresh_index(cwd: Path, gdir: Path, paths: list[str]) -> None:
 # -- what changed, as git sees it (the index's freshness check) ------------------------------------------
 
 def changed_paths(cwd: Path, folders: list[str]) -> tuple[str, set[str]] | None:
-    """(HEAD, paths) where paths are the files under `folders` (relative to cwd, '/'-separated) that
-    differ in any way between HEAD, git's index and the work tree: modified, added, deleted, unmerged,
-    untracked, ignored. None when git cannot say: not a repository, no commit yet, git missing or failing.
+    """(HEAD, paths) where paths are the tracked files under `folders` (relative to cwd, '/'-separated) that
+    differ in any way between HEAD, git's index and the work tree: modified, added to git's index, deleted,
+    unmerged. Files git does not track (untracked, ignored) are not among them: git finds those by reading
+    every folder, which costs as much again (the index finds new files by the folders' mtimes). None when
+    git cannot say: not a repository, no commit yet, git missing or failing.
 
-    One `git status` (with the stat cache git keeps in its index, so an unchanged work tree costs what
-    `git status` costs) and one `git rev-parse --show-prefix`, run side by side."""
-    status_args = ["git", "--no-optional-locks", "status", "--porcelain=v2", "-z", "--branch", "--no-ahead-behind",
-                   "--untracked-files=all", "--ignored=matching", "--no-renames", "--", *folders]
+    `git diff-files` (with the stat cache git keeps in its index: an unchanged work tree costs what stat'ing
+    the files costs), `git diff-index --cached HEAD` and `git rev-parse HEAD`, run side by side."""
+    return start_changed_paths(cwd, folders)()
+
+
+def start_changed_paths(cwd: Path, folders: list[str]) -> Callable[[], tuple[str, set[str]] | None]:
+    """changed_paths, started: git works while the caller goes on; calling the result waits for the answer."""
+    names = ["--name-only", "-z", "--relative", "--no-renames"]
     try:
-        status = subprocess.Popen(status_args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        try:
-            where = subprocess.run(["git", "rev-parse", "--show-prefix"], cwd=cwd, capture_output=True)
-        finally:
-            out, _ = status.communicate()
+        work = subprocess.Popen(["git", "--no-optional-locks", *_one_thread(), "diff-files", *names, "--", *folders],
+                                cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except OSError:
-        return None
-    if status.returncode != 0 or where.returncode != 0:
-        return None
-    prefix = where.stdout.decode("utf-8", "surrogateescape").strip()
-    head = None
-    paths: set[str] = set()
-    for entry in out.split(b"\0"):
-        if not entry:
-            continue
-        kind = entry[:1]
-        if kind == b"#":
-            if entry.startswith(b"# branch.oid "):
-                head = entry[13:].decode("ascii", "replace").strip()
-            continue
-        if kind == b"1":
-            name = entry.split(b" ", 8)[-1]
-        elif kind == b"u":
-            name = entry.split(b" ", 10)[-1]
-        elif kind in (b"?", b"!"):
-            name = entry[2:]
-        else:  # "2" (a rename) cannot come with --no-renames; anything else: an output this code does not know
+        return lambda: None
+
+    def answer() -> tuple[str, set[str]] | None:
+        try:
+            try:
+                head = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=cwd, capture_output=True)
+                staged = subprocess.run(["git", "--no-optional-locks", "diff-index", "--cached", *names, "HEAD", "--",
+                                         *folders], cwd=cwd, capture_output=True) if head.returncode == 0 else head
+            finally:
+                out, _ = work.communicate()
+        except OSError:
             return None
-        path = name.decode("utf-8", "surrogateescape")
-        if path.startswith(prefix):
-            paths.add(path[len(prefix):])
-    if not head or not all(c in "0123456789abcdef" for c in head):  # "(initial)": no commit yet
-        return None
-    return head, paths
+        commit = head.stdout.decode("ascii", "replace").strip()
+        if work.returncode != 0 or head.returncode != 0 or staged.returncode != 0 or not _HEX.fullmatch(commit):
+            return None
+        return commit, {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") + staged.stdout.split(b"\0")
+                        if p}
+
+    return answer
+
+
+_HEX = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _one_thread() -> list[str]:
+    """git's options for stat'ing the work tree on one thread when this process may have only two cores:
+    the caller works on the other meanwhile (git's threads would take both, and it waits for them)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return ["-c", "core.preloadIndex=false"] if cores <= 2 else []
 
 
 def changed_between(cwd: Path, old: str, new: str, folders: list[str]) -> set[str] | None:

@@ -37,6 +37,7 @@ import hashlib
 import json
 import marshal
 import os
+import stat
 import sys
 import time
 from dataclasses import dataclass, field
@@ -54,9 +55,10 @@ from cslog.store import CACHE_DIR, Store
 from cslog.yamlio import MAX_DEPTH, TEMP_SUFFIX, YamlSyntaxError, load_text
 
 INDEX_FILE = "index.sqlite"
-FORMAT = 6  # bump when the tables or what goes into them change: older files are rebuilt with a warning
+FORMAT = 8  # bump when the tables or what goes into them change: older files are rebuilt with a warning
 RACY_NS = 2_000_000_000
 WORKERS = 2
+MEND_AT = 100  # records changed since the index was brought up to date: up to this many, Index.ask mends
 PARALLEL_AT = 3000  # files to read: from here on a rebuild forks WORKERS processes
 CHUNK = 400
 PROGRESS_AFTER = 1.0  # seconds: a terminal sees a progress bar when indexing takes longer
@@ -77,13 +79,35 @@ FIELDS = {kind: fields + tuple(f for f in _FILTERED if f not in fields) for kind
 LONG_TEXT = frozenset({"description", "attempted", "expectation", "cause", "solution", "compensation"})
 ENTRY_TEXT = frozenset({"text", "note", "reason", "result", "comment", "solution", "cause", "compensation"})
 TICKET_COLUMNS = ("id", "priority", "status", "owner", "department", "title")  # what an overdue row shows
+_PIECES = ("jh", "jt", "ta", "id_w", "kind_w", "tb", "prio_w", "oc", "owner_w", "tc", "title_w")  # slaview.PIECES
+# a listed clock's late minutes at :at, rounded up; a followup not yet due: 0; due soon: minus the minutes left
+_LATE = ("(CASE WHEN :at > due_us THEN (:at - due_us + 59999999) / 60000000 WHEN clock = 'followup' THEN 0 "
+         "ELSE -((due_us - :at + 59999999) / 60000000) END)")
+# what Index.overdue_runs may read of a clock, by name; the pieces put together (as UTF-8 bytes: what is
+# printed is never decoded): json, the row's JSON text; ta; tail, the table's cells after the late one, the
+# owner padded to :owner_w (slaview.table_tail)
+_RUN_COLUMNS = {c: c for c in ("path", "clock", "due_text", "plain", *TICKET_COLUMNS, *_PIECES)} | {
+    "json": f"CAST(jh || {_LATE} || jt AS BLOB)", "ta": "CAST(ta AS BLOB)",
+    "tail": "CAST(CASE WHEN tc = '' THEN rtrim(tb || oc) ELSE tb || oc || substr(:spaces, 1, :owner_w - owner_w) || "
+            "'  ' || tc END AS BLOB)"}
+_INSERT_CLOCKS = f"INSERT OR REPLACE INTO clocks VALUES ({','.join('?' * (8 + len(TICKET_COLUMNS) + len(_PIECES)))})"
 CLOCK_ORDER = ("claim", "response", "update", "resolve", "callback", "followup")
 _CLOCK_RANK = {kind: i for i, kind in enumerate(CLOCK_ORDER)}
 
 
 def overdue_order(row: dict) -> tuple:
-    """The order of `cslog overdue` rows: most late first, then by due, ID and clock order."""
-    return -row["overdue_minutes"], row["due"], str(row["id"]), _CLOCK_RANK[row["kind"]]
+    """The order of `cslog overdue` rows: most late first, then by due (the moment), ID and clock order."""
+    return -row["overdue_minutes"], datetime.fromisoformat(row["due"]), str(row["id"]), _CLOCK_RANK[row["kind"]]
+
+
+def order_key(due: int | datetime, rid: Any, clock: str, path: str) -> bytes:
+    """An overdue row's place among the rows as late as it (see overdue_order): by due (a moment, or its
+    microseconds since 1970), ID (as text), clock order, then file; bytes that compare as that tuple (the
+    clocks table is indexed by them)."""
+    due_us = due if isinstance(due, int) else _us(due)
+    ident = str(rid).encode("utf-8", "surrogatepass").replace(b"\0", b"\0\1")  # \0\0 ends it: a prefix first
+    return b"".join(((due_us + (1 << 63)).to_bytes(8, "big"), ident, b"\0\0", bytes((_CLOCK_RANK[clock],)),
+                     path.encode("utf-8", "surrogatepass")))
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _US = timedelta(microseconds=1)
 _MINUTE_US = 60_000_000
@@ -116,13 +140,21 @@ CREATE TABLE refs (path TEXT NOT NULL, field TEXT NOT NULL, pos INTEGER NOT NULL
                    ref TEXT NOT NULL);
 CREATE INDEX refs_path ON refs (path);
 CREATE TABLE tickets (path TEXT PRIMARY KEY, t0_us INTEGER, computed INTEGER NOT NULL);
+CREATE INDEX tickets_t0 ON tickets (t0_us);  -- leftovers: a ticket whose last event is after `at`
+CREATE INDEX tickets_uncomputed ON tickets (path) WHERE computed = 0;  -- or whose clocks were not computed
 -- the clocks of a computed ticket that may be listed, with what an overdue row shows (one table, no join):
--- due_text as overdue prints it (timeutil.fmt); TICKET_COLUMNS when they are all text (plain), else NULL
+-- due_text as overdue prints it (timeutil.fmt); TICKET_COLUMNS when they are all text (plain), else NULL;
+-- when plain, the row as printed but its late minutes (slaview.PIECES, slaview.row_pieces); skey: order_key
 CREATE TABLE clocks (path TEXT NOT NULL, ord INTEGER NOT NULL, clock TEXT NOT NULL, due_us INTEGER NOT NULL,
                      due_text TEXT NOT NULL, t0_us INTEGER NOT NULL, plain INTEGER NOT NULL,
-                     id, priority, status, owner, department, title);
+                     id, priority, status, owner, department, title,
+                     jh, jt, ta, id_w, kind_w, tb, prio_w, oc, owner_w, tc, title_w,
+                     skey BLOB PRIMARY KEY) WITHOUT ROWID;  -- stored in skey order: read in order, no sorting
 CREATE INDEX clocks_path ON clocks (path);
-CREATE INDEX clocks_due ON clocks (due_us);
+CREATE INDEX clocks_odd ON clocks (path) WHERE plain = 0;
+-- what overdue_pieces' widths and check read, without the rows' text (half the time)
+CREATE INDEX clocks_widths ON clocks (t0_us, clock, due_us, plain, owner, department, id_w, kind_w, prio_w, owner_w,
+                                      title_w);
 CREATE TABLE checked (path TEXT PRIMARY KEY, key TEXT NOT NULL);
 """
 
@@ -143,6 +175,15 @@ class Changes:
 
     def __bool__(self) -> bool:
         return bool(self.added or self.modified or self.removed or self.rebuilt)
+
+
+@dataclass
+class _GitState:
+    """What the git way keeps (see Index._refresh_by_git)."""
+
+    base: str
+    dirty: set[str]
+    stamps: dict[str, int]
 
 
 @dataclass
@@ -181,7 +222,7 @@ def _schema_hash() -> str:
 # The modules whose code decides what a row, a clock or a clean check is: a change to them (a new cslog
 # in development as much as an upgrade) rebuilds the index.
 _CODE = ("index.py", "yamlio.py", "schemas.py", "store.py", "sla.py", "calendar.py", "durations.py", "slaview.py",
-         "timeutil.py", "config.py", "checker.py", "privacy.py", "ids.py", "model.py")
+         "timeutil.py", "config.py", "checker.py", "privacy.py", "ids.py", "model.py", "render.py")
 
 
 def _code_hash() -> str:
@@ -229,6 +270,7 @@ class Scan:
     kinds: dict[str, str]
     strays: list[tuple[str, str]]
     symlinks: bool = False  # a record file or folder is a symlink (git cannot see changes behind it)
+    stamps: dict[str, int] = field(default_factory=dict)  # the folders' mtimes before they were listed (_stamp)
 
     def files(self) -> Iterator[tuple[str, str]]:
         for folder, listing in self.listings.items():
@@ -247,10 +289,12 @@ def scan(root: str) -> Scan:
     """One pass over the record folders (as Store.record_paths sees them), stat'ing the record files."""
     folders: list[tuple[str, str, str]] = []  # (kind, path, relative path) of the folders holding records
     strays: list[tuple[str, str]] = []
+    stamps: dict[str, int] = {}
     links = False
     for kind in KINDS:
         top = KIND_FOLDERS[kind]
         links = links or os.path.islink(f"{root}/{top}")
+        _stamp(stamps, top, f"{root}/{top}")
         if kind in SHARDED:
             for year in _entries(f"{root}/{top}"):
                 rel_year = f"{top}/{year.name}"
@@ -259,10 +303,12 @@ def scan(root: str) -> Scan:
                         strays.append((kind, rel_year))
                     continue
                 links = links or year.is_symlink()
+                _stamp(stamps, rel_year, year.path)
                 for month in _entries(year.path):
                     rel_month = f"{rel_year}/{month.name}"
                     if _is_dir(month):
                         links = links or month.is_symlink()
+                        _stamp(stamps, rel_month, month.path)
                         folders.append((kind, month.path, rel_month))
                     elif _is_file(month) and _is_checked_name(month.name):
                         strays.append((kind, rel_month))
@@ -274,7 +320,63 @@ def scan(root: str) -> Scan:
         listings[rel], linked = _listing(kind, path, rel, strays)
         kinds[rel] = kind
         links = links or linked
-    return Scan(listings, kinds, strays, links)
+    return Scan(listings, kinds, strays, links, stamps)
+
+
+def _record_names(path: str) -> list[str] | None:
+    """The names of a folder's record files (as _listing finds them); None when one is a symlink."""
+    names = []
+    for entry in _entries(path):
+        name = entry.name
+        if name.endswith(".yaml") and name[0] != ".":
+            if entry.is_symlink():
+                return None
+            names.append(name)
+    return names
+
+
+def _stamp(stamps: dict[str, int], rel: str, path: str) -> int | None:
+    """Note a folder's mtime in stamps, 0 when too recent to trust (a file may come within the same tick);
+    the mtime, or None when it is not a folder."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode):
+        return None
+    stamps[rel] = st.st_mtime_ns if time.time_ns() - st.st_mtime_ns >= RACY_NS else 0
+    return st.st_mtime_ns
+
+
+def folders_moved(root: str, stamps: dict[str, int]) -> tuple[dict[str, int], list[str]] | None:
+    """Where record files may have come or gone since the record folders (and those above them) had these
+    mtimes: (the stamps now, the record folders whose mtime moved or that are new); a folder whose mtime did
+    not move is not listed. None when a record folder is a symlink (nothing sees behind it)."""
+    below: dict[str, list[str]] = {}
+    for rel in stamps:
+        below.setdefault(rel.rpartition("/")[0], []).append(rel)
+    now: dict[str, int] = {}
+    moved: list[str] = []
+    todo = [(KIND_FOLDERS[kind], kind in SHARDED) for kind in KINDS]
+    while todo:
+        rel, sharded = todo.pop()
+        path = f"{root}/{rel}"
+        if os.path.islink(path):
+            return None
+        mtime = _stamp(now, rel, path)
+        if mtime is None:
+            continue
+        same = stamps.get(rel) == mtime
+        if not sharded or rel.count("/") == 2:  # a record folder
+            if not same:
+                moved.append(rel)
+            continue
+        if same:
+            subs = below.get(rel, [])
+        else:
+            subs = [f"{rel}/{entry.name}" for entry in _entries(path) if _is_dir(entry)]
+        todo.extend((sub, True) for sub in subs)
+    return now, moved
 
 
 def _entries(path: str) -> list:
@@ -584,6 +686,7 @@ class _Context:
     root: str
     tz: Any
     setup: Any  # slaview.SlaSetup, or None when cslog.yaml's SLA settings cannot be read
+    language: str = "zh"
 
 
 _CTX: _Context | None = None
@@ -644,9 +747,17 @@ def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
             t0, found = _clocks_at_t0(ctx, doc)
             shown = [doc.get(k) for k in TICKET_COLUMNS]
             plain = all(v is None or type(v) is str for v in shown)
-            if not plain:
-                shown = [None] * len(TICKET_COLUMNS)
-            clocks = [(rel, *clock, t0, 1 if plain else 0, *shown) for clock in found]
+            if plain:
+                from cslog.slaview import row_pieces
+
+                fields = dict(zip(TICKET_COLUMNS, shown))
+                clocks = [(rel, *clock, t0, 1, *shown,
+                           *row_pieces({**fields, "kind": clock[1], "due": clock[3]}, ctx.language),
+                           order_key(clock[2], fields["id"], clock[1], rel))
+                          for clock in found]
+            else:
+                clocks = [(rel, *clock, t0, 0, *[None] * (len(TICKET_COLUMNS) + len(_PIECES)),
+                           order_key(clock[2], doc.get("id"), clock[1], rel)) for clock in found]
             ticket_row = (rel, t0, 1 if t0 is not None else 0)
     row = (rel, folder, kind, stem, rid, problem, digest, mtime, size, when, summary)
     return row, doc_json, clocks, refs, ticket_row
@@ -780,17 +891,17 @@ class Index:
         self.last_scan: Scan | None = None
         self._setup: Any = False
         self._lock = _IndexLock(path)
+        self._pending: Callable[[], Any] | None = None  # git's answer to come (open with defer)
 
     # -- opening ------------------------------------------------------------------------------------
 
     @classmethod
     def open(cls, store: Store, use_cache: bool = True, warn: Callable[[str], None] | None = None,
-             progress: bool | None = None, full_scan: bool = False) -> "Index":
+             progress: bool | None = None, full_scan: bool = False, defer: bool = False) -> "Index":
         """The index, brought up to date with the files. use_cache=False: a private in-memory index built
         from the files (nothing read from or written to .cslog/). full_scan: stat every file instead of
-        asking git what changed (and keep the scan in .last_scan)."""
-        import sqlite3
-
+        asking git what changed (and keep the scan in .last_scan). defer: only start asking git; the index
+        must then be read through ask()."""
         warn = warn or _default_warn
         if not use_cache:
             index = cls(store, cls._connect(":memory:"), None, warn, progress)
@@ -800,37 +911,145 @@ class Index:
         folder = store.root / CACHE_DIR
         store.guard_path(folder / INDEX_FILE)
         folder.mkdir(exist_ok=True)
-        path = str(folder / INDEX_FILE)
-        key = index_key(store)
-        try:
-            index = cls(store, cls._connect(path), path, warn, progress)
-            reason = index._check_key(key)
-        except sqlite3.OperationalError as exc:
-            if not _damage(exc):
-                raise _busy(path, exc) from None
-            warn(f"the index {store.rel(folder / INDEX_FILE)} is damaged ({exc}); rebuilding it")
-            cls._remove(path)
-            index = cls(store, cls._connect(path), path, warn, progress)
-            reason = "damaged"
-        except (sqlite3.DatabaseError, IndexDamaged) as exc:
-            warn(f"the index {store.rel(folder / INDEX_FILE)} is damaged ({exc}); rebuilding it")
-            cls._remove(path)
-            index = cls(store, cls._connect(path), path, warn, progress)
-            reason = "damaged"
-        if reason:
-            index._rebuild(key, reason)
-        else:
-            try:
-                index.refresh(full_scan=full_scan)
-            except (sqlite3.DatabaseError, IndexDamaged) as exc:
-                if isinstance(exc, sqlite3.OperationalError) and not _damage(exc):
-                    raise _busy(path, exc) from None
-                warn(f"the index {store.rel(folder / INDEX_FILE)} is damaged ({exc}); rebuilding it")
-                index.db.close()
-                cls._remove(path)
-                index = cls(store, cls._connect(path), path, warn, progress)
-                index._rebuild(key, "damaged")
+        index = cls(store, None, str(folder / INDEX_FILE), warn, progress)
+        index._start(index_key(store), full_scan, defer)
         return index
+
+    def _start(self, key: dict, full_scan: bool, defer: bool) -> None:
+        """Open the file and bring it up to date (defer: start asking git); rebuilt when damaged."""
+        import sqlite3
+
+        try:
+            self.db = self._connect(self.path)
+            reason = self._check_key(key)
+            if reason:
+                self._rebuild(key, reason)
+            elif not (defer and self._ask_git_later()):
+                self.refresh(full_scan=full_scan)
+        except (sqlite3.DatabaseError, IndexDamaged) as exc:
+            self._recover(exc, key)
+
+    def _recover(self, exc: Exception, key: dict) -> None:
+        """After an error from the index file: rebuild it when it is damaged; else the error, in cslog's words."""
+        import sqlite3
+
+        if isinstance(exc, sqlite3.OperationalError) and not _damage(exc):
+            raise _busy(self.path, exc) from None
+        self.warn(f"the index {self.store.rel(Path(self.path))} is damaged ({exc}); rebuilding it")
+        if self.db is not None:
+            self.db.close()
+        self._remove(self.path)
+        self.db = self._connect(self.path)
+        self._rebuild(key, "damaged")
+
+    def ask(self, question: Callable[..., Any]) -> Any:
+        """question(self), answered from an index that is up to date with the files.
+
+        Opened with defer, the question is asked in a thread, in one read snapshot, while `git status`
+        works (on the other core). git's answer is then checked against that snapshot: in the everyday case
+        no record changed since the index was last brought up to date, and the answer stands.
+
+        When a few records changed (an edit by hand, cslog's own commits since the last look: up to MEND_AT)
+        and the question can mend its answer, only they are asked about again: question(index, paths)
+        answers for those files alone, and question.mend(answer, old, new) returns the answer with the old
+        share of those files replaced by the new (or None: ask again). The index is brought up to date in
+        between. Otherwise the question is interrupted, the index brought up to date, and the question asked
+        again, so a change costs what it costs without the thread. A question must only read."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return question(self)
+        import sqlite3
+        import threading
+
+        mend = getattr(question, "mend", None)
+        outcome: dict[str, Any] = {}
+        told = threading.Event()
+
+        def speculate() -> None:
+            try:
+                self.db.execute("BEGIN")  # one snapshot for the answer and the check
+                try:
+                    answer = question(self)
+                    told.wait()
+                    changed = self._changed_since(outcome["seen"])
+                    if changed is not None and not changed[0]:
+                        outcome["answer"], outcome["stale"] = answer, changed[1]
+                    elif changed is not None and mend is not None:
+                        outcome["mend"] = answer, changed[0], question(self, changed[0])
+                finally:
+                    self.db.execute("COMMIT")
+            except BaseException as exc:  # noqa: BLE001 - handed to the asking thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=speculate, name="cslog-index-ask", daemon=True)
+        worker.start()
+        try:
+            outcome["seen"] = seen = pending()
+            if mend is None and self._changed(seen):
+                self.db.interrupt()
+        finally:
+            told.set()
+            worker.join()
+        if "answer" in outcome:
+            if outcome["stale"]:  # no record changed, but HEAD or a folder did: note it for the next time
+                try:
+                    self.refresh(seen=seen)
+                except (sqlite3.DatabaseError, IndexDamaged):
+                    pass  # the answer stands; the next open finds the damage
+            return outcome["answer"]
+        error = outcome.get("error")
+        if error is not None and not (isinstance(error, sqlite3.OperationalError) and "interrupt" in str(error)):
+            if isinstance(error, (sqlite3.DatabaseError, IndexDamaged)):
+                self._recover(error, index_key(self.store))
+                return question(self)
+            raise error
+        if self.db.in_transaction:  # a COMMIT that the interruption reached
+            self.db.execute("ROLLBACK")
+        try:
+            self.refresh(seen=seen)
+        except (sqlite3.DatabaseError, IndexDamaged) as exc:
+            self._recover(exc, index_key(self.store))
+            return question(self)
+        if "mend" in outcome:
+            answer, paths, old = outcome["mend"]
+            mended = question.mend(answer, old, question(self, paths))
+            if mended is not None:
+                return mended
+        return question(self)
+
+    def _changed_since(self, seen: tuple[str, set[str]] | None) -> tuple[set[str], bool] | None:
+        """The record paths whose files differ from what the index holds (as read now: in ask, the
+        snapshot), by git's answer `seen`, and whether the git state kept should move on (HEAD or a
+        folder's mtime moved); None when that cannot be told, or for more than MEND_AT files."""
+        state = self._git_state()
+        found = self._candidates(seen, state)
+        if found is None or state is None or seen is None:
+            return None
+        candidates, stamps = found
+        changes = self._compare(candidates)[0] if candidates else Changes()
+        paths = {*changes.added, *changes.modified, *changes.removed}
+        if len(paths) > MEND_AT:
+            return None
+        return paths, seen[0] != state.base or stamps != state.stamps
+
+    def _changed(self, seen: tuple[str, set[str]] | None) -> bool:
+        """Whether git's answer shows for sure that the index must be brought up to date (asked beside a
+        question, through a connection of its own)."""
+        import sqlite3
+
+        if seen is None:
+            return True
+        db = self._connect(self.path)
+        try:
+            state = self._git_state(db)
+            found = self._candidates(seen, state, db)
+            if found is None or state is None or seen[0] != state.base:
+                return True
+            return bool(found[0]) and bool(self._compare(found[0], db)[0])
+        except sqlite3.Error:
+            return True
+        finally:
+            db.close()
 
     @staticmethod
     def _connect(path: str):
@@ -885,13 +1104,15 @@ class Index:
             self._create(key)
             self.refresh(rebuilt=True, reason=reason)
 
-    def refresh(self, rebuilt: bool = False, reason: str = "", full_scan: bool = False) -> Changes:
+    def refresh(self, rebuilt: bool = False, reason: str = "", full_scan: bool = False,
+                seen: tuple[str, set[str]] | None = None) -> Changes:
         """Compare the files with the index and re-read what changed; returns (and keeps) what changed.
 
-        Asks git first (see _refresh_by_git); stats every record file when git cannot answer, when asked to
-        (full_scan: `cslog check` also wants the files that are not records), and on a rebuild."""
+        Asks git first (see _refresh_by_git; seen: git's answer when already asked); stats every record file
+        when git cannot answer, when asked to (full_scan: `cslog check` also wants the files that are not
+        records), and on a rebuild."""
         if not full_scan and not rebuilt and self.path is not None:
-            changes = self._refresh_by_git()
+            changes = self._refresh_by_git(seen)
             if changes is not None:
                 self.changes = changes
                 return changes
@@ -899,44 +1120,40 @@ class Index:
         self.changes = changes
         return changes
 
-    # The git way. Kept in meta 'git': {"base": a commit B, "dirty": paths D}, such that every record path
-    # outside D is indexed with exactly B's bytes for it (or is in neither). Then, with H the HEAD now,
-    # a record can only have changed if it is in D, in what `git status` lists (differs between H, git's
-    # index and the work tree, untracked and ignored files included), or in what differs between B and H:
-    # only those are stat'ed, and read again when their (mtime_ns, size) moved. The new D keeps those of
-    # them whose indexed bytes (their git blob id) differ from H's. Symlinked record files or folders
-    # (git sees the link, not the file) and repositories git cannot answer for go the scan way.
+    # The git way. Kept in meta 'git': {"base": a commit B, "dirty": paths D, "stamps": the record folders'
+    # mtimes}, such that every record path outside D is indexed with exactly B's bytes for it (or is in
+    # neither), and no record file came into a folder since its stamp. Then, with H the HEAD now, a record
+    # can only have changed if it is in D, in what git lists (tracked files that differ between H, git's
+    # index and the work tree: gitrepo.changed_paths), in what differs between B and H, or is a new file
+    # in a folder whose mtime moved (folders_moved: untracked files without git reading every folder): only
+    # those are stat'ed, and read again when their (mtime_ns, size) moved. The new D keeps those of them
+    # whose indexed bytes (their git blob id) differ from H's. Symlinked record files or folders (git sees
+    # the link, not the file) and repositories git cannot answer for go the scan way.
 
-    def _refresh_by_git(self) -> Changes | None:
-        """What changed, learnt from git; None when git cannot answer (then scan)."""
+    def _refresh_by_git(self, seen: tuple[str, set[str]] | None = None) -> Changes | None:
+        """What changed, learnt from git (seen: its answer, when already asked); None when git cannot answer
+        (then scan)."""
         state = self._git_state()
         if state is None:
             return None
         root = Path(self.root)
-        seen = gitrepo.changed_paths(root, GIT_FOLDERS)
-        if seen is None:
-            return self._cannot_say()
-        head, listed = seen
-        base, dirty = state
-        if head == base:
-            candidates = {p for p in listed | dirty if _record_kind(p)}
-            if not candidates:
-                return Changes()  # the everyday case: nothing to stat
-            changes, _todo, _stored = self._compare(candidates)
-            if not changes:
-                return changes
+        seen = seen or gitrepo.changed_paths(root, GIT_FOLDERS)
+        found = self._candidates(seen, state)
+        if found is None or seen is None:
+            return self._cannot_say()  # base is gone (history rewritten and pruned), or a symlink
+        candidates, stamps = found
+        if seen[0] == state.base and stamps == state.stamps and not (candidates and self._compare(candidates)[0]):
+            return Changes()  # the everyday case
+        head = seen[0]
         with self._writing():
-            state = self._git_state()  # another process may have moved it on while this one waited
-            if state is None:
+            now = self._git_state()  # another process may have moved it on while this one waited
+            if now is None:
                 return None
-            base, dirty = state
-            candidates = listed | dirty
-            if head != base:
-                moved = gitrepo.changed_between(root, base, head, GIT_FOLDERS)
-                if moved is None:
-                    return self._cannot_say()  # base is gone (history rewritten and pruned)
-                candidates |= moved
-            candidates = {p for p in candidates if _record_kind(p)}
+            if now != state:
+                found = self._candidates(seen, now)
+                if found is None:
+                    return self._cannot_say()
+                candidates, stamps = found
             changes, todo, stored = self._compare(candidates)
             blobs = gitrepo.blob_ids(root, head, sorted(candidates), GIT_FOLDERS) if candidates else {}
             if blobs is None:
@@ -951,23 +1168,58 @@ class Index:
 
             def state_after(touched: dict[str, str | None]) -> dict:
                 digests = {**{p: d for p, (_m, _s, d) in stored.items()}, **touched}
-                return {"base": head, "dirty": sorted(p for p in candidates if digests.get(p) != blobs.get(p))}
+                return {"base": head, "dirty": sorted(p for p in candidates if digests.get(p) != blobs.get(p)),
+                        "stamps": stamps}
 
             self._apply(changes, todo, listings, [], state_after)
         return changes
+
+    def _candidates(self, seen: tuple[str, set[str]] | None, state: "_GitState | None",
+                    db=None) -> tuple[set[str], dict[str, int]] | None:
+        """The record paths that may differ from what the index holds in git state `state`, by git's answer
+        `seen` (HEAD, tracked files that differ): those, the dirty ones, those that differ between the base
+        and HEAD, and the files the index does not hold in record folders whose mtime moved; with the
+        folders' stamps now. None when that cannot be told (then scan)."""
+        if seen is None or state is None:
+            return None
+        folders = folders_moved(self.root, state.stamps)
+        if folders is None:
+            return None
+        stamps, moved = folders
+        head, listed = seen
+        candidates = listed | state.dirty
+        if head != state.base:
+            between = gitrepo.changed_between(Path(self.root), state.base, head, GIT_FOLDERS)
+            if between is None:
+                return None
+            candidates |= between
+        for folder in moved:
+            names = _record_names(f"{self.root}/{folder}")
+            if names is None:
+                return None
+            known = {p for (p,) in (db or self.db).execute("SELECT path FROM records WHERE dir = ?", (folder,))}
+            candidates.update(p for p in (f"{folder}/{name}" for name in names) if p not in known)
+        return {p for p in candidates if _record_kind(p)}, stamps
+
+    def _ask_git_later(self) -> bool:
+        """Start `git status` for ask(); False when the index does not go the git way (refresh it now)."""
+        if self._git_state() is None:
+            return False
+        self._pending = gitrepo.start_changed_paths(Path(self.root), GIT_FOLDERS)
+        return True
 
     def _cannot_say(self) -> None:
         """git cannot answer from the stored state: forget it; the scan that follows starts it again."""
         with self._writing():
             self._forget_git()
 
-    def _compare(self, candidates: set[str]) -> tuple[Changes, list[tuple[str, str]], dict[str, tuple]]:
+    def _compare(self, candidates: set[str], db=None) -> tuple[Changes, list[tuple[str, str]], dict[str, tuple]]:
         """Which of these record paths were added, modified or removed since they were indexed (by stat);
         also what to read, and what the index holds for them: {path: (mtime_ns, size, digest)}."""
         stored: dict[str, tuple] = {}
         ordered = sorted(candidates, key=lambda p: p.replace("/", "\0"))
         for chunk in _chunks(ordered, 500):
-            for path, mtime, size, digest in self.db.execute(
+            for path, mtime, size, digest in (db or self.db).execute(
                     f"SELECT path, mtime_ns, size, digest FROM records WHERE path IN ({','.join('?' * len(chunk))})",
                     chunk):
                 stored[path] = (mtime, size, digest)
@@ -990,19 +1242,19 @@ class Index:
                 todo.append((_record_kind(path), path))
         return changes, todo, stored
 
-    def _git_state(self) -> tuple[str, set[str]] | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'git'").fetchone()
+    def _git_state(self, db=None) -> "_GitState | None":
+        row = (db or self.db).execute("SELECT value FROM meta WHERE key = 'git'").fetchone()
         if row is None:
             return None
         try:
             value = json.loads(row[0])
-            return str(value["base"]), set(value["dirty"])
+            return _GitState(str(value["base"]), set(value["dirty"]), dict(value["stamps"]))
         except (ValueError, KeyError, TypeError):
             return None
 
-    def _establish_git(self) -> None:
-        """Start the git way from what the index holds now: D = the records whose indexed bytes differ from
-        HEAD's (one `git ls-tree` of the record folders)."""
+    def _establish_git(self, stamps: dict[str, int]) -> None:
+        """Start the git way from what the index holds now, read from folders with these stamps: D = the
+        records whose indexed bytes differ from HEAD's (one `git ls-tree` of the record folders)."""
         root = Path(self.root)
         try:
             head = gitrepo.head(root)
@@ -1021,7 +1273,7 @@ class Index:
                 dirty = {p for p, digest in stored.items() if blobs.get(p) != digest}
                 dirty.update(p for p in blobs if p not in stored and _record_kind(p))
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('git', ?)",
-                           (json.dumps({"base": head, "dirty": sorted(dirty)}),))
+                           (json.dumps({"base": head, "dirty": sorted(dirty), "stamps": stamps}),))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -1044,7 +1296,7 @@ class Index:
         git_way = self.path is not None and not found.symlinks
         if not changed_dirs and not gone_dirs:
             if git_way and self._git_state() is None:
-                self._establish_git()
+                self._establish_git(found.stamps)
             elif not git_way and self._git_state() is not None:
                 self._forget_git()
             return changes
@@ -1077,12 +1329,12 @@ class Index:
                 # them (a rebuild, a large pull): start again from HEAD (below)
                 if state is None or len(touched) > gitrepo.MANY_PATHS:
                     return None
-                return {"base": state[0], "dirty": sorted(state[1] | set(touched))}
+                return {"base": state.base, "dirty": sorted(state.dirty | set(touched)), "stamps": found.stamps}
 
             listings = {folder: dict(found.listings[folder]) for folder in changed_dirs}
             self._apply(changes, todo, listings, gone_dirs, state_after)
             if git_way and self._git_state() is None:
-                self._establish_git()
+                self._establish_git(found.stamps)
         return changes
 
     def _forget_git(self) -> None:
@@ -1115,7 +1367,7 @@ class Index:
                 if row[5] is None:
                     db.execute("INSERT OR REPLACE INTO docs VALUES (?,?)", (row[0], doc))
                 if clocks:
-                    db.executemany("INSERT INTO clocks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", clocks)
+                    db.executemany(_INSERT_CLOCKS, clocks)
                 if refs:
                     db.executemany("INSERT INTO refs VALUES (?,?,?,?,?)", refs)
                 if ticket:
@@ -1143,7 +1395,7 @@ class Index:
 
     def _read_all(self, todo: list[tuple[str, str]]) -> Iterator[tuple]:
         global _CTX
-        ctx = _Context(self.root, self.store.settings.tz, self.sla_setup())
+        ctx = _Context(self.root, self.store.settings.tz, self.sla_setup(), self.store.settings.language)
         bar = _Progress(len(todo), self.progress)
         done = 0
         try:
@@ -1259,61 +1511,111 @@ class Index:
         found.sort(key=lambda r: r[0].replace("/", "\0"))  # file order: by path components, as sorted(pathlib paths)
         return found
 
-    def _fields(self, path: str) -> dict:
+    def shown_fields(self, path: str) -> dict:
+        """TICKET_COLUMNS of a ticket, as its document has them (for clocks that are not plain)."""
         (summary,) = self.db.execute("SELECT summary FROM records WHERE path = ?", (path,)).fetchone()
         values = self._doc("ticket", path, summary)
         return {k: values.get(k) for k in TICKET_COLUMNS}
 
     def overdue(self, at: datetime, within: timedelta | None = None, kinds: Iterable[str] = (),
                 owner: str | None = None, department: str | None = None) -> tuple[list[dict], list[Leftover]]:
-        """What `cslog overdue` lists at `at`: (rows, rest).
+        """What `cslog overdue` lists at `at`: (overdue_rows(...), leftovers(at))."""
+        return self.overdue_rows(at, within, kinds, owner, department), self.leftovers(at)
 
-        rows: the breached clocks, the followups and, with `within`, the running clocks due that soon, of the
-        tickets the index answers for, as `cslog overdue` rows (slaview.ROW_KEYS) exactly as slaview makes
-        them from sla.overdue_items(doc, policy, calendar, at, within); most late first, then by due, ID and
-        clock order. rest: the tickets the index cannot answer for at this `at` (compute them from .doc) and
-        the unreadable files (.problem), in file order. Only clocks of `kinds` (all when empty), tickets of
-        `owner`/`department`."""
+    def overdue_rows(self, at: datetime, within: timedelta | None = None, kinds: Iterable[str] = (),
+                     owner: str | None = None, department: str | None = None) -> list[dict]:
+        """The breached clocks, the followups and, with `within`, the running clocks due that soon, of the
+        tickets the index answers for at `at` (all but leftovers(at)), as `cslog overdue` rows (slaview.ROW_KEYS)
+        exactly as slaview makes them from sla.overdue_items(doc, policy, calendar, at, within); in
+        overdue_order. Only clocks of `kinds` (all when empty), tickets of `owner`/`department`."""
+        runs = self.overdue_runs(at, within, kinds, owner, department,
+                                 ("id", "clock", "due_text", "priority", "status", "owner", "title", "plain", "path"))
+        rows = []
+        append = rows.append
+        for run in runs:
+            for _key, late, rid, kind, due, priority, status, own, title, plain, path in run:
+                if not plain:  # a summary field that is not text: the row shows the document's own values
+                    shown = self.shown_fields(path)
+                    if (owner is not None and shown["owner"] != owner) or (
+                            department is not None and shown["department"] != department):
+                        continue
+                    rid, priority, status, own, title = (shown[k] for k in ("id", "priority", "status", "owner",
+                                                                            "title"))
+                append({"id": rid, "kind": kind, "due": due, "overdue_minutes": late, "priority": priority,
+                        "status": status, "owner": own, "title": title})
+        return rows
+
+    def overdue_runs(self, at: datetime, within: timedelta | None, kinds: Iterable[str], owner: str | None,
+                     department: str | None, columns: Iterable[str], paths: Iterable[str] | None = None,
+                     plain: bool | None = None, owner_w: int = 0) -> tuple[list[tuple], list[tuple], list[tuple]]:
+        """The clocks overdue_rows lists, as (order_key, late minutes, *columns) tuples in three runs: late
+        (minutes > 0), late 0 (followups not yet due), due soon (< 0); each in order_key order, so that the
+        runs one after the other are in overdue_order. No sorting: the rows late at `at` are those whose due,
+        so order_key, comes before `at`'s, and they are read in that order.
+
+        columns: of the clocks table, or the pieces put together (see _RUN_COLUMNS; owner_w: the owner
+        column's width in tail). paths: only these files' clocks. plain: only the plain (True) or only the
+        other (False) clocks. owner and department filter the plain clocks only (the others' fields are not
+        in the table: shown_fields has them)."""
+        picked = ", ".join(_RUN_COLUMNS[c] for c in columns)
+        where, args = self._overdue_where(at, within, kinds, owner, department, paths, plain)
+        args.update(owner_w=owner_w, spaces=" " * owner_w)
+        args["key"] = (args["at"] + (1 << 63)).to_bytes(8, "big")  # order_key of a clock due at `at`, less
+        table = "clocks INDEXED BY clocks_odd" if plain is False else "clocks"  # few, or none
+        sql = f"SELECT skey, {_LATE}, {picked} FROM {table} WHERE skey {{}} :key AND {where} ORDER BY skey"
+        before = self.db.execute(sql.format("<"), args).fetchall()
+        after = self.db.execute(sql.format(">="), args).fetchall()
+        return before, [r for r in after if r[1] == 0], [r for r in after if r[1] != 0]
+
+    def overdue_widths(self, at: datetime, within: timedelta | None, kinds: Iterable[str], owner: str | None,
+                       department: str | None, paths: Iterable[str] | None = None,
+                       usual: tuple[int, int, int] = (0, 0, 0)) -> tuple[int, ...]:
+        """Of the plain clocks overdue_runs lists: the widest ID, clock, priority, owner and title cells
+        (slaview.row_pieces' id_w, kind_w, prio_w, owner_w, title_w; 0 when there are none), and how many of
+        their ID, clock and priority cells are as wide as `usual`."""
+        where, args = self._overdue_where(at, within, kinds, owner, department, paths, True)
+        args.update(zip(("id_u", "kind_u", "prio_u"), usual))
+        found = self.db.execute("SELECT max(id_w), max(kind_w), max(prio_w), max(owner_w), max(title_w), "
+                                "total(id_w = :id_u), total(kind_w = :kind_u), total(prio_w = :prio_u) "
+                                f"FROM clocks WHERE {where}", args).fetchone()
+        return tuple(int(w or 0) for w in found)
+
+    @staticmethod
+    def _overdue_where(at: datetime, within: timedelta | None, kinds: Iterable[str], owner: str | None,
+                       department: str | None, paths: Iterable[str] | None, plain: bool | None) -> tuple[str, dict]:
         if at.tzinfo is None:
             raise ValueError("'at' must carry a timezone")
         args = {"at": _us(at), "limit": _us(at) - 1 if within is None else _us(at) + within // _US,
                 "kinds": json.dumps(sorted(kinds)), "owner": owner, "department": department}
-        # late minutes rounded up; a followup not yet due: 0; due soon: minus the minutes left, rounded up
-        sql = ("SELECT id, clock, due_text, CASE WHEN :at > due_us THEN (:at - due_us + 59999999) / 60000000 "
-               "WHEN clock = 'followup' THEN 0 ELSE -((due_us - :at + 59999999) / 60000000) END AS late, "
-               "priority, status, owner, title, plain, path FROM clocks "
-               "WHERE t0_us <= :at AND (clock = 'followup' OR due_us <= :limit)")
+        where = "t0_us <= :at AND (clock = 'followup' OR due_us <= :limit)"
         if kinds:
-            sql += " AND clock IN (SELECT value FROM json_each(:kinds))"
+            where += " AND clock IN (SELECT value FROM json_each(:kinds))"
         if owner is not None:
-            sql += " AND (plain = 0 OR owner = :owner)"
+            where += " AND (plain = 0 OR owner = :owner)"
         if department is not None:
-            sql += " AND (plain = 0 OR department = :department)"
-        sql += " ORDER BY late DESC, due_text, id, ord, path"
-        rows = []
-        append = rows.append
-        mixed = False
-        for rid, kind, due, late, priority, status, own, title, plain, path in self.db.execute(sql, args):
-            if not plain:  # a summary field that is not text: the row shows the document's own values
-                shown = self._fields(path)
-                if (owner is not None and shown["owner"] != owner) or (
-                        department is not None and shown["department"] != department):
-                    continue
-                rid, priority, status, own, title = (shown[k] for k in ("id", "priority", "status", "owner", "title"))
-                mixed = True
-            append({"id": rid, "kind": kind, "due": due, "overdue_minutes": late, "priority": priority,
-                    "status": status, "owner": own, "title": title})
-        if mixed:  # SQL ordered those by NULL
-            rows.sort(key=overdue_order)
+            where += " AND (plain = 0 OR department = :department)"
+        if plain is not None:
+            where += f" AND plain = {int(plain)}"
+        if paths is not None:
+            where += " AND path IN (SELECT value FROM json_each(:paths))"
+            args["paths"] = json.dumps(sorted(paths))
+        return where, args
+
+    def leftovers(self, at: datetime, paths: Iterable[str] | None = None) -> list[Leftover]:
+        """The tickets the index cannot answer for at this `at`: compute them from .doc; and the unreadable
+        files (.problem). In file order. paths: only these files."""
         rest: dict[str, Leftover] = {}
-        sql = ("SELECT t.path, d.doc FROM tickets t JOIN docs d ON d.path = t.path "
-               "WHERE t.computed = 0 OR t.t0_us > ?")
-        for path, doc in self.db.execute(sql, (args["at"],)):
-            whole = self._doc("ticket", path, doc)
-            rest[path] = Leftover(path, {k: whole.get(k) for k in TICKET_COLUMNS}, whole)
+        wanted = None if paths is None else set(paths)
+        sql = ("SELECT t.path, d.doc FROM tickets t JOIN docs d ON d.path = t.path WHERE t.computed = 0 UNION ALL "
+               "SELECT t.path, d.doc FROM tickets t JOIN docs d ON d.path = t.path WHERE t.t0_us > ? AND t.computed")
+        for path, doc in self.db.execute(sql, (_us(at),)):
+            if wanted is None or path in wanted:
+                whole = self._doc("ticket", path, doc)
+                rest[path] = Leftover(path, {k: whole.get(k) for k in TICKET_COLUMNS}, whole)
         for path, problem in self.problems("ticket"):
-            rest[path] = Leftover(path, {}, None, problem)
-        return rows, sorted(rest.values(), key=lambda t: t.path.replace("/", "\0"))  # file order
+            if wanted is None or path in wanted:
+                rest[path] = Leftover(path, {}, None, problem)
+        return sorted(rest.values(), key=lambda t: t.path.replace("/", "\0"))  # file order
 
     # -- cslog check --------------------------------------------------------------------------------
 

@@ -130,10 +130,18 @@ def grid_lines(body: list[list[str]], heads: list[str], aligns: list[str] | None
         return "  ".join(" " * (w - n) + t if r else t + " " * (w - n)
                          for t, n, w, r in zip(texts, size, widths, right)).rstrip()
 
-    yield line(heads, [text_width(h) for h in heads])
-    yield "  ".join("-" * w for w in widths)
+    yield from grid_frame(heads, widths, right)
     for row, size in zip(body, sizes):
         yield line(row, size)
+
+
+def grid_frame(heads: list[str], widths: list[int], right: list[bool] | None = None) -> Iterator[str]:
+    """grid_lines' first two lines for columns of these widths: the headers (aligned as their columns:
+    right[i] for the right), and the rule."""
+    right = right or [False] * len(heads)
+    yield "  ".join(" " * (w - text_width(h)) + h if r else h + " " * (w - text_width(h))
+                    for h, w, r in zip(heads, widths, right)).rstrip()
+    yield "  ".join("-" * w for w in widths)
 
 
 def table(rows: list[dict], columns: list[str], language: str = "zh", clip_at: dict | None = None,

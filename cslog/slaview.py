@@ -18,7 +18,8 @@ Decisions where design.md is silent:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -28,7 +29,7 @@ from typing import Any
 from cslog import people
 from cslog.calendar import CalendarError, HolidayData, WorkCalendar
 from cslog.config import CONFIG_FILE, setting_path
-from cslog.durations import Duration, format_minutes
+from cslog.durations import MINUTE_WORDS, Duration, format_minutes
 from cslog.errors import ConfigError, UsageError
 from cslog.model import PRIORITY
 from cslog.render import text_width
@@ -154,33 +155,263 @@ def find_overdue(store: Store, now: datetime, within: Duration | timedelta | Non
                  use_cache: bool = True) -> Overdue:
     """Breached running clocks and pending followups of every ticket (and, with `within`, the running
     clocks due that soon), most late first, as rows with the keys of ROW_KEYS."""
-    wanted = frozenset(parse_kind(k) for k in kinds)
-    owner = people.resolve(store.settings.agents, owner, "agent") if owner else None
-    department = people.resolve(store.settings.departments, department, "department") if department else None
-    setup = sla_setup(store)  # a broken sla: or calendar: section is reported even when no ticket needs it
-    soon = _horizon(setup.calendar, now, within)
-    from cslog.index import Index, overdue_order  # answers from stored dues; computes only what it cannot
+    ask = _OverdueQuestion(store, now, within, kinds, owner, department)
+    from cslog.index import Index
 
-    rows, rest = Index.open(store, use_cache=use_cache).overdue(now, soon, wanted, owner, department)
-    found = Overdue(rows)  # in order
-    tz = setup.calendar.tz
-    computed = len(rows)
-    for t in rest:
-        if t.problem:
-            found.problems.append(t.problem)
-            continue
-        fields = t.fields
-        if (owner and fields.get("owner") != owner) or (department and fields.get("department") != department):
-            continue
-        try:  # `now` before the ticket's last event, or a clock that depends on `now`
-            items = _clocks_of(store, setup, t.doc, now, soon, overdue=True)
-        except ValueError as exc:
-            found.problems.append(f"{t.path}: {exc}")
-            continue
-        found.rows.extend(_row(fields, c, now, tz) for c in items if not wanted or c.kind in wanted)
-    if len(found.rows) > computed:
-        found.rows.sort(key=overdue_order)
-    return found
+    return Index.open(store, use_cache=use_cache, defer=True).ask(ask.rows)
+
+
+def overdue_text(store: Store, now: datetime, format: str, within: Duration | timedelta | None = None,
+                 kinds: Iterable[str] = (), owner: str | None = None, department: str | None = None,
+                 use_cache: bool = True) -> tuple[int, Iterable[bytes], list[str]]:
+    """What `cslog overdue --format FORMAT` prints: (how many rows, the text in pieces of UTF-8, problems).
+
+    The same text as rendering find_overdue's rows (tests hold them equal), made from what the index keeps
+    of each row as printed (row_pieces) when it can: 70,000 rows are then joined bytes, laid out while git
+    looks for changes (see Index.ask)."""
+    ask = _OverdueQuestion(store, now, within, kinds, owner, department, format)
+    language = store.settings.language
+    from cslog import render
+    from cslog.index import Index
+
+    found = Index.open(store, use_cache=use_cache, defer=True).ask(ask if format in ("json", "table") else ask.rows)
+    if isinstance(found, Overdue):
+        if format == "json":
+            text: Iterable[str] = render.json_pieces(found.rows)
+        elif format == "csv":
+            text = [render.to_csv(found.rows, list(ROW_KEYS))]
+        else:
+            text = _lines(overdue_table_lines(found.rows, language))
+        return len(found.rows), (piece.encode("utf-8", "surrogateescape") for piece in text), found.problems
+    return found.count, found.text(language), [message for _path, message in found.problems]
+
+
+@dataclass
+class _Listing:
+    """`cslog overdue`'s rows as the pieces of their text, and their lines, in UTF-8.
+
+    runs: (order key, late minutes, *pieces) tuples in three runs, each in order-key order
+    (Index.overdue_runs): late, late 0 (followups not yet due), due soon. pieces: (JSON text,), or (ta,
+    tail, owner width, title width) of a table (row_pieces, table_tail). lines: each run's rows as printed; for a table, late_ws are
+    their late cells' widths and late_w the late column's width the lines were made for. widths: those of
+    Index.overdue_widths (the widest ID, clock, priority, owner and title cells, and how many ID, clock and
+    priority cells are as wide as usual); problems: (path, message) in file order; paths: the
+    files it answers for (None: all)."""
+
+    runs: tuple[list[tuple], list[tuple], list[tuple]]
+    widths: tuple[int, ...]
+    problems: list[tuple[str, str]]
+    paths: frozenset[str] | None
+    table: bool
+    owner_column: int = 0  # the owner column's width, which the tails are padded to
+    lines: tuple[list[bytes], ...] = ()
+    late_ws: tuple[list[int], ...] = ()
+    late_w: int = 0
+
+    @property
+    def count(self) -> int:
+        return sum(len(run) for run in self.runs)
+
+    def lay_out(self, language: str) -> None:
+        """Make every line."""
+        if not self.table:
+            self.lines = tuple([row[2] for row in run] for run in self.runs)
+            return
+        cell = late_cell(language, bytes)
+        cells = [[cell(row[1]) for row in run] for run in self.runs]
+        self.late_ws = tuple([w for _t, w in run] for run in cells)
+        self.late_w = max(_frame(language).least[3], *(max(ws, default=0) for ws in self.late_ws))
+        pads = self._pads()
+        self.lines = tuple([b"".join((row[2], late, pads[w], row[3])) if row[3] else row[2] + late
+                            for row, (late, w) in zip(run, run_cells)]
+                           for run, run_cells in zip(self.runs, cells))
+
+    def _pads(self) -> list[bytes]:
+        """The late cell's padding and the space after it, by the cell's width."""
+        return [b" " * (self.late_w - w) + b"  " for w in range(self.late_w + 1)]
+
+    def mend(self, old: "_Listing", new: "_Listing", language: str) -> bool:
+        """Put new's rows and problems in place of old's (both answer for the same files); False when the
+        owner column, which the tails are padded to, would change (or old's rows are not all here)."""
+        # the widest ID, clock and priority only say whether the pieces' padding fits (_table_fits): a bound
+        # serves, and the count of cells as wide as the padding
+        self.widths = (*map(max, self.widths[:5], new.widths[:5]),
+                       *(n - was + now for n, was, now in zip(self.widths[5:], old.widths[5:], new.widths[5:])))
+        cell, pads = late_cell(language, bytes), self._pads()
+        for i, (run, gone, came) in enumerate(zip(self.runs, old.runs, new.runs)):
+            lines, late_ws = self.lines[i], self.late_ws[i] if self.table else None
+            for row in gone:
+                at = bisect_left(run, row[0], key=_key)
+                if at == len(run) or run[at][0] != row[0]:
+                    return False
+                del run[at], lines[at]
+                if late_ws is not None:
+                    del late_ws[at]
+            for row in came:
+                at = bisect_left(run, row[0], key=_key)
+                run.insert(at, row)
+                if late_ws is None:
+                    lines.insert(at, row[2])
+                    continue
+                late, width = cell(row[1])
+                late_ws.insert(at, width)
+                lines.insert(at, b"".join((row[2], late, pads[min(width, self.late_w)], row[3])) if row[3] else
+                             row[2] + late)
+        if self.table:
+            least = _frame(language).least
+            owner, title = (max((max((row[k] for row in run), default=0) for run in self.runs)) for k in (4, 5))
+            if max(least[5], owner) != self.owner_column:
+                return False
+            self.widths = (*self.widths[:3], owner, title, *self.widths[5:])
+            if max(least[3], *(max(ws, default=0) for ws in self.late_ws)) != self.late_w:
+                self.lay_out(language)
+        asked = old.paths or frozenset()
+        self.problems = sorted([p for p in self.problems if p[0] not in asked] + new.problems,
+                               key=lambda p: p[0].replace("/", "\0"))
+        return True
+
+    def text(self, language: str) -> Iterator[bytes]:
+        """The listing as `cslog overdue` prints it, in pieces of UTF-8."""
+        if not self.table:
+            if not self.count:
+                yield b"[]"
+                return
+            separator = b"[\n  "
+            for run in self.lines:
+                if run:
+                    yield separator
+                    yield b",\n  ".join(run)
+                    separator = b",\n  "
+            yield b"\n]"
+            return
+        if not self.count:
+            return
+        from cslog.render import grid_frame
+
+        frame = _frame(language)
+        widths = [frame.id_w, frame.kind_w, frame.due_w, self.late_w, frame.prio_w, self.owner_column,
+                  max(frame.least[6], self.widths[4])]
+        yield "".join(head + "\n" for head in grid_frame(list(frame.heads), widths)).encode("utf-8")
+        for run in self.lines:
+            for start in range(0, len(run), 4096):
+                yield b"\n".join(run[start:start + 4096]) + b"\n"
+
+
+def _key(row: tuple) -> bytes:
+    return row[0]
+
+
+def table_tail(tb: str, oc: str, owner_w: int, tc: str, owner_column: int) -> str:
+    """A table line's cells after the late one, the owner padded to its column (as Index.overdue_runs' tail;
+    with no title, the line ends where its text does)."""
+    if not tc:
+        return (tb + oc).rstrip(" ")
+    return f"{tb}{oc}{' ' * (owner_column - owner_w)}  {tc}"
+
+
+class _OverdueQuestion:
+    """find_overdue's arguments, checked once; what to ask an index (see Index.ask): called, the listing as
+    pieces for `format` (json or table), laid out; .rows, the rows."""
+
+    def __init__(self, store: Store, now: datetime, within, kinds: Iterable[str], owner: str | None,
+                 department: str | None, format: str = "json"):
+        self.store, self.now, self.format = store, now, format
+        self.wanted = frozenset(parse_kind(k) for k in kinds)
+        self.owner = people.resolve(store.settings.agents, owner, "agent") if owner else None
+        self.department = (people.resolve(store.settings.departments, department, "department")
+                           if department else None)
+        self.setup = sla_setup(store)  # a broken sla: or calendar: section is reported even when no ticket needs it
+        self.soon = _horizon(self.setup.calendar, now, within)
+        self.owner_column = 0  # of the whole listing's table, once asked: its parts are padded alike
+
+    def rows(self, index) -> Overdue:
+        """The rows the index answers for (computed when it was built), and those of the leftovers."""
+        from cslog.index import overdue_order
+
+        rows = index.overdue_rows(self.now, self.soon, self.wanted, self.owner, self.department)
+        found = Overdue()
+        problems: list[tuple[str, str]] = []
+        found.rows = [row for _path, row in self._computed(index, None, problems, odd=False)]
+        found.problems = [message for _path, message in problems]
+        found.rows = sorted(rows + found.rows, key=overdue_order) if found.rows else rows
+        return found
+
+    def __call__(self, index, paths: Iterable[str] | None = None) -> _Listing | Overdue | None:
+        """The listing, laid out (paths: of these files only, padded as the whole listing); when a table of
+        it would not have the usual widths that the index's pieces are padded to, the rows (paths: None)."""
+        from cslog.index import order_key
+
+        language, table = self.store.settings.language, self.format == "table"
+        args = (self.now, self.soon, self.wanted, self.owner, self.department)
+        problems: list[tuple[str, str]] = []
+        computed = [(path, row, row_pieces(row, language)) for path, row in self._computed(index, paths, problems)]
+        frame = _frame(language)
+        usual = (frame.id_w, frame.kind_w, frame.prio_w)
+        widths = index.overdue_widths(*args, paths, usual) if table else (0,) * 8
+        for _path, _row, (_jh, _jt, _ta, id_w, kind_w, _tb, prio_w, _oc, owner_w, _tc, title_w) in computed:
+            if table:
+                widths = (*map(max, widths[:5], (id_w, kind_w, prio_w, owner_w, title_w)),
+                          *(n + (w == u) for n, w, u in zip(widths[5:], (id_w, kind_w, prio_w), usual)))
+        if table and not (_table_fits(widths, language) if paths is None else _padded_alike(widths, language)):
+            return self.rows(index) if paths is None else None
+        if paths is None:
+            self.owner_column = max(frame.least[5], widths[3])
+        owner_column = self.owner_column
+        columns = ("ta", "tail", "owner_w", "title_w") if table else ("json",)
+        runs = index.overdue_runs(*args, columns, paths, plain=True, owner_w=owner_column)
+        for path, row, (jh, jt, ta, _i, _k, tb, _p, oc, owner_w, tc, title_w) in computed:
+            late = row["overdue_minutes"]
+            key = order_key(datetime.fromisoformat(row["due"]), row["id"], row["kind"], path)
+            run = runs[0 if late > 0 else 1 if late == 0 else 2]
+            run.insert(bisect_left(run, key, key=_key),
+                       (key, late, ta.encode(), table_tail(tb, oc, owner_w, tc, owner_column).encode(), owner_w,
+                        title_w) if table else (key, late, f"{jh}{late}{jt}".encode()))
+        listing = _Listing(runs, widths, problems, None if paths is None else frozenset(paths), table, owner_column)
+        listing.lay_out(language)
+        return listing
+
+    def mend(self, answer: Any, old: Any, new: Any) -> _Listing | None:
+        """The answer with the rows and problems of old's files replaced by new's (Index.ask); None when that
+        cannot be told from them, or a part is not a listing."""
+        if not (isinstance(answer, _Listing) and isinstance(old, _Listing) and isinstance(new, _Listing)):
+            return None
+        language = self.store.settings.language
+        if not answer.mend(old, new, language) or (answer.table and not _table_fits(answer.widths, language)):
+            return None
+        return answer
+
+    def _computed(self, index, paths: Iterable[str] | None, problems: list[tuple[str, str]],
+                  odd: bool = True) -> Iterator[tuple[str, dict]]:
+        """(path, row) of the rows the index cannot give as pieces: of its clocks that are not plain (odd), and
+        of the tickets it cannot answer for at `now` (computed here); the files it cannot judge go to problems."""
+        owner, department = self.owner, self.department
+        if odd:
+            runs = index.overdue_runs(self.now, self.soon, self.wanted, owner, department,
+                                      ("path", "clock", "due_text"), paths, plain=False)
+            for run in runs:
+                for _key, late, path, kind, due in run:
+                    shown = index.shown_fields(path)
+                    if (owner and shown["owner"] != owner) or (department and shown["department"] != department):
+                        continue
+                    yield path, {"id": shown["id"], "kind": kind, "due": due, "overdue_minutes": late,
+                                 "priority": shown["priority"], "status": shown["status"], "owner": shown["owner"],
+                                 "title": shown["title"]}
+        tz = self.setup.calendar.tz
+        for t in index.leftovers(self.now, paths):
+            if t.problem:
+                problems.append((t.path, t.problem))
+                continue
+            fields = t.fields
+            if (owner and fields.get("owner") != owner) or (department and fields.get("department") != department):
+                continue
+            try:  # `now` before the ticket's last event, or a clock that depends on `now`
+                items = _clocks_of(self.store, self.setup, t.doc, self.now, self.soon, overdue=True)
+            except ValueError as exc:
+                problems.append((t.path, f"{t.path}: {exc}"))
+                continue
+            for c in items:
+                if not self.wanted or c.kind in self.wanted:
+                    yield t.path, _row(fields, c, self.now, tz)
 
 
 def overdue(store: Store, now: datetime, within: Duration | timedelta | None = None, kinds: Iterable[str] = (),
@@ -236,18 +467,142 @@ def overdue_table_lines(rows: list[dict], language: str) -> Iterator[str]:
     """overdue_table's lines, one by one; none when there are no rows."""
     if not rows:
         return
-    from cslog.render import clip, grid_lines
+    from cslog.render import grid_lines
+
+    cells = _cell_maker(language)
+    body = []
+    for r in rows:
+        ident, kind, due, priority, owner, title = cells(r)
+        body.append([ident, kind, due, late_words(r["overdue_minutes"], language), priority, owner, title])
+    yield from grid_lines(body, list(_frame(language).heads))
+
+
+@lru_cache(maxsize=4)
+def _cell_maker(language: str) -> Callable[[Mapping[str, Any]], tuple[str, ...]]:
+    """row -> its table cells but the late one: ID, clock, due, priority, owner, title (as the grid shows them:
+    stripped, owner and title clipped)."""
+    from cslog.render import clip
 
     kinds = {kind: _say(pair, language) for kind, pair in KIND_LABELS.items()}
     priorities = {code: PRIORITY.label(code, language) for code in PRIORITY.codes}
-    body = []
-    for r in rows:
+
+    def cells(r: Mapping[str, Any]) -> tuple[str, ...]:
         due, priority = r["due"], r["priority"]  # due: canonical ISO (timeutil.fmt), shown to the minute
-        body.append([str(r["id"]), kinds[r["kind"]], f"{due[:10]} {due[11:16]}",
-                     late_words(r["overdue_minutes"], language),
-                     priorities.get(priority) or (PRIORITY.label(priority, language) if priority else ""),
-                     clip(str(r["owner"] or ""), 16), clip(str(r["title"] or ""), 40)])
-    yield from grid_lines(body, [_say(TABLE_HEADERS[col], language) for col in TABLE_COLUMNS])
+        return (str(r["id"]).strip(), kinds[r["kind"]], f"{due[:10]} {due[11:16]}",
+                (priorities.get(priority) or (PRIORITY.label(priority, language) if priority else "")).strip(),
+                clip(str(r["owner"] or ""), 16), clip(str(r["title"] or ""), 40))
+
+    return cells
+
+
+# -- overdue from pre-rendered rows -------------------------------------------------------------------
+# A listed clock's text depends on `at` only through its late minutes. The index keeps the rest of each
+# row as printed (row_pieces: JSON before and after the minutes; the table's cells, the columns before the
+# late one padded to the layout's usual widths); overdue_text joins them. The table takes that way when
+# the rows at hand have those usual widths (_table_fits), as they have unless an ID is not cslog's.
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+PIECES = ("jh", "jt", "ta", "id_w", "kind_w", "tb", "prio_w", "oc", "owner_w", "tc", "title_w")
+ID_WIDTH = 14  # cslog's IDs: CW202611220001
+
+
+@dataclass(frozen=True)
+class _Frame:
+    heads: tuple[str, ...]
+    least: tuple[int, ...]  # as render.grid_lines: a column is at least its header + 2 wide
+    id_w: int
+    kind_w: int
+    due_w: int
+    prio_w: int
+
+
+@lru_cache(maxsize=4)
+def _frame(language: str) -> _Frame:
+    """The table's headers, and the usual widths of the columns before the late one."""
+    heads = tuple(_say(TABLE_HEADERS[col], language) for col in TABLE_COLUMNS)
+    least = tuple(text_width(h) + 2 for h in heads)
+    kinds = max(text_width(_say(pair, language)) for pair in KIND_LABELS.values())
+    priorities = max(text_width(PRIORITY.label(code, language)) for code in PRIORITY.codes)
+    return _Frame(heads, least, max(least[0], ID_WIDTH), max(least[1], kinds), max(least[2], 16),
+                  max(least[4], priorities))
+
+
+def row_pieces(row: Mapping[str, Any], language: str) -> tuple:
+    """What the index keeps of an overdue row (ROW_KEYS but overdue_minutes), by the names of PIECES."""
+    encode = _ENCODE  # as render.json_pieces
+    jh = encode({k: row[k] for k in ROW_KEYS[:3]})[:-1] + ', "overdue_minutes": '
+    jt = ", " + encode({k: row[k] for k in ROW_KEYS[4:]})[1:]
+    frame = _frame(language)
+    ident, kind, due, priority, owner, title = _cell_maker(language)(row)
+    id_w, kind_w, prio_w = text_width(ident), text_width(kind), text_width(priority)
+    ta = f"{ident}{' ' * (frame.id_w - id_w)}  {kind}{' ' * (frame.kind_w - kind_w)}  {due}{' ' * (frame.due_w - 16)}  "
+    tb = f"{priority}{' ' * (frame.prio_w - prio_w)}  "
+    return jh, jt, ta, id_w, kind_w, tb, prio_w, owner, text_width(owner), title, text_width(title)
+
+
+def _table_fits(widths: tuple, language: str) -> bool:
+    """Whether a listing with these widths (Index.overdue_widths': the widest ID, clock, priority, owner and
+    title cells, and how many ID, clock and priority cells are as wide as usual) has the usual columns
+    before the late one, which ta and tb are padded to: no cell wider than usual, and one as wide (or a
+    header that is)."""
+    frame = _frame(language)
+    return _padded_alike(widths, language) and all(
+        n or least >= usual for n, least, usual in zip(widths[5:], (frame.least[0], frame.least[1], frame.least[4]),
+                                                       (frame.id_w, frame.kind_w, frame.prio_w)))
+
+
+def _padded_alike(widths: tuple, language: str) -> bool:
+    """Whether no ID, clock or priority cell of these widths is wider than usual (a part of a listing that
+    fits may then be put in it)."""
+    frame = _frame(language)
+    return all(max(least, w) <= usual for w, least, usual in zip(
+        widths[:3], (frame.least[0], frame.least[1], frame.least[4]), (frame.id_w, frame.kind_w, frame.prio_w)))
+
+
+def _lines(lines: Iterable[str]) -> Iterator[str]:
+    for line in lines:
+        yield line + "\n"
+
+
+@lru_cache(maxsize=4)
+def _late_parts(language: str) -> tuple:
+    """late_cell's tables: the day word and its width, and for each remainder of a day (0-1439 minutes) its
+    hours-and-minutes words with their width, after days and alone (alone, 0 minutes still say so)."""
+    day, hour, minute = MINUTE_WORDS[language]
+    after_days, alone = [], []
+    for rest in range(1440):
+        hours, mins = divmod(rest, 60)
+        text = f"{hours}{hour}" if hours else ""
+        after_days.append(text + (f"{mins}{minute}" if mins else ""))
+        alone.append(text + (f"{mins}{minute}" if mins or not hours else ""))
+    return (day, text_width(day), [(t, text_width(t)) for t in after_days], [(t, text_width(t)) for t in alone])
+
+
+@lru_cache(maxsize=8)
+def late_cell(language: str, kind: type = str) -> Callable[[int], tuple[Any, int]]:
+    """minutes -> (late_words(minutes, language), its width): the same words, at a fraction of the cost;
+    kind bytes: the words in UTF-8."""
+    day, day_w, after_days, alone = _late_parts(language)
+    left, after = ("还剩", "") if language == "zh" else ("", " left")
+    left_w, after_w = text_width(left), text_width(after)
+    if kind is bytes:
+        day, left, after = day.encode(), left.encode(), after.encode()
+        after_days = [(t.encode(), w) for t, w in after_days]
+        alone = [(t.encode(), w) for t, w in alone]
+
+    def cell(minutes: int) -> tuple[Any, int]:
+        days, rest = divmod(minutes if minutes >= 0 else -minutes, 1440)
+        if days:
+            digits = str(days)
+            words, width = after_days[rest]
+            text, width = (digits.encode() if kind is bytes else digits) + day + words, len(digits) + day_w + width
+        else:
+            text, width = alone[rest]
+        if minutes < 0:
+            return left + text + after, width + left_w + after_w
+        return text, width
+
+    return cell
 
 
 # -- clock lines for `cslog show` ---------------------------------------------------------------------

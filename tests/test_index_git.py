@@ -1,14 +1,18 @@
-"""The index learns what changed from git (`git status`, and what differs between the commit it last saw and
-HEAD) instead of stat'ing every file; whatever happens to the files, it must answer as reading them does."""
+"""The index learns what changed from git (the tracked files that differ, and what differs between the commit it
+last saw and HEAD) and from the folders' mtimes (new files) instead of stat'ing every file; whatever happens to the
+files, it must answer as reading them does."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
+from cslog import index as index_module
 from cslog.index import Index
 from cslog.store import Store
 from conftest import TICKET, git
@@ -33,11 +37,24 @@ def answers(repo: Path) -> tuple[dict, Index]:
     return got, idx
 
 
-def state(repo: Path) -> dict:
+def state(repo: Path, stamps: bool = False) -> dict:
+    """The git way's state (stamps: with the folders' mtimes)."""
     idx = open_index(repo)
     row = idx.db.execute("SELECT value FROM meta WHERE key = 'git'").fetchone()
     idx.close()
-    return json.loads(row[0]) if row else {}
+    found = json.loads(row[0]) if row else {}
+    if not stamps:
+        found.pop("stamps", None)
+    return found
+
+
+def age_folders(repo: Path, seconds: float) -> None:
+    """Set the record folders' mtimes (and those above them) that many seconds back: old enough to trust."""
+    when = time.time() - seconds
+    for top in ("tickets", "contacts", "customers"):
+        for folder in [repo / top, *(repo / top).glob("*"), *(repo / top).glob("*/*")]:
+            if folder.is_dir() and not folder.is_symlink():
+                os.utime(folder, (when, when))
 
 
 def ticket_file(repo: Path, tid: str) -> Path:
@@ -58,6 +75,38 @@ def test_the_everyday_open_asks_git_and_stats_nothing(cli, repo, ticket):
     idx = open_index(repo)
     assert not idx.changes and idx.last_scan is None  # no scan of the folders
     assert state(repo) == {"base": git(repo, "rev-parse", "HEAD").strip(), "dirty": []}
+
+
+def test_folders_whose_mtime_did_not_move_are_not_listed(cli, repo, ticket, monkeypatch):
+    """New files come without git reading every folder: a folder is listed only when its mtime moved."""
+    age_folders(repo, 60)
+    open_index(repo).close()
+    assert state(repo, stamps=True)["stamps"]["tickets/2026/11"] != 0  # old enough to trust
+    listed = []
+    real = index_module._entries
+    monkeypatch.setattr(index_module, "_entries", lambda path: listed.append(path) or real(path))
+    idx = open_index(repo)
+    assert not idx.changes and listed == []
+    idx.close()
+    new = ticket_file(repo, ticket).with_name("CW202611229998.yaml")  # untracked, made by hand
+    shutil.copy(ticket_file(repo, ticket), new)
+    got, idx = answers(repo)
+    assert listed == [str(new.parent)]  # that folder alone
+    assert idx.changes.added == [new.relative_to(repo).as_posix()] and got == truth(repo)
+
+
+def test_a_month_folder_made_by_hand_is_seen(cli, repo, ticket):
+    age_folders(repo, 60)
+    open_index(repo).close()
+    month = repo / "tickets" / "2027" / "01"
+    month.mkdir(parents=True)
+    shutil.copy(ticket_file(repo, ticket), month / "CW202701050001.yaml")
+    got, idx = answers(repo)
+    assert idx.changes.added == ["tickets/2027/01/CW202701050001.yaml"] and got == truth(repo)
+    assert state(repo)["dirty"] == ["tickets/2027/01/CW202701050001.yaml"]
+    (month / "CW202701050001.yaml").unlink()  # gone again: the dirty list says to look
+    got, idx = answers(repo)
+    assert idx.changes.removed == ["tickets/2027/01/CW202701050001.yaml"] and got == truth(repo)
 
 
 def test_edits_by_hand_reverts_and_commits_are_seen(cli, repo, ticket):
@@ -170,6 +219,8 @@ def test_any_sequence_of_changes_reads_as_the_files_do(cli, repo, customer, seed
         elif action == "new":  # cslog commits its file alone, whatever else is changed
             files.append(ticket_file(repo, cli.ok(*TICKET, "--customer", customer)))
             commits.append(git(repo, "rev-parse", "HEAD").strip())
+        if rng.random() < 0.5:  # folders old enough that their mtimes are trusted (not moved: not listed)
+            age_folders(repo, 100 - step)
         if rng.random() < 0.7:
             got, _idx = answers(repo)
             assert got == truth(repo), (seed, step, action)

@@ -225,6 +225,24 @@ def emit_pieces(pieces: Iterable[str], batch: int = 2000) -> None:
         typer.echo(text)
 
 
+def emit_bytes(pieces: Iterable[bytes]) -> None:
+    """emit_pieces for text already encoded as UTF-8 (a large listing is then never decoded to be encoded
+    again); decoded only when stdout does not take UTF-8."""
+    import codecs
+
+    utf8 = codecs.lookup(getattr(sys.stdout, "encoding", None) or "utf-8").name == "utf-8"
+    held: bytes | None = None
+    wrote = False
+    for piece in pieces:
+        if held:
+            typer.echo(held if utf8 else held.decode("utf-8"), nl=False)
+            wrote = True
+        held = piece
+    text = (held or b"").rstrip(b"\n")
+    if text or wrote:
+        typer.echo(text + b"\n" if utf8 else text.decode("utf-8") + "\n", nl=False)
+
+
 def say(text: str) -> None:
     """Messages to stderr."""
     typer.echo(text, err=True)

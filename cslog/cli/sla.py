@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cslog.cli.app import FORMATS_TABLE, app, check_format, emit, emit_pieces, say, state
+from cslog.cli.app import FORMATS_TABLE, app, check_format, emit_bytes, say, state
 from cslog.errors import ExitCode
 
 
@@ -32,22 +32,18 @@ def overdue(
 
     Example: cslog overdue --within 1h --kind resolve --format table
     """
-    from cslog import render, slaview
+    from cslog import slaview
     from cslog.timeutil import parse_time
 
     check_format(format, FORMATS_TABLE)
     st = state(ctx)
     store = st.store
     now = parse_time(at, store.settings.tz, "--at") if at else st.now
-    found = slaview.find_overdue(store, now, within=slaview.parse_within(within), kinds=kind or (),
-                                 owner=owner, department=department, use_cache=not no_cache)
-    for problem in found.problems:
+    count, text, problems = slaview.overdue_text(store, now, format, within=slaview.parse_within(within),
+                                                 kinds=kind or (), owner=owner, department=department,
+                                                 use_cache=not no_cache)
+    for problem in problems:
         say(f"warning: {problem}")
-    if format == "json":
-        emit_pieces(render.json_pieces(found.rows))
-    elif format == "csv":
-        emit(render.to_csv(found.rows, list(slaview.ROW_KEYS)))
-    else:
-        emit_pieces(line + "\n" for line in slaview.overdue_table_lines(found.rows, store.settings.language))
-    if found.rows:
+    emit_bytes(text)
+    if count:
         raise typer.Exit(ExitCode.FOUND)
