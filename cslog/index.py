@@ -126,9 +126,9 @@ CREATE TABLE records (
     mtime_ns INTEGER NOT NULL,
     size INTEGER NOT NULL,
     when_us INTEGER,        -- received_at / started_at in microseconds since 1970 (NULL: none or unreadable)
-    summary TEXT            -- JSON object of FIELDS present in the document; NULL when JSON cannot hold them
+    summary BLOB            -- JSON object (UTF-8) of FIELDS present in the document; NULL when JSON cannot hold them
 );
-CREATE TABLE docs (path TEXT PRIMARY KEY, doc TEXT);  -- JSON document (tickets: compact), NULL as summary
+CREATE TABLE docs (path TEXT PRIMARY KEY, doc BLOB);  -- JSON document, UTF-8 (tickets: compact), NULL as summary
 CREATE INDEX records_kind ON records (kind, path);
 CREATE INDEX records_dir ON records (dir);
 CREATE INDEX records_stem ON records (stem, kind);
@@ -285,8 +285,9 @@ def _is_checked_name(name: str) -> bool:
     return (dot > 0 and name[dot:] in (".yaml", ".yml") or name.endswith(TEMP_SUFFIX)) and name != ".gitkeep"
 
 
-def scan(root: str) -> Scan:
-    """One pass over the record folders (as Store.record_paths sees them), stat'ing the record files."""
+def scan(root: str, stats: bool = True) -> Scan:
+    """One pass over the record folders (as Store.record_paths sees them), stat'ing the record files (not
+    stats: their listings say (0, -1), for a rebuild that reads every file and notes its stat as read)."""
     folders: list[tuple[str, str, str]] = []  # (kind, path, relative path) of the folders holding records
     strays: list[tuple[str, str]] = []
     stamps: dict[str, int] = {}
@@ -317,7 +318,7 @@ def scan(root: str) -> Scan:
     listings: dict[str, dict[str, tuple[int, int]]] = {}
     kinds: dict[str, str] = {}
     for kind, path, rel in folders:
-        listings[rel], linked = _listing(kind, path, rel, strays)
+        listings[rel], linked = _listing(kind, path, rel, strays, stats)
         kinds[rel] = kind
         links = links or linked
     return Scan(listings, kinds, strays, links, stamps)
@@ -401,9 +402,10 @@ def _is_file(entry) -> bool:
         return False
 
 
-def _listing(kind: str, path: str, rel: str, strays: list) -> tuple[dict[str, tuple[int, int]], bool]:
-    """{name: (mtime_ns, size)} of a folder's record files, and whether one of them is a symlink; the other
-    files `cslog check` looks at go to strays."""
+def _listing(kind: str, path: str, rel: str, strays: list,
+             stats: bool = True) -> tuple[dict[str, tuple[int, int]], bool]:
+    """{name: (mtime_ns, size)} of a folder's record files (not stats: (0, -1)), and whether one of them is a
+    symlink; the other files `cslog check` looks at go to strays."""
     found: dict[str, tuple[int, int]] = {}
     linked = False
     try:
@@ -414,11 +416,18 @@ def _listing(kind: str, path: str, rel: str, strays: list) -> tuple[dict[str, tu
         for entry in it:
             name = entry.name
             if name.endswith(".yaml") and name[0] != ".":
-                try:
-                    st = entry.stat()
-                except OSError:
-                    continue
-                if st.st_mode & 0o170000 == 0o100000:  # a regular file (through symlinks)
+                if not stats:
+                    if _is_file(entry):  # a regular file (through symlinks), from the folder's listing alone
+                        found[name] = (0, -1)
+                        linked = linked or entry.is_symlink()
+                        continue
+                    st = None
+                else:
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                if st is not None and st.st_mode & 0o170000 == 0o100000:  # a regular file (through symlinks)
                     found[name] = (st.st_mtime_ns, st.st_size)
                     linked = linked or entry.is_symlink()
                     continue
@@ -482,13 +491,19 @@ def _plain(value: str) -> Any:
 
 def load_record_text(text: str) -> Any:
     """The document of a record file: exactly what cslog.yamlio.load_text returns (or raises)."""
+    return _load_record(text)[0]
+
+
+def _load_record(text: str) -> tuple[Any, bool]:
+    """(load_record_text's document, whether JSON is known to hold it as it is: text keys, finite numbers;
+    False: not known, ask _json_exact)."""
     try:
         return _load_plain(text)
     except _Fallback:
-        return load_text(text)
+        return load_text(text), False
 
 
-def _load_plain(text: str) -> Any:
+def _load_plain(text: str) -> tuple[Any, bool]:
     import yaml
     from yaml._yaml import CParser
 
@@ -502,12 +517,13 @@ def _load_plain(text: str) -> Any:
             raise _Fallback
         event = get()
         if type(event) is yaml.StreamEndEvent:
-            return None
+            return None, True
         if type(event) is not yaml.DocumentStartEvent:
             raise _Fallback
         stack: list = []  # open containers: [container, pending key or _NO_KEY]
         result: Any = None
         done = False
+        exact = True  # for JSON: no key but text, no number but finite ones
         while not done:
             event = get()
             kind = type(event)
@@ -522,6 +538,8 @@ def _load_plain(text: str) -> Any:
                         if len(value) < 24 and len(cache) < 8192:
                             cache[value] = known
                     value = known
+                    if type(value) is float and not -_INF < value < _INF:
+                        exact = False
             elif kind is map_t or kind is seq_t:
                 if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:
                     raise _Fallback
@@ -540,15 +558,17 @@ def _load_plain(text: str) -> Any:
             if type(container) is list:
                 container.append(value)
             elif top[1] is _NO_KEY:
-                if type(value) is dict or type(value) is list:
-                    raise _Fallback  # complex keys
+                if type(value) is not str:
+                    if type(value) is dict or type(value) is list:
+                        raise _Fallback  # complex keys
+                    exact = False
                 top[1] = value
             else:
                 container[top[1]] = value
                 top[1] = _NO_KEY
         if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
             raise _Fallback
-        return result
+        return result, exact
     except yaml.YAMLError:
         raise _Fallback from None
     except (TypeError, RecursionError):
@@ -556,6 +576,7 @@ def _load_plain(text: str) -> Any:
 
 
 _NO_KEY = object()
+_INF = float("inf")
 _PLAIN_CACHE: dict[str, Any] = {}  # short plain scalars (keys, codes, names) as resolved: immutable values
 
 
@@ -576,16 +597,16 @@ def _compact(doc: dict) -> dict:
     return out
 
 
-def _json(value: Any) -> str | None:
-    """JSON text that loads back to exactly `value` (int keys, NaN, lone surrogates cannot): else None."""
-    if not _json_exact(value):
+def _json(value: Any, exact: bool = False) -> bytes | None:
+    """JSON text, in UTF-8, that loads back to exactly `value` (int keys, NaN, lone surrogates cannot): else
+    None. exact: the loader found text keys and finite numbers only. (Bytes: a rebuild hands them from its
+    workers to SQLite without decoding and encoding them.)"""
+    if not (exact or _json_exact(value)):
         return None
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        text.encode("utf-8")
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
         return None
-    return text
 
 
 def _json_exact(value: Any) -> bool:
@@ -656,11 +677,12 @@ def _shape_walk(compiled: tuple, value: Any) -> bool:
     if types is not None and (not isinstance(value, types) or (isinstance(value, bool) and not bool_ok)):
         return False
     if isinstance(value, dict):
-        for key in value:
+        get = props.get
+        for key, sub in value.items():  # the document's few keys, not every property the schema names
             if not isinstance(key, str):
                 return False
-        for key, sub in props.items():
-            if key in value and not _shape_walk(sub, value[key]):
+            spec = get(key)
+            if spec is not None and not _shape_walk(spec, sub):
                 return False
     elif isinstance(value, list) and items is not None:
         for item in value:
@@ -721,7 +743,7 @@ def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
         if text.startswith("\ufeff"):
             text = text[1:]
         try:
-            doc = load_record_text(text)
+            doc, exact = _load_record(text)
         except YamlSyntaxError as exc:
             problem = f"{rel}:{exc.line or 1}: {exc}"
         else:
@@ -736,11 +758,11 @@ def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
                     problem, doc = f"{rel}:{line_of(text, where) or 1}: {message}", None
     if doc is not None:
         rid = doc.get("id") if isinstance(doc.get("id"), str) else None
-        stored = _compact(doc) if kind == "ticket" else doc
-        doc_json = _json(stored)
+        stored = _compact(doc) if kind == "ticket" else doc  # values of doc: as exact for JSON as it
+        doc_json = _json(stored, exact)
         if doc_json is not None:
             summary = json.dumps({k: doc[k] for k in FIELDS[kind] if k in doc}, ensure_ascii=False,
-                                 separators=(",", ":"))
+                                 separators=(",", ":")).encode("utf-8")
         when = _when_us(kind, doc, ctx.tz)
         refs = [(rel, *ref) for ref in references(doc, kind)]
         if kind == "ticket":
@@ -837,9 +859,11 @@ def _settled(doc: dict, policy, last_change) -> bool:
     return True
 
 
-def _read_chunk(items: list[tuple[str, str]]) -> list[tuple]:
+def _read_chunk(items: list[tuple[str, str]]) -> bytes:
+    """_read_file's rows of these files, marshalled (plain tuples, text, bytes and numbers: marshal loads them
+    in the parent in about half the time pickle takes)."""
     assert _CTX is not None
-    return [_read_file(_CTX, kind, rel) for kind, rel in items]
+    return marshal.dumps([_read_file(_CTX, kind, rel) for kind, rel in items])
 
 
 # --- the index -----------------------------------------------------------------------------------------
@@ -1282,7 +1306,7 @@ class Index:
     # The scan way: every record folder listed, every record file stat'ed.
 
     def _refresh_by_scan(self, rebuilt: bool, reason: str) -> Changes:
-        found = scan(self.root)
+        found = scan(self.root, stats=not rebuilt)
         self.last_scan = found
         stored = dict(self.db.execute("SELECT dir, listing FROM dirs"))
         changed_dirs = []
@@ -1359,21 +1383,24 @@ class Index:
                 for table in ("records", "docs", "refs", "tickets", "clocks"):
                     db.execute(f"DELETE FROM {table} WHERE path IN ({marks})", chunk)
             touched: dict[str, str | None] = dict.fromkeys(changes.removed)
+            batch: tuple[list, list, list, list, list] = ([], [], [], [], [])
+            records, docs, all_clocks, all_refs, tickets = batch
             for row, doc, clocks, refs, ticket in self._read_all(todo):
                 if row[6] and before.get(row[0]) == row[6]:
                     same.add(row[0])  # read again only because its mtime was too recent to trust
                 touched[row[0]] = row[6]
-                db.execute("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
+                records.append(row)
                 if row[5] is None:
-                    db.execute("INSERT OR REPLACE INTO docs VALUES (?,?)", (row[0], doc))
-                if clocks:
-                    db.executemany(_INSERT_CLOCKS, clocks)
-                if refs:
-                    db.executemany("INSERT INTO refs VALUES (?,?,?,?,?)", refs)
+                    docs.append((row[0], doc))
+                all_clocks += clocks
+                all_refs += refs
                 if ticket:
-                    db.execute("INSERT OR REPLACE INTO tickets VALUES (?,?,?)", ticket)
+                    tickets.append(ticket)
                 folder, _, name = row[0].rpartition("/")
                 listings[folder][name] = (row[7], row[8])  # as read: a racy file keeps mtime 0 until next time
+                if len(records) >= 1000:
+                    self._insert(*batch)
+            self._insert(*batch)
             for folder, listing in listings.items():
                 # the bytes a fresh scan of the same folder makes: objects referenced once (marshal marks
                 # shared ones), so that the next open compares bytes
@@ -1393,6 +1420,17 @@ class Index:
             db.execute("ROLLBACK")
             raise
 
+    def _insert(self, records: list, docs: list, clocks: list, refs: list, tickets: list) -> None:
+        """Add these rows (as _read_file makes them), and empty the lists."""
+        db = self.db
+        db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?)", records)
+        db.executemany("INSERT OR REPLACE INTO docs VALUES (?,?)", docs)
+        db.executemany(_INSERT_CLOCKS, clocks)
+        db.executemany("INSERT INTO refs VALUES (?,?,?,?,?)", refs)
+        db.executemany("INSERT OR REPLACE INTO tickets VALUES (?,?,?)", tickets)
+        for rows in (records, docs, clocks, refs, tickets):
+            rows.clear()
+
     def _read_all(self, todo: list[tuple[str, str]]) -> Iterator[tuple]:
         global _CTX
         ctx = _Context(self.root, self.store.settings.tz, self.sla_setup(), self.store.settings.language)
@@ -1405,7 +1443,8 @@ class Index:
                 _CTX = ctx
                 chunks = list(_chunks(todo, CHUNK))
                 with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
-                    for results in pool.imap_unordered(_read_chunk, chunks):
+                    for blob in pool.imap_unordered(_read_chunk, chunks):
+                        results = marshal.loads(blob)
                         yield from results
                         done += len(results)
                         bar.update(done)
@@ -1493,7 +1532,7 @@ class Index:
             return doc
         return self.store.read_path(kind, self.store.root / path).doc  # its own words for what is wrong
 
-    def _doc(self, kind: str, path: str, cached: str | None) -> dict:
+    def _doc(self, kind: str, path: str, cached: bytes | None) -> dict:
         """A cached JSON document, or (when JSON could not hold it) the file's."""
         return json.loads(cached) if cached is not None else self.full_doc(kind, path)
 

@@ -246,6 +246,18 @@ def test_the_index_reads_yaml_as_the_loader_does(text):
     assert json.dumps(got, default=repr, sort_keys=False) == json.dumps(expected, default=repr, sort_keys=False)
 
 
+@pytest.mark.parametrize("text", YAML_CASES + ["a: {1: x}\n", "- {a: .nan}\n", "a:\n  - b: -.inf\n", "? 7\n: x\n"])
+def test_what_the_loader_says_of_json_is_what_a_walk_finds(text):
+    """The loader notes keys that are not text and numbers that are not finite as it goes: the document's
+    JSON then need not be checked again (and is, when the loader does not know)."""
+    try:
+        doc, exact = index._load_record(text)
+    except YamlSyntaxError:
+        return
+    assert not exact or index._json_exact(doc)
+    assert (index._json(doc, exact) is None) == (index._json(doc) is None)
+
+
 def test_every_example_file_reads_the_same():
     for path in sorted((PROJECT / "examples").glob("*/**/*.yaml")):
         text = path.read_text(encoding="utf-8")
