@@ -394,23 +394,38 @@ MANY_PATHS = 2000  # more paths than this: list the folders instead of naming ea
 def blob_ids(cwd: Path, commit: str, paths: list[str] | None, folders: list[str]) -> dict[str, str] | None:
     """{path: blob id} in `commit` of these paths (relative to cwd) that it has, or (paths None) of every
     file under `folders`; None when git cannot say."""
+    return start_blob_ids(cwd, commit, paths, folders)()
+
+
+def start_blob_ids(cwd: Path, commit: str, paths: list[str] | None,
+                   folders: list[str]) -> Callable[[], dict[str, str] | None]:
+    """blob_ids, started: git lists while the caller goes on; calling the result waits for the answer."""
     named = paths is not None and len(paths) <= MANY_PATHS
     try:
-        proc = subprocess.run(["git", "ls-tree", "-r", "-z", commit, "--", *(paths if named else folders)],
-                              cwd=cwd, capture_output=True)
+        proc = subprocess.Popen(["git", "ls-tree", "-r", "-z", commit, "--", *(paths if named else folders)],
+                                cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except OSError:
-        return None
-    if proc.returncode != 0:
-        return None
+        return lambda: None
+
+    def answer() -> dict[str, str] | None:
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            return None
+        return _blob_lines(out, None if named else paths)
+
+    return answer
+
+
+def _blob_lines(out: bytes, paths: list[str] | None) -> dict[str, str]:
     found: dict[str, str] = {}
-    for entry in proc.stdout.split(b"\0"):
+    for entry in out.split(b"\0"):
         if not entry:
             continue
         meta, _, name = entry.partition(b"\t")
         fields = meta.split()
         if len(fields) == 3 and fields[1] == b"blob":
             found[name.decode("utf-8", "surrogateescape")] = fields[2].decode("ascii")
-    if not named and paths is not None:
+    if paths is not None:  # more paths than could be named: listed by folder, kept if asked for
         wanted = set(paths)
         found = {p: oid for p, oid in found.items() if p in wanted}
     return found

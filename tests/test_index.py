@@ -114,6 +114,28 @@ def test_an_index_of_an_older_format_is_rebuilt_with_a_warning(repo, ticket):
     assert [r["id"] for r in idx.rows("ticket")] == [ticket]
 
 
+def test_a_rebuild_leaves_the_index_in_wal_mode_beside_an_open_reader(repo, ticket):
+    """A rebuild writes its rows with a rollback journal (no copy of every page from the WAL), then goes back
+    to WAL, where readers never wait for a writer; with another connection open it stays in WAL throughout."""
+    path = repo / ".cslog" / "index.sqlite"
+    index.rebuild(Store.open(repo), progress=False)
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    reader = sqlite3.connect(path)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM records").fetchone()[0] > 0
+    idx, warnings = open_index(repo)
+    key = json.loads(idx.db.execute("SELECT value FROM meta WHERE key = 'key'").fetchone()[0])
+    key["format"] = index.FORMAT - 1  # rebuilt while `reader` reads
+    idx.db.execute("UPDATE meta SET value = ? WHERE key = 'key'", (json.dumps(key),))
+    idx.close()
+    idx, warnings = open_index(repo)
+    assert idx.changes.rebuilt and [r["id"] for r in idx.rows("ticket")] == [ticket]
+    reader.execute("COMMIT")
+    assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    reader.close()
+
+
 def test_a_config_change_rebuilds_quietly(repo, ticket):
     open_index(repo)
     config = repo / "cslog.yaml"
