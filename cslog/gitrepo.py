@@ -347,14 +347,17 @@ def start_changed_paths(cwd: Path, folders: list[str]) -> Callable[[], tuple[str
         try:
             try:
                 head = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=cwd, capture_output=True)
-                staged = subprocess.run(["git", "--no-optional-locks", "diff-index", "--cached", *names, "HEAD", "--",
-                                         *folders], cwd=cwd, capture_output=True) if head.returncode == 0 else head
+                commit = head.stdout.decode("ascii", "replace").strip()
+                if head.returncode != 0 or not _HEX.fullmatch(commit):
+                    return None
+                # against that commit, not HEAD: a commit made meanwhile is then seen as HEAD moving
+                staged = subprocess.run(["git", "--no-optional-locks", "diff-index", "--cached", *names, commit, "--",
+                                         *folders], cwd=cwd, capture_output=True)
             finally:
                 out, _ = work.communicate()
         except OSError:
             return None
-        commit = head.stdout.decode("ascii", "replace").strip()
-        if work.returncode != 0 or head.returncode != 0 or staged.returncode != 0 or not _HEX.fullmatch(commit):
+        if work.returncode != 0 or staged.returncode != 0:
             return None
         return commit, {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") + staged.stdout.split(b"\0")
                         if p}
@@ -401,17 +404,22 @@ def start_blob_ids(cwd: Path, commit: str, paths: list[str] | None,
                    folders: list[str]) -> Callable[[], dict[str, str] | None]:
     """blob_ids, started: git lists while the caller goes on; calling the result waits for the answer."""
     named = paths is not None and len(paths) <= MANY_PATHS
+    import threading
+
     try:
         proc = subprocess.Popen(["git", "ls-tree", "-r", "-z", commit, "--", *(paths if named else folders)],
                                 cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except OSError:
         return lambda: None
+    out: list[bytes] = []
+    reader = threading.Thread(target=lambda: out.append(proc.communicate()[0]), daemon=True)
+    reader.start()  # read as git writes: it would wait on a full pipe otherwise
 
     def answer() -> dict[str, str] | None:
-        out, _ = proc.communicate()
-        if proc.returncode != 0:
+        reader.join()
+        if proc.returncode != 0 or not out:
             return None
-        return _blob_lines(out, None if named else paths)
+        return _blob_lines(out[0], None if named else paths)
 
     return answer
 

@@ -58,6 +58,7 @@ INDEX_FILE = "index.sqlite"
 FORMAT = 8  # bump when the tables or what goes into them change: older files are rebuilt with a warning
 RACY_NS = 2_000_000_000
 WORKERS = 2
+LOCK_WAIT = 600  # seconds a cslog waits for another that writes the index (a rebuild of many files)
 MEND_AT = 100  # records changed since the index was brought up to date: up to this many, Index.ask mends
 PARALLEL_AT = 3000  # files to read: from here on a rebuild forks WORKERS processes
 CHUNK = 400
@@ -96,7 +97,8 @@ _CLOCK_RANK = {kind: i for i, kind in enumerate(CLOCK_ORDER)}
 
 
 def overdue_order(row: dict) -> tuple:
-    """The order of `cslog overdue` rows: most late first, then by due (the moment), ID and clock order."""
+    """The order of `cslog overdue` rows: most late first, then by due (the moment), ID and clock order (as far
+    as a row tells: its due is printed to the second, order_key has it to the microsecond)."""
     return -row["overdue_minutes"], datetime.fromisoformat(row["due"]), str(row["id"]), _CLOCK_RANK[row["kind"]]
 
 
@@ -1027,7 +1029,9 @@ class Index:
             if isinstance(error, (sqlite3.DatabaseError, IndexDamaged)):
                 self._recover(error, index_key(self.store))
                 return question(self)
-            raise error
+            if "mend" not in outcome and not self._changed(seen):
+                raise error  # the files are as the snapshot had them: the question's own error
+            # else asked of a snapshot git shows stale (a file it reads may be gone): ask again below
         if self.db.in_transaction:  # a COMMIT that the interruption reached
             self.db.execute("ROLLBACK")
         try:
@@ -1080,9 +1084,17 @@ class Index:
     def _connect(path: str):
         import sqlite3
 
-        db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        # as long as _IndexLock waits: a rebuild (rollback journal) holds the file for its whole length
+        db = sqlite3.connect(path, timeout=LOCK_WAIT, isolation_level=None, check_same_thread=False)
         if path != ":memory:":
-            db.execute("PRAGMA journal_mode=WAL")
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                try:
+                    db.execute("PRAGMA journal_mode=WAL")
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc):
+                        raise
+                    # a rebuild under way (rollback journal, _rebuild) refuses the switch at once, busy
+                    # timeout or not: read the file as it is; the rebuild puts it back in WAL mode
             db.execute("PRAGMA synchronous=NORMAL")
         return db
 
@@ -1592,17 +1604,18 @@ class Index:
         return self.overdue_rows(at, within, kinds, owner, department), self.leftovers(at)
 
     def overdue_rows(self, at: datetime, within: timedelta | None = None, kinds: Iterable[str] = (),
-                     owner: str | None = None, department: str | None = None) -> list[dict]:
+                     owner: str | None = None, department: str | None = None, keys: bool = False) -> list:
         """The breached clocks, the followups and, with `within`, the running clocks due that soon, of the
         tickets the index answers for at `at` (all but leftovers(at)), as `cslog overdue` rows (slaview.ROW_KEYS)
-        exactly as slaview makes them from sla.overdue_items(doc, policy, calendar, at, within); in
-        overdue_order. Only clocks of `kinds` (all when empty), tickets of `owner`/`department`."""
+        exactly as slaview makes them from sla.overdue_items(doc, policy, calendar, at, within); most late
+        first, then in order_key order (overdue_order, with dues to the microsecond). Only clocks of `kinds`
+        (all when empty), tickets of `owner`/`department`. keys: (order_key, row) pairs."""
         runs = self.overdue_runs(at, within, kinds, owner, department,
                                  ("id", "clock", "due_text", "priority", "status", "owner", "title", "plain", "path"))
         rows = []
         append = rows.append
         for run in runs:
-            for _key, late, rid, kind, due, priority, status, own, title, plain, path in run:
+            for key, late, rid, kind, due, priority, status, own, title, plain, path in run:
                 if not plain:  # a summary field that is not text: the row shows the document's own values
                     shown = self.shown_fields(path)
                     if (owner is not None and shown["owner"] != owner) or (
@@ -1610,8 +1623,9 @@ class Index:
                         continue
                     rid, priority, status, own, title = (shown[k] for k in ("id", "priority", "status", "owner",
                                                                             "title"))
-                append({"id": rid, "kind": kind, "due": due, "overdue_minutes": late, "priority": priority,
-                        "status": status, "owner": own, "title": title})
+                row = {"id": rid, "kind": kind, "due": due, "overdue_minutes": late, "priority": priority,
+                       "status": status, "owner": own, "title": title}
+                append((key, row) if keys else row)
         return rows
 
     def overdue_runs(self, at: datetime, within: timedelta | None, kinds: Iterable[str], owner: str | None,
@@ -1829,7 +1843,7 @@ class _IndexLock:
         if self.path is None or self.depth > 1:
             return self
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + LOCK_WAIT
         while True:
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

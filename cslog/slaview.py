@@ -326,29 +326,25 @@ class _OverdueQuestion:
 
     def rows(self, index) -> Overdue:
         """The rows the index answers for (computed when it was built), and those of the leftovers."""
-        from cslog.index import overdue_order
-
-        rows = index.overdue_rows(self.now, self.soon, self.wanted, self.owner, self.department)
-        found = Overdue()
+        keyed = index.overdue_rows(self.now, self.soon, self.wanted, self.owner, self.department, keys=True)
         problems: list[tuple[str, str]] = []
-        found.rows = [row for _path, row in self._computed(index, None, problems, odd=False)]
-        found.problems = [message for _path, message in problems]
-        found.rows = sorted(rows + found.rows, key=overdue_order) if found.rows else rows
-        return found
+        computed = list(self._computed(index, None, problems, odd=False))
+        if computed:  # in among the others: most late first, then by order key (as the listing's runs)
+            keyed = sorted(keyed + [(key, row) for key, _path, row in computed],
+                           key=lambda pair: (-pair[1]["overdue_minutes"], pair[0]))
+        return Overdue([row for _key, row in keyed], [message for _path, message in problems])
 
     def __call__(self, index, paths: Iterable[str] | None = None) -> _Listing | Overdue | None:
         """The listing, laid out (paths: of these files only, padded as the whole listing); when a table of
         it would not have the usual widths that the index's pieces are padded to, the rows (paths: None)."""
-        from cslog.index import order_key
-
         language, table = self.store.settings.language, self.format == "table"
         args = (self.now, self.soon, self.wanted, self.owner, self.department)
         problems: list[tuple[str, str]] = []
-        computed = [(path, row, row_pieces(row, language)) for path, row in self._computed(index, paths, problems)]
+        computed = [(key, row, row_pieces(row, language)) for key, _path, row in self._computed(index, paths, problems)]
         frame = _frame(language)
         usual = (frame.id_w, frame.kind_w, frame.prio_w)
         widths = index.overdue_widths(*args, paths, usual) if table else (0,) * 8
-        for _path, _row, (_jh, _jt, _ta, id_w, kind_w, _tb, prio_w, _oc, owner_w, _tc, title_w) in computed:
+        for _k, _row, (_jh, _jt, _ta, id_w, kind_w, _tb, prio_w, _oc, owner_w, _tc, title_w) in computed:
             if table:
                 widths = (*map(max, widths[:5], (id_w, kind_w, prio_w, owner_w, title_w)),
                           *(n + (w == u) for n, w, u in zip(widths[5:], (id_w, kind_w, prio_w), usual)))
@@ -359,9 +355,8 @@ class _OverdueQuestion:
         owner_column = self.owner_column
         columns = ("ta", "tail", "owner_w", "title_w") if table else ("json",)
         runs = index.overdue_runs(*args, columns, paths, plain=True, owner_w=owner_column)
-        for path, row, (jh, jt, ta, _i, _k, tb, _p, oc, owner_w, tc, title_w) in computed:
+        for key, row, (jh, jt, ta, _i, _k, tb, _p, oc, owner_w, tc, title_w) in computed:
             late = row["overdue_minutes"]
-            key = order_key(datetime.fromisoformat(row["due"]), row["id"], row["kind"], path)
             run = runs[0 if late > 0 else 1 if late == 0 else 2]
             run.insert(bisect_left(run, key, key=_key),
                        (key, late, ta.encode(), table_tail(tb, oc, owner_w, tc, owner_column).encode(), owner_w,
@@ -381,19 +376,22 @@ class _OverdueQuestion:
         return answer
 
     def _computed(self, index, paths: Iterable[str] | None, problems: list[tuple[str, str]],
-                  odd: bool = True) -> Iterator[tuple[str, dict]]:
-        """(path, row) of the rows the index cannot give as pieces: of its clocks that are not plain (odd), and
-        of the tickets it cannot answer for at `now` (computed here); the files it cannot judge go to problems."""
+                  odd: bool = True) -> Iterator[tuple[bytes, str, dict]]:
+        """(order key, path, row) of the rows the index cannot give as pieces: of its clocks that are not plain
+        (odd), and of the tickets it cannot answer for at `now` (computed here); the files it cannot judge go
+        to problems."""
+        from cslog.index import order_key
+
         owner, department = self.owner, self.department
         if odd:
             runs = index.overdue_runs(self.now, self.soon, self.wanted, owner, department,
                                       ("path", "clock", "due_text"), paths, plain=False)
             for run in runs:
-                for _key, late, path, kind, due in run:
+                for key, late, path, kind, due in run:
                     shown = index.shown_fields(path)
                     if (owner and shown["owner"] != owner) or (department and shown["department"] != department):
                         continue
-                    yield path, {"id": shown["id"], "kind": kind, "due": due, "overdue_minutes": late,
+                    yield key, path, {"id": shown["id"], "kind": kind, "due": due, "overdue_minutes": late,
                                  "priority": shown["priority"], "status": shown["status"], "owner": shown["owner"],
                                  "title": shown["title"]}
         tz = self.setup.calendar.tz
@@ -411,7 +409,7 @@ class _OverdueQuestion:
                 continue
             for c in items:
                 if not self.wanted or c.kind in self.wanted:
-                    yield t.path, _row(fields, c, self.now, tz)
+                    yield order_key(c.due, fields.get("id"), c.kind, t.path), t.path, _row(fields, c, self.now, tz)
 
 
 def overdue(store: Store, now: datetime, within: Duration | timedelta | None = None, kinds: Iterable[str] = (),

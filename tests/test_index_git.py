@@ -226,3 +226,54 @@ def test_any_sequence_of_changes_reads_as_the_files_do(cli, repo, customer, seed
             assert got == truth(repo), (seed, step, action)
     got, _idx = answers(repo)
     assert got == truth(repo)
+
+
+def test_a_commit_made_while_git_is_asked_is_seen_as_head_moving(cli, repo, ticket, monkeypatch):
+    """diff-index compares git's index with the commit rev-parse named, not with HEAD as it is by then: a
+    commit in between (of a staged edit) shows as HEAD moving, not as nothing changed."""
+    import subprocess
+
+    from cslog import gitrepo
+
+    store = Store.open(repo)
+    Index.open(store).close()
+    path = ticket_file(repo, ticket)
+    retitle(path, "暂存后提交的修改")
+    past = time.time() - 30
+    os.utime(path, (past, past))
+    git(repo, "add", str(path))
+    real = subprocess.run
+
+    def run(args, *a, **kw):
+        if "diff-index" in args:
+            real(["git", "commit", "-q", "-m", "elsewhere"], cwd=repo, check=True)
+        return real(args, *a, **kw)
+
+    monkeypatch.setattr(gitrepo.subprocess, "run", run)
+    index = Index.open(store, defer=True)
+    assert index.ask(lambda ix: ix.rows("ticket", ["title"])[0]["title"]) == "暂存后提交的修改"
+    index.close()
+
+
+@pytest.mark.slow
+def test_a_reading_command_waits_for_a_rebuild_in_another_process(cli, repo, ticket):
+    """A rebuild holds the index file (rollback journal) while the rows go in: a cron `overdue` meanwhile
+    waits for it (design.md: cslog processes wait for each other instead of failing)."""
+    import subprocess
+    import sys
+
+    slow = ("import sys, time; from cslog import index\n"
+            "real = index.Index._insert\n"
+            "def slow(self, *a):\n"
+            "    time.sleep(3); real(self, *a)\n"
+            "index.Index._insert = slow\n"
+            "from pathlib import Path; from cslog.store import Store\n"
+            f"index.rebuild(Store.open(Path({str(repo)!r})), progress=False)\n")
+    rebuild = subprocess.Popen([sys.executable, "-c", slow], stderr=subprocess.PIPE)
+    time.sleep(1.5)  # the rebuild is in its transaction
+    started = time.monotonic()
+    overdue = subprocess.run([sys.executable, "-m", "cslog", "-C", str(repo), "overdue", "--at",
+                              "2026-12-31T18:00:00+08:00", "--format", "json"], capture_output=True, text=True)
+    assert rebuild.wait(timeout=60) == 0, rebuild.stderr.read()
+    assert overdue.returncode == 1, overdue.stderr
+    assert json.loads(overdue.stdout)[0]["id"] == ticket and time.monotonic() - started > 0.5

@@ -345,3 +345,52 @@ def test_any_sequence_of_changes_prints_as_rendering_the_rows(cli, desk, seed, m
         for format in ("table", "json"):
             assert fast_text(store, now, format) == slow_text(store, now, format), (seed, step, action, format)
     assert True in mended
+
+
+# -- found in review ------------------------------------------------------------------------------------
+
+def test_a_file_gone_since_the_index_looked_is_not_an_error(cli, desk):
+    """The question is asked of the index as it was while git looks: a ticket it must read from its file
+    (no JSON copy, and its clocks computed at `--at`) may be gone by then; git's answer says so, and the
+    question is asked again of the files as they are."""
+    store, ids, _now = desk
+    cli.ok("note", ids[1], "later", env={"CSLOG_NOW": "2026-11-24T09:00:00+08:00"})  # a leftover at --at
+    path = path_of(cli.repo, ids[1])
+    path.write_text(path.read_text(encoding="utf-8") + "x_score: .nan\n", encoding="utf-8")  # JSON cannot hold it
+    aged(cli.repo)
+    Index.open(store).close()
+    path.unlink()
+    result = cli("overdue", "--at", "2026-11-23T18:00:00+08:00", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    assert ids[1] not in result.stdout and ids[0] in result.stdout
+
+
+def test_dues_to_the_fraction_of_a_second_come_in_the_same_order_both_ways(cli, customer):
+    """Tickets received in the same second (one of them computed on the spot): by due to the microsecond."""
+    ids = [cli.ok(*TICKET_ARGS[:3], customer, *TICKET_ARGS[4:], "--received-at", "2026-11-20T09:00:00+08:00")
+           for _ in range(3)]
+    for tid, fraction in ((ids[0], ".7"), (ids[1], ".2")):
+        path = path_of(cli.repo, tid)
+        path.write_text(path.read_text(encoding="utf-8").replace(
+            "2026-11-20T09:00:00+08:00", f"2026-11-20T09:00:00{fraction}+08:00"), encoding="utf-8")
+    cli.ok("note", ids[2], "later", env={"CSLOG_NOW": "2026-11-24T09:00:00+08:00"})  # computed on the spot
+    store = Store.discover(cli.repo)
+    Index.open(store).close()
+    now = parse_time("2026-11-23T18:00:00+08:00", store.settings.tz)
+    for format in ("json", "table"):
+        assert fast_text(store, now, format) == slow_text(store, now, format)
+
+
+def test_overdue_prints_to_a_stdout_that_takes_text_only(cli, ticket, monkeypatch):
+    import contextlib
+    import io
+    import sys
+
+    from cslog.cli import main
+
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "argv", ["cslog", "-C", str(cli.repo), "overdue", "--at", "2026-12-31T18:00:00+08:00",
+                                      "--format", "json"])
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 1 and json.loads(out.getvalue())[0]["id"] == ticket

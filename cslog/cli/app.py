@@ -230,7 +230,8 @@ def emit_bytes(pieces: Iterable[bytes]) -> None:
     again); decoded only when stdout does not take UTF-8."""
     import codecs
 
-    utf8 = codecs.lookup(getattr(sys.stdout, "encoding", None) or "utf-8").name == "utf-8"
+    utf8 = (getattr(sys.stdout, "buffer", None) is not None  # (a StringIO in its place takes text only)
+            and codecs.lookup(getattr(sys.stdout, "encoding", None) or "utf-8").name == "utf-8")
     held: bytes | None = None
     wrote = False
     for piece in pieces:
