@@ -346,16 +346,15 @@ def start_changed_paths(cwd: Path, folders: list[str]) -> Callable[[], tuple[str
     def answer() -> tuple[str, set[str]] | None:
         try:
             try:
-                head = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=cwd, capture_output=True)
-                commit = head.stdout.decode("ascii", "replace").strip()
-                if head.returncode != 0 or not _HEX.fullmatch(commit):
+                commit = head(cwd)
+                if not commit:  # no commit yet
                     return None
                 # against that commit, not HEAD: a commit made meanwhile is then seen as HEAD moving
                 staged = subprocess.run(["git", "--no-optional-locks", "diff-index", "--cached", *names, commit, "--",
                                          *folders], cwd=cwd, capture_output=True)
             finally:
                 out, _ = work.communicate()
-        except OSError:
+        except (OSError, GitError):  # (git missing)
             return None
         if work.returncode != 0 or staged.returncode != 0:
             return None
@@ -363,9 +362,6 @@ def start_changed_paths(cwd: Path, folders: list[str]) -> Callable[[], tuple[str
                         if p}
 
     return answer
-
-
-_HEX = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def _one_thread() -> list[str]:
@@ -403,9 +399,9 @@ def blob_ids(cwd: Path, commit: str, paths: list[str] | None, folders: list[str]
 def start_blob_ids(cwd: Path, commit: str, paths: list[str] | None,
                    folders: list[str]) -> Callable[[], dict[str, str] | None]:
     """blob_ids, started: git lists while the caller goes on; calling the result waits for the answer."""
-    named = paths is not None and len(paths) <= MANY_PATHS
     import threading
 
+    named = paths is not None and len(paths) <= MANY_PATHS
     try:
         proc = subprocess.Popen(["git", "ls-tree", "-r", "-z", commit, "--", *(paths if named else folders)],
                                 cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)

@@ -80,18 +80,19 @@ FIELDS = {kind: fields + tuple(f for f in _FILTERED if f not in fields) for kind
 LONG_TEXT = frozenset({"description", "attempted", "expectation", "cause", "solution", "compensation"})
 ENTRY_TEXT = frozenset({"text", "note", "reason", "result", "comment", "solution", "cause", "compensation"})
 TICKET_COLUMNS = ("id", "priority", "status", "owner", "department", "title")  # what an overdue row shows
-_PIECES = ("jh", "jt", "ta", "id_w", "kind_w", "tb", "prio_w", "oc", "owner_w", "tc", "title_w")  # slaview.PIECES
+# what the clocks table keeps of a plain clock's row as printed, by name (slaview.row_pieces makes them)
+PIECES = ("jh", "jt", "ta", "id_w", "kind_w", "tb", "prio_w", "oc", "owner_w", "tc", "title_w")
 # a listed clock's late minutes at :at, rounded up; a followup not yet due: 0; due soon: minus the minutes left
 _LATE = ("(CASE WHEN :at > due_us THEN (:at - due_us + 59999999) / 60000000 WHEN clock = 'followup' THEN 0 "
          "ELSE -((due_us - :at + 59999999) / 60000000) END)")
 # what Index.overdue_runs may read of a clock, by name; the pieces put together (as UTF-8 bytes: what is
 # printed is never decoded): json, the row's JSON text; ta; tail, the table's cells after the late one, the
 # owner padded to :owner_w (slaview.table_tail)
-_RUN_COLUMNS = {c: c for c in ("path", "clock", "due_text", "plain", *TICKET_COLUMNS, *_PIECES)} | {
+_RUN_COLUMNS = {c: c for c in ("path", "clock", "due_text", "plain", *TICKET_COLUMNS, *PIECES)} | {
     "json": f"CAST(jh || {_LATE} || jt AS BLOB)", "ta": "CAST(ta AS BLOB)",
     "tail": "CAST(CASE WHEN tc = '' THEN rtrim(tb || oc) ELSE tb || oc || substr(:spaces, 1, :owner_w - owner_w) || "
             "'  ' || tc END AS BLOB)"}
-_INSERT_CLOCKS = f"INSERT OR REPLACE INTO clocks VALUES ({','.join('?' * (8 + len(TICKET_COLUMNS) + len(_PIECES)))})"
+_INSERT_CLOCKS = f"INSERT OR REPLACE INTO clocks VALUES ({','.join('?' * (8 + len(TICKET_COLUMNS) + len(PIECES)))})"
 CLOCK_ORDER = ("claim", "response", "update", "resolve", "callback", "followup")
 _CLOCK_RANK = {kind: i for i, kind in enumerate(CLOCK_ORDER)}
 
@@ -146,7 +147,7 @@ CREATE INDEX tickets_t0 ON tickets (t0_us);  -- leftovers: a ticket whose last e
 CREATE INDEX tickets_uncomputed ON tickets (path) WHERE computed = 0;  -- or whose clocks were not computed
 -- the clocks of a computed ticket that may be listed, with what an overdue row shows (one table, no join):
 -- due_text as overdue prints it (timeutil.fmt); TICKET_COLUMNS when they are all text (plain), else NULL;
--- when plain, the row as printed but its late minutes (slaview.PIECES, slaview.row_pieces); skey: order_key
+-- when plain, the row as printed but its late minutes (PIECES, slaview.row_pieces); skey: order_key
 CREATE TABLE clocks (path TEXT NOT NULL, ord INTEGER NOT NULL, clock TEXT NOT NULL, due_us INTEGER NOT NULL,
                      due_text TEXT NOT NULL, t0_us INTEGER NOT NULL, plain INTEGER NOT NULL,
                      id, priority, status, owner, department, title,
@@ -418,19 +419,16 @@ def _listing(kind: str, path: str, rel: str, strays: list,
         for entry in it:
             name = entry.name
             if name.endswith(".yaml") and name[0] != ".":
-                if not stats:
-                    if _is_file(entry):  # a regular file (through symlinks), from the folder's listing alone
-                        found[name] = (0, -1)
-                        linked = linked or entry.is_symlink()
-                        continue
-                    st = None
-                else:
+                if stats:
                     try:
                         st = entry.stat()
                     except OSError:
                         continue
-                if st is not None and st.st_mode & 0o170000 == 0o100000:  # a regular file (through symlinks)
-                    found[name] = (st.st_mtime_ns, st.st_size)
+                    regular, stamp = st.st_mode & 0o170000 == 0o100000, (st.st_mtime_ns, st.st_size)
+                else:
+                    regular, stamp = _is_file(entry), (0, -1)  # from the folder's listing alone
+                if regular:  # a regular file (through symlinks)
+                    found[name] = stamp
                     linked = linked or entry.is_symlink()
                     continue
             if _is_dir(entry) and not entry.is_symlink():
@@ -780,7 +778,7 @@ def _read_file(ctx: _Context, kind: str, rel: str) -> tuple:
                            order_key(clock[2], fields["id"], clock[1], rel))
                           for clock in found]
             else:
-                clocks = [(rel, *clock, t0, 0, *[None] * (len(TICKET_COLUMNS) + len(_PIECES)),
+                clocks = [(rel, *clock, t0, 0, *[None] * (len(TICKET_COLUMNS) + len(PIECES)),
                            order_key(clock[2], doc.get("id"), clock[1], rel)) for clock in found]
             ticket_row = (rel, t0, 1 if t0 is not None else 0)
     row = (rel, folder, kind, stem, rid, problem, digest, mtime, size, when, summary)
@@ -1046,35 +1044,30 @@ class Index:
                 return mended
         return question(self)
 
-    def _changed_since(self, seen: tuple[str, set[str]] | None) -> tuple[set[str], bool] | None:
-        """The record paths whose files differ from what the index holds (as read now: in ask, the
-        snapshot), by git's answer `seen`, and whether the git state kept should move on (HEAD or a
-        folder's mtime moved); None when that cannot be told, or for more than MEND_AT files."""
-        state = self._git_state()
-        found = self._candidates(seen, state)
+    def _changed_since(self, seen: tuple[str, set[str]] | None, db=None) -> tuple[set[str], bool] | None:
+        """The record paths whose files differ from what the index holds (as read through db, else self.db:
+        in ask, the snapshot), by git's answer `seen`, and whether the git state kept should move on (HEAD or
+        a folder's mtime moved); None when that cannot be told, or for more than MEND_AT files."""
+        state = self._git_state(db)
+        found = self._candidates(seen, state, db)
         if found is None or state is None or seen is None:
             return None
         candidates, stamps = found
-        changes = self._compare(candidates)[0] if candidates else Changes()
+        changes = self._compare(candidates, db)[0] if candidates else Changes()
         paths = {*changes.added, *changes.modified, *changes.removed}
         if len(paths) > MEND_AT:
             return None
         return paths, seen[0] != state.base or stamps != state.stamps
 
     def _changed(self, seen: tuple[str, set[str]] | None) -> bool:
-        """Whether git's answer shows for sure that the index must be brought up to date (asked beside a
+        """Whether git's answer shows that a record differs from what the index holds (asked beside a
         question, through a connection of its own)."""
         import sqlite3
 
-        if seen is None:
-            return True
         db = self._connect(self.path)
         try:
-            state = self._git_state(db)
-            found = self._candidates(seen, state, db)
-            if found is None or state is None or seen[0] != state.base:
-                return True
-            return bool(found[0]) and bool(self._compare(found[0], db)[0])
+            changed = self._changed_since(seen, db)
+            return changed is None or bool(changed[0])
         except sqlite3.Error:
             return True
         finally:
@@ -1604,14 +1597,17 @@ class Index:
         return self.overdue_rows(at, within, kinds, owner, department), self.leftovers(at)
 
     def overdue_rows(self, at: datetime, within: timedelta | None = None, kinds: Iterable[str] = (),
-                     owner: str | None = None, department: str | None = None, keys: bool = False) -> list:
+                     owner: str | None = None, department: str | None = None, keys: bool = False,
+                     paths: Iterable[str] | None = None, plain: bool | None = None) -> list:
         """The breached clocks, the followups and, with `within`, the running clocks due that soon, of the
         tickets the index answers for at `at` (all but leftovers(at)), as `cslog overdue` rows (slaview.ROW_KEYS)
         exactly as slaview makes them from sla.overdue_items(doc, policy, calendar, at, within); most late
         first, then in order_key order (overdue_order, with dues to the microsecond). Only clocks of `kinds`
-        (all when empty), tickets of `owner`/`department`. keys: (order_key, row) pairs."""
+        (all when empty), tickets of `owner`/`department`. keys: (order_key, row) pairs. paths, plain: as
+        overdue_runs."""
         runs = self.overdue_runs(at, within, kinds, owner, department,
-                                 ("id", "clock", "due_text", "priority", "status", "owner", "title", "plain", "path"))
+                                 ("id", "clock", "due_text", "priority", "status", "owner", "title", "plain", "path"),
+                                 paths, plain)
         rows = []
         append = rows.append
         for run in runs:

@@ -18,7 +18,7 @@ Decisions where design.md is silent:
 from __future__ import annotations
 
 import json
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -192,8 +192,9 @@ class _Listing:
 
     runs: (order key, late minutes, *pieces) tuples in three runs, each in order-key order
     (Index.overdue_runs): late, late 0 (followups not yet due), due soon. pieces: (JSON text,), or (ta,
-    tail, owner width, title width) of a table (row_pieces, table_tail). lines: each run's rows as printed; for a table, late_ws are
-    their late cells' widths and late_w the late column's width the lines were made for. widths: those of
+    tail, owner width, title width) of a table (row_pieces, table_tail). lines: each run's rows as
+    printed; for a table, late_ws are their late cells' widths and late_w the late column's width the
+    lines were made for. widths: those of
     Index.overdue_widths (the widest ID, clock, priority, owner and title cells, and how many ID, clock and
     priority cells are as wide as usual); problems: (path, message) in file order; paths: the
     files it answers for (None: all)."""
@@ -222,8 +223,7 @@ class _Listing:
         self.late_ws = tuple([w for _t, w in run] for run in cells)
         self.late_w = max(_frame(language).least[3], *(max(ws, default=0) for ws in self.late_ws))
         pads = self._pads()
-        self.lines = tuple([b"".join((row[2], late, pads[w], row[3])) if row[3] else row[2] + late
-                            for row, (late, w) in zip(run, run_cells)]
+        self.lines = tuple([_table_line(row, late, pads[w]) for row, (late, w) in zip(run, run_cells)]
                            for run, run_cells in zip(self.runs, cells))
 
     def _pads(self) -> list[bytes]:
@@ -255,8 +255,7 @@ class _Listing:
                     continue
                 late, width = cell(row[1])
                 late_ws.insert(at, width)
-                lines.insert(at, b"".join((row[2], late, pads[min(width, self.late_w)], row[3])) if row[3] else
-                             row[2] + late)
+                lines.insert(at, _table_line(row, late, pads[min(width, self.late_w)]))  # wider: laid out anew below
         if self.table:
             least = _frame(language).least
             owner, title = (max((max((row[k] for row in run), default=0) for run in self.runs)) for k in (4, 5))
@@ -301,6 +300,11 @@ def _key(row: tuple) -> bytes:
     return row[0]
 
 
+def _table_line(row: tuple, late: bytes, pad: bytes) -> bytes:
+    """A table row (... ta, tail ...) as printed, with its late cell and that cell's padding."""
+    return b"".join((row[2], late, pad, row[3])) if row[3] else row[2] + late  # no tail: the line ends there
+
+
 def table_tail(tb: str, oc: str, owner_w: int, tc: str, owner_column: int) -> str:
     """A table line's cells after the late one, the owner padded to its column (as Index.overdue_runs' tail;
     with no title, the line ends where its text does)."""
@@ -330,7 +334,7 @@ class _OverdueQuestion:
         problems: list[tuple[str, str]] = []
         computed = list(self._computed(index, None, problems, odd=False))
         if computed:  # in among the others: most late first, then by order key (as the listing's runs)
-            keyed = sorted(keyed + [(key, row) for key, _path, row in computed],
+            keyed = sorted(keyed + computed,
                            key=lambda pair: (-pair[1]["overdue_minutes"], pair[0]))
         return Overdue([row for _key, row in keyed], [message for _path, message in problems])
 
@@ -340,14 +344,13 @@ class _OverdueQuestion:
         language, table = self.store.settings.language, self.format == "table"
         args = (self.now, self.soon, self.wanted, self.owner, self.department)
         problems: list[tuple[str, str]] = []
-        computed = [(key, row, row_pieces(row, language)) for key, _path, row in self._computed(index, paths, problems)]
+        computed = [(key, row, row_pieces(row, language)) for key, row in self._computed(index, paths, problems)]
         frame = _frame(language)
-        usual = (frame.id_w, frame.kind_w, frame.prio_w)
-        widths = index.overdue_widths(*args, paths, usual) if table else (0,) * 8
-        for _k, _row, (_jh, _jt, _ta, id_w, kind_w, _tb, prio_w, _oc, owner_w, _tc, title_w) in computed:
-            if table:
+        widths = index.overdue_widths(*args, paths, frame.usual) if table else (0,) * 8
+        if table:
+            for _k, _row, (_jh, _jt, _ta, id_w, kind_w, _tb, prio_w, _oc, owner_w, _tc, title_w) in computed:
                 widths = (*map(max, widths[:5], (id_w, kind_w, prio_w, owner_w, title_w)),
-                          *(n + (w == u) for n, w, u in zip(widths[5:], (id_w, kind_w, prio_w), usual)))
+                          *(n + (w == u) for n, w, u in zip(widths[5:], (id_w, kind_w, prio_w), frame.usual)))
         if table and not (_table_fits(widths, language) if paths is None else _padded_alike(widths, language)):
             return self.rows(index) if paths is None else None
         if paths is None:
@@ -376,24 +379,16 @@ class _OverdueQuestion:
         return answer
 
     def _computed(self, index, paths: Iterable[str] | None, problems: list[tuple[str, str]],
-                  odd: bool = True) -> Iterator[tuple[bytes, str, dict]]:
-        """(order key, path, row) of the rows the index cannot give as pieces: of its clocks that are not plain
-        (odd), and of the tickets it cannot answer for at `now` (computed here); the files it cannot judge go
-        to problems."""
+                  odd: bool = True) -> Iterator[tuple[bytes, dict]]:
+        """(order key, row) of the rows the index cannot give as pieces: of its clocks that are not plain
+        (odd: their fields from the documents), and of the tickets it cannot answer for at `now` (computed
+        here); the files it cannot judge go to problems."""
         from cslog.index import order_key
 
         owner, department = self.owner, self.department
         if odd:
-            runs = index.overdue_runs(self.now, self.soon, self.wanted, owner, department,
-                                      ("path", "clock", "due_text"), paths, plain=False)
-            for run in runs:
-                for key, late, path, kind, due in run:
-                    shown = index.shown_fields(path)
-                    if (owner and shown["owner"] != owner) or (department and shown["department"] != department):
-                        continue
-                    yield key, path, {"id": shown["id"], "kind": kind, "due": due, "overdue_minutes": late,
-                                 "priority": shown["priority"], "status": shown["status"], "owner": shown["owner"],
-                                 "title": shown["title"]}
+            yield from index.overdue_rows(self.now, self.soon, self.wanted, owner, department, keys=True,
+                                          paths=paths, plain=False)
         tz = self.setup.calendar.tz
         for t in index.leftovers(self.now, paths):
             if t.problem:
@@ -409,7 +404,7 @@ class _OverdueQuestion:
                 continue
             for c in items:
                 if not self.wanted or c.kind in self.wanted:
-                    yield order_key(c.due, fields.get("id"), c.kind, t.path), t.path, _row(fields, c, self.now, tz)
+                    yield order_key(c.due, fields.get("id"), c.kind, t.path), _row(fields, c, self.now, tz)
 
 
 def overdue(store: Store, now: datetime, within: Duration | timedelta | None = None, kinds: Iterable[str] = (),
@@ -500,7 +495,6 @@ def _cell_maker(language: str) -> Callable[[Mapping[str, Any]], tuple[str, ...]]
 # the rows at hand have those usual widths (_table_fits), as they have unless an ID is not cslog's.
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
-PIECES = ("jh", "jt", "ta", "id_w", "kind_w", "tb", "prio_w", "oc", "owner_w", "tc", "title_w")
 ID_WIDTH = 14  # cslog's IDs: CW202611220001
 
 
@@ -512,6 +506,16 @@ class _Frame:
     kind_w: int
     due_w: int
     prio_w: int
+
+    @property
+    def usual(self) -> tuple[int, int, int]:
+        """The widths ta and tb pad the ID, clock and priority cells to."""
+        return self.id_w, self.kind_w, self.prio_w
+
+    @property
+    def least_of_usual(self) -> tuple[int, int, int]:
+        """The least widths of those columns (their headers')."""
+        return self.least[0], self.least[1], self.least[4]
 
 
 @lru_cache(maxsize=4)
@@ -526,7 +530,7 @@ def _frame(language: str) -> _Frame:
 
 
 def row_pieces(row: Mapping[str, Any], language: str) -> tuple:
-    """What the index keeps of an overdue row (ROW_KEYS but overdue_minutes), by the names of PIECES."""
+    """What the index keeps of an overdue row (ROW_KEYS but overdue_minutes), by the names of index.PIECES."""
     encode = _ENCODE  # as render.json_pieces
     jh = encode({k: row[k] for k in ROW_KEYS[:3]})[:-1] + ', "overdue_minutes": '
     jt = ", " + encode({k: row[k] for k in ROW_KEYS[4:]})[1:]
@@ -545,16 +549,14 @@ def _table_fits(widths: tuple, language: str) -> bool:
     header that is)."""
     frame = _frame(language)
     return _padded_alike(widths, language) and all(
-        n or least >= usual for n, least, usual in zip(widths[5:], (frame.least[0], frame.least[1], frame.least[4]),
-                                                       (frame.id_w, frame.kind_w, frame.prio_w)))
+        n or least >= usual for n, least, usual in zip(widths[5:], frame.least_of_usual, frame.usual))
 
 
 def _padded_alike(widths: tuple, language: str) -> bool:
     """Whether no ID, clock or priority cell of these widths is wider than usual (a part of a listing that
     fits may then be put in it)."""
     frame = _frame(language)
-    return all(max(least, w) <= usual for w, least, usual in zip(
-        widths[:3], (frame.least[0], frame.least[1], frame.least[4]), (frame.id_w, frame.kind_w, frame.prio_w)))
+    return all(max(least, w) <= usual for w, least, usual in zip(widths[:3], frame.least_of_usual, frame.usual))
 
 
 def _lines(lines: Iterable[str]) -> Iterator[str]:

@@ -209,25 +209,10 @@ def emit(text: str) -> None:
         typer.echo(text.rstrip("\n"))
 
 
-def emit_pieces(pieces: Iterable[str], batch: int = 2000) -> None:
-    """Data to stdout, written as it comes (lines of a large listing are never all held at once); nothing
-    at all when the pieces are empty. Ends with one newline, as emit."""
-    chunk: list[str] = []
-    wrote = False
-    for piece in pieces:
-        chunk.append(piece)
-        if len(chunk) >= batch:
-            typer.echo("".join(chunk), nl=False)
-            chunk.clear()
-            wrote = True
-    text = "".join(chunk).rstrip("\n")
-    if text or wrote:
-        typer.echo(text)
-
-
 def emit_bytes(pieces: Iterable[bytes]) -> None:
-    """emit_pieces for text already encoded as UTF-8 (a large listing is then never decoded to be encoded
-    again); decoded only when stdout does not take UTF-8."""
+    """Data to stdout, written as it comes, as emit writes it (nothing when the pieces are empty, one newline
+    at the end); the pieces are UTF-8, written as they are (a large listing is never decoded to be encoded
+    again), decoded only when stdout does not take UTF-8."""
     import codecs
 
     utf8 = (getattr(sys.stdout, "buffer", None) is not None  # (a StringIO in its place takes text only)
