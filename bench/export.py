@@ -116,7 +116,7 @@ def ticket_text(tid: str, received: datetime, rng: random.Random, customer: int)
 
 def generate(root: Path, tickets: int, contacts: int, seed: int = 7) -> int:
     """Write the repository; returns the total size of the ticket files in bytes."""
-    from cslog.config import default_config_text
+    from cslog.defaults import config_text as default_config_text
 
     rng = random.Random(seed)
     root.mkdir(parents=True)

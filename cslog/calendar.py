@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cslog.config import DEFAULTS
+from cslog.defaults import DEFAULTS
 from cslog.durations import Duration
 
 UTC = timezone.utc

@@ -1,4 +1,4 @@
-"""cslog.yaml: the documented defaults, and the file resolved once into a frozen Settings."""
+"""cslog.yaml resolved once into a frozen Settings (over cslog.defaults), with every problem it has."""
 from __future__ import annotations
 
 import copy
@@ -9,102 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cslog.defaults import CONFIG_FILE, DEFAULTS
 from cslog.errors import ConfigError, UsageError
 from cslog.yamlio import YamlSyntaxError, line_of, load_text
-
-CONFIG_FILE = "cslog.yaml"
-
-DEFAULTS: dict[str, Any] = {
-    "org": "",
-    "language": "zh",
-    "timezone": "Asia/Shanghai",
-    "ids": {"ticket": "CW{date:%Y%m%d}{seq:04d}", "contact": "GT{date:%Y%m%d}{seq:04d}", "customer": "C{seq:04d}"},
-    "agents": [],
-    "departments": [],
-    "sla": {
-        "urgent": {"response": "1h", "update": "4h", "resolve": "4h"},
-        "important": {"response": "4h", "update": "24h", "resolve": "48h"},
-        "normal": {"response": "24h", "update": "24h", "resolve": "3bd"},
-        "claim": "2h",
-        "callback": {"after": "48h", "types": ["complaint", "repair"]},
-        "pause_in": ["waiting"],
-        "warn_within": "1h",
-    },
-    "calendar": {
-        "country": "CN",
-        "business_hours": [{"start": "09:00", "end": "18:00"}],
-        "weekdays": ["mon", "tue", "wed", "thu", "fri"],
-        "extra_holidays": [],
-        "extra_workdays": [],
-    },
-    "close_requires": {"complaint": ["solution", "category"], "fault": ["solution", "category"],
-                       "repair": ["solution", "category"], "default": ["category"]},
-    "review_required": False,
-    "batch": {"threshold": 3, "window": "24h"},
-    "git": {"auto_commit": True},
-}
-
-# What `cslog init` writes: every default, with a short comment a team lead can follow.
-CONFIG_TEMPLATE = """\
-# yaml-language-server: $schema=schemas/config.schema.json
-# cslog 配置 / configuration. Every value below is the default; change what your team needs.
-org: {org}                # 公司名称 / organisation, shown in reports
-language: {language}                   # zh | en: labels in tables, reports and the Excel workbook
-timezone: Asia/Shanghai        # times without an offset are read in this zone
-
-# 编号格式 / ID formats. {{date:%Y%m%d}} = creation day, {{seq:04d}} = daily sequence,
-# {{station}} = this clone's code (teams with several clones, see `cslog init --station`).
-ids:
-  ticket: 'CW{{date:%Y%m%d}}{{seq:04d}}'     # 工单 CW202611220001
-  contact: 'GT{{date:%Y%m%d}}{{seq:04d}}'    # 沟通记录 GT202611220001
-  customer: 'C{{seq:04d}}'                 # 客户 C0001
-
-# 坐席与部门 / agents and departments. Empty = free text. When listed, owners and departments
-# must be on the list (by id or name), and a typo gets a "did you mean".
-#   agents: [{{id: a01, name: 小明, department: 客服部}}, 小丽]
-agents: []
-departments: []
-
-# 服务时限 / SLA per priority. 30m 4h 2d = wall clock; 8bh = business hours;
-# 3bd = close of business of the 3rd working day after the day received.
-sla:
-  urgent:    {{response: 1h,  update: 4h,  resolve: 4h}}     # 紧急
-  important: {{response: 4h,  update: 24h, resolve: 48h}}    # 重要
-  normal:    {{response: 24h, update: 24h, resolve: 3bd}}    # 一般
-  claim: 2h                   # 任务卡认领: a ticket must have an owner within 2h
-  callback: {{after: 48h, types: [complaint, repair]}}      # 回访 after resolution
-  pause_in: [waiting]         # statuses that stop the update and resolve clocks
-  warn_within: 1h             # `cslog show` marks a clock "at risk" this long before its due
-
-# 工作日历 / working calendar: public holidays and make-up working days (调休) of the country.
-calendar:
-  country: CN
-  business_hours: [{{start: '09:00', end: '18:00'}}]   # several windows allowed, e.g. a lunch break
-  weekdays: [mon, tue, wed, thu, fri]
-  extra_holidays: []          # company days off, e.g. ['2026-12-31']
-  extra_workdays: []          # company extra working days
-
-# 结单要求 / what closing a ticket needs, per type ("default" for the other types).
-close_requires:
-  complaint: [solution, category]
-  fault: [solution, category]
-  repair: [solution, category]
-  default: [category]
-review_required: false        # true: a supervisor must `cslog review ID --approve` before closing
-
-# 批量客诉 / batch complaints: this many open complaints of one category within the window
-# all become urgent and are linked.
-batch: {{threshold: 3, window: 24h}}
-
-git:
-  auto_commit: true           # every change is its own commit; false = leave committing to you
-"""
-
-
-def default_config_text(org: str, language: str) -> str:
-    import json
-
-    return CONFIG_TEMPLATE.format(org=json.dumps(org, ensure_ascii=False) if org else "''", language=language)
 
 
 @dataclass(frozen=True)
@@ -130,6 +37,25 @@ class Settings:
         from cslog.timeutil import zone
 
         return zone(self.timezone)
+
+    def policy(self, where: Path | None = None):
+        """The `sla:` section as an sla.SlaPolicy; ConfigError (at its line in `where`) when it is wrong."""
+        from cslog.sla import SlaPolicy
+
+        try:
+            return SlaPolicy.from_config(self.sla)
+        except ValueError as exc:
+            raise error_at(where, str(exc)) from None
+
+    def work_calendar(self, holidays_cache: str | None = None, where: Path | None = None):
+        """The `calendar:` section as a calendar.WorkCalendar, its country's holidays kept in holidays_cache;
+        ConfigError (at its line in `where`) when it is wrong."""
+        from cslog.calendar import HolidayData, WorkCalendar
+
+        try:
+            return WorkCalendar.from_config(self.calendar, self.timezone, HolidayData(holidays_cache))
+        except ValueError as exc:
+            raise error_at(where, f"{exc}" if str(exc).startswith("calendar") else f"calendar: {exc}") from None
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -301,3 +227,18 @@ def _duration_problem(parse_duration, path: tuple, value: Any) -> list[tuple[tup
     except ValueError as exc:
         return [(path, f"{'.'.join(path)}: {exc}")]
     return []
+
+
+def error_at(where: Path | None, message: str) -> ConfigError:
+    """`cslog.yaml:LINE: sla.urgent.resolve: ...`, the line found from the setting the message names."""
+    shown = CONFIG_FILE
+    path = setting_path(message)
+    if path and where is not None:
+        try:
+            line = line_of(where.read_text(encoding="utf-8-sig"), path)
+        except OSError:
+            line = None
+        if line:
+            shown = f"{CONFIG_FILE}:{line}"
+    return ConfigError(f"{shown}: {message}", hint="fix cslog.yaml (`cslog check` lists its problems); "
+                                                  "`cslog init --help` shows the defaults")

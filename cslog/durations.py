@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from cslog.labels import MINUTE_WORDS
+
 Unit = Literal["m", "h", "d", "bh", "bd"]
 
 # The schema pattern allows spaces around and inside ("4 h"); parsing must accept what check accepts.
@@ -61,7 +63,6 @@ def parse_duration(text: str) -> Duration:
     return Duration(amount, unit)
 
 
-MINUTE_WORDS = {"zh": ("天", "小时", "分"), "en": ("d", "h", "m")}  # days, hours, minutes
 
 
 def format_minutes(minutes: int, language: Literal["zh", "en"] = "zh") -> str:

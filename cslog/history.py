@@ -108,34 +108,3 @@ def _diff(name: str, before: Any, after: Any) -> list[Change]:
                 out.extend(_diff(f"{name}.{key}", before.get(key), after.get(key)))
         return out
     return [Change(name, before, after)]
-
-
-def to_text(entries: list[Entry], language: str = "zh") -> str:
-    """The history as a reader wants it: one block per commit, `field: old → new`, `+ event` lines."""
-    from cslog.render import cell, event_line
-
-    lines: list[str] = []
-    for entry in entries:
-        when = cell(entry.date, "at", language)
-        lines.append(f"{entry.commit[:10]}  {when}  {entry.author}  {entry.subject}")
-        if entry.problem:
-            lines.append(f"    ! {entry.problem}")
-        for change in entry.changes:
-            leaf = change.field.split(".")[0].split("[")[0]
-            if change.old is None:
-                lines.append(f"    {change.field}: {_value(change.new, leaf, language)}")
-            elif change.new is None:
-                lines.append(f"    {change.field}: {_value(change.old, leaf, language)} → (removed)")
-            else:
-                lines.append(f"    {change.field}: {_value(change.old, leaf, language)} → "
-                             f"{_value(change.new, leaf, language)}")
-        for event in entry.events:
-            lines.append("    + " + (event_line(event, language) if isinstance(event, dict) else str(event)))
-    return "\n".join(lines) + ("\n" if lines else "")
-
-
-def _value(value: Any, field_name: str, language: str) -> str:
-    from cslog.render import cell
-
-    text = " ".join(cell(value, field_name, language).split())
-    return text if len(text) <= 120 else text[:119] + "…"

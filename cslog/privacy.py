@@ -95,6 +95,21 @@ def scan(doc: Any) -> list[tuple[tuple, Finding]]:
     return [(path, f) for path, text in walk_strings(doc) for f in find_pii(text)]
 
 
+def guard(doc: Any, allow: bool) -> bool:
+    """Refuse personal data in what is about to be written (Refused, naming the field), unless allowed;
+    whether it holds some (allowed: the caller records the allowance)."""
+    found = scan(doc)
+    if allow or not found:
+        return bool(found)
+    from cslog.errors import Refused
+
+    path, finding = found[0]
+    where = ".".join(str(p) for p in path)
+    raise Refused(f"{where}: looks like an {finding.label} ({finding.masked}); cslog does not store personal "
+                  "data (严禁记录客户敏感信息)",
+                  hint="remove it; only if the law requires keeping it, pass --allow-pii (it is recorded)")
+
+
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?)(\d{3,4})(\d{4})(?!\d)")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9.-]+\.[A-Za-z]{2,})")

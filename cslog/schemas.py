@@ -1,15 +1,23 @@
-"""The only place that knows where the JSON Schemas and templates live; key order and validation."""
+"""The only place that knows the JSON Schemas: where they and the templates live, key order, which fields hold
+enums and times, and validation.
+
+Validation runs in two steps: a compiled validator (fastjsonschema: ~60 µs a ticket, where jsonschema takes
+~1.2 ms) says whether a document is valid; only for a document that is not, jsonschema, the reference
+implementation, says everything that is wrong, in words a person can act on. Both read the same schema
+files. Besides the schema, every timestamp must be a real moment (the pattern admits 2026-11-31).
+"""
 from __future__ import annotations
 
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 _PACKAGE = Path(__file__).resolve().parent
 
 SCHEMA_FILES = {"ticket": "ticket.schema.json", "contact": "contact.schema.json",
                 "customer": "customer.schema.json", "config": "config.schema.json"}
+TIMESTAMP = "#/$defs/timestamp"
 
 
 def _shipped(name: str) -> Path:
@@ -43,30 +51,67 @@ def _resolve(root: dict, node: dict) -> dict:
     return node
 
 
+def _walk(kind: str) -> Iterator[tuple[tuple, dict]]:
+    """(path, node as written, before $ref is followed) of every node under properties and items; '*' stands
+    for the items of a list."""
+    root = schema(kind)
+    stack: list[tuple[tuple, dict, int]] = [((), root, 0)]
+    while stack:
+        path, node, depth = stack.pop()
+        yield path, node
+        node = _resolve(root, node)
+        if depth > 8:
+            continue
+        for key, sub in (node.get("properties") or {}).items():
+            stack.append((path + (key,), sub, depth + 1))
+        if isinstance(node.get("items"), dict):
+            stack.append((path + ("*",), node["items"], depth + 1))
+
+
 @lru_cache(maxsize=None)
 def _orders(kind: str) -> dict[tuple, list[str]]:
     """Property order of every object in the schema, keyed by path ('*' for list items)."""
     root = schema(kind)
-    out: dict[tuple, list[str]] = {}
-
-    def walk(node: dict, path: tuple, depth: int) -> None:
-        node = _resolve(root, node)
-        if depth > 6:
-            return
-        if "properties" in node:
-            out[path] = list(node["properties"])
-            for key, sub in node["properties"].items():
-                walk(sub, path + (key,), depth + 1)
-        if "items" in node and isinstance(node["items"], dict):
-            walk(node["items"], path + ("*",), depth + 1)
-
-    walk(root, (), 0)
-    return out
+    return {path: list(_resolve(root, node)["properties"]) for path, node in _walk(kind)
+            if "properties" in _resolve(root, node)}
 
 
-def key_order(kind: str):
+def key_order(kind: str) -> Callable[[tuple], list[str] | None]:
     orders = _orders(kind)
     return lambda path: orders.get(path)
+
+
+def fields(kind: str) -> list[str]:
+    """The top-level fields of a record kind, in the order files list them."""
+    return list(schema(kind)["properties"])
+
+
+@lru_cache(maxsize=None)
+def enum_fields(kind: str) -> tuple[tuple[tuple, str], ...]:
+    """(path, $defs name) of every field holding a value of a named enum (#/$defs/priority...)."""
+    return tuple(sorted((path, node["$ref"].rsplit("/", 1)[1]) for path, node in _walk(kind)
+                        if isinstance(node.get("$ref"), str) and node["$ref"] != TIMESTAMP
+                        and "enum" in _resolve(schema(kind), node)))
+
+
+@lru_cache(maxsize=None)
+def timestamp_fields(kind: str) -> tuple[tuple, ...]:
+    """The paths of every timestamp field."""
+    return tuple(sorted(path for path, node in _walk(kind) if node.get("$ref") == TIMESTAMP))
+
+
+def values_at(doc: Any, path: tuple, at: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    """(concrete path, value) of what a document holds at a schema path ('*': every item of a list)."""
+    if not path:
+        yield at, doc
+        return
+    step, rest = path[0], path[1:]
+    if step == "*":
+        if isinstance(doc, list):
+            for i, item in enumerate(doc):
+                yield from values_at(item, rest, at + (i,))
+    elif isinstance(doc, dict) and step in doc:
+        yield from values_at(doc[step], rest, at + (step,))
 
 
 def modeline(kind: str) -> str:
@@ -75,15 +120,35 @@ def modeline(kind: str) -> str:
     return f"# yaml-language-server: $schema={depth}schemas/{SCHEMA_FILES[kind]}\n"
 
 
+# -- validation ---------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def _compiled(kind: str) -> Callable[[Any], Any]:
+    import fastjsonschema
+
+    return fastjsonschema.compile(schema(kind), use_default=False, use_formats=False, detailed_exceptions=False)
+
+
+def is_valid(doc: Any, kind: str) -> bool:
+    """Whether validate() would find nothing, at a fraction of its cost."""
+    from fastjsonschema import JsonSchemaException
+
+    try:
+        _compiled(kind)(doc)
+    except JsonSchemaException:
+        return False
+    return not _bad_times(doc, kind)
+
+
 @lru_cache(maxsize=None)
 def validator(kind: str):
-    import jsonschema  # costly import: only commands that validate pay for it
+    import jsonschema  # costly import: only documents that fail pay for it
 
     return jsonschema.Draft202012Validator(schema(kind))
 
 
 def validate(doc: Any, kind: str) -> list[tuple[tuple, str]]:
-    """Schema errors as (JSON path, message), in document order."""
+    """Everything wrong with a document, as (JSON path, message), in document order."""
     errors = []
     for err in validator(kind).iter_errors(doc):
         path = tuple(err.absolute_path)
@@ -93,51 +158,27 @@ def validate(doc: Any, kind: str) -> list[tuple[tuple, str]]:
                 errors.append((path + (extra,), _unknown_field(path, extra, known)))
             continue
         errors.append((path, _message(err, path)))
+    if kind != "config":
+        flagged = {path for path, _m in errors}
+        errors += [problem for problem in _bad_times(doc, kind) if problem[0] not in flagged]
     errors.sort(key=lambda e: [str(p) for p in e[0]])
     return errors
 
 
-_JSON_TYPES = {"object": (dict,), "array": (list,), "string": (str,), "boolean": (bool,), "null": (type(None),),
-               "integer": (int,), "number": (int, float)}
+def _bad_times(doc: Any, kind: str) -> list[tuple[tuple, str]]:
+    """Timestamps the pattern admits that name no real moment (2026-11-31, 24:30)."""
+    from cslog.timeutil import instant, zone
 
-
-def _has_type(value: Any, expected: Any) -> bool:
-    for name in expected if isinstance(expected, list) else [expected]:
-        if isinstance(value, bool) and name in ("integer", "number"):
-            continue
-        if isinstance(value, _JSON_TYPES.get(name, (object,))):
-            return True
-    return False
-
-
-def shape_problems(doc: Any, kind: str) -> list[tuple[tuple, str]]:
-    """Where a document holds the wrong JSON type (a list for a status, a number for a timeline...).
-
-    Cheap and without jsonschema, for readers: code that walks a record may trust the shape of what it
-    finds. Enum values, patterns and required fields are left to `cslog check`."""
-    root = schema(kind)
+    utc = zone("UTC")
     found = []
-    stack: list[tuple[dict, Any, tuple]] = [(root, doc, ())]
-    while stack:
-        node, value, path = stack.pop()
-        node = _resolve(root, node)
-        expected = node.get("type") or sorted({type(v).__name__.replace("str", "string") for v in node.get("enum", [])})
-        if expected and not _has_type(value, expected):
-            where = ".".join(str(p) for p in path) or "record"
-            wanted = expected if isinstance(expected, str) else " or ".join(expected)
-            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
-            found.append((path, f"{where}: {shown} is not of type {wanted}"))
-            continue
-        if isinstance(value, dict):
-            for key in value:
-                if not isinstance(key, str):
-                    found.append((path, f"{'.'.join(str(p) for p in path + (key,))}: a field name must be text"))
-            for key, sub in (node.get("properties") or {}).items():
-                if key in value:
-                    stack.append((sub, value[key], path + (key,)))
-        elif isinstance(value, list) and isinstance(node.get("items"), dict):
-            stack.extend((node["items"], item, path + (i,)) for i, item in enumerate(value))
-    return sorted(found, key=lambda p: [str(x) for x in p[0]])
+    for field_path in timestamp_fields(kind):
+        for path, value in values_at(doc, field_path):
+            if isinstance(value, str):
+                try:
+                    instant(value, utc)
+                except ValueError as exc:
+                    found.append((path, f"{'.'.join(map(str, path))}: {exc}"))
+    return found
 
 
 def _message(err, path: tuple) -> str:

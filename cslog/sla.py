@@ -51,9 +51,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 
 from cslog.calendar import WorkCalendar
-from cslog.config import DEFAULTS
+from cslog.defaults import DEFAULTS
 from cslog.durations import Duration, parse_duration
-from cslog.model import PRIORITY, STATUS, TICKET_TYPE
+from cslog.model import CLOCK_KINDS, DONE_STATUSES as DONE, LOW_SCORE, PRIORITY, STATUS, TICKET_TYPE
+from cslog.timeutil import instant
 
 ClockKind = Literal["claim", "response", "update", "resolve", "callback", "followup"]
 ClockState = Literal["met", "breached", "running", "paused"]
@@ -61,7 +62,6 @@ ClockState = Literal["met", "breached", "running", "paused"]
 PRIORITIES = tuple(PRIORITY.codes)
 STATUSES = tuple(STATUS.codes)
 TICKET_TYPES = tuple(TICKET_TYPE.codes)
-DONE = frozenset({"resolved", "closed"})
 DEFAULT_SLA: Mapping[str, Any] = DEFAULTS["sla"]  # one place for the documented defaults
 _UTC = timezone.utc
 _MINUTE = timedelta(minutes=1)
@@ -162,6 +162,73 @@ def overdue_items(ticket: Mapping[str, Any], policy: SlaPolicy, cal: WorkCalenda
         elif within is not None and c.state == "running" and c.due is not None and _utc(c.due) - moment <= within:
             items.append(c)
     return items
+
+
+def minutes_late(due: datetime, now: datetime) -> int:
+    """How late a clock due at `due` is at `now`, in whole minutes rounded up (a breach is never 0 minutes
+    late); a clock not yet due: minus the minutes left, rounded up (never 0 either)."""
+    if now > due:
+        return _ceil_minutes(now - due)
+    return -_ceil_minutes(due - now) if due > now else 0
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a ticket's clocks are once nothing more happens to it: from `t0`, just after the latest moment
+    its file mentions, on. `running` holds the clocks neither stopped nor paused at t0, with their dues, which
+    no longer depend on `now` (no event is left to stop them, no open pause to move them; a followup is due
+    the moment it arose). So at any now >= t0 a running clock is breached when now > due, and nothing else
+    of the ticket can be: a paused clock stays paused, a stopped one stopped."""
+
+    t0: datetime
+    running: tuple[tuple[str, datetime], ...]
+
+
+def standing(ticket: Mapping[str, Any], policy: SlaPolicy, cal: WorkCalendar) -> Standing:
+    """The ticket's Standing (what a cache keeps so that `overdue` needs no clock arithmetic); ValueError
+    when its times cannot be read, as clocks() says."""
+    moments = [_instant(ticket.get("received_at"), cal, "received_at")]
+    last_change: tuple[datetime, Any] | None = None  # (when, to) of the latest status change
+    for group in ("timeline", "callbacks"):
+        for entry in ticket.get(group) or []:
+            if isinstance(entry, Mapping) and entry.get("at") is not None:
+                moment = _instant(entry["at"], cal, "at")
+                moments.append(moment)
+                if group == "timeline" and entry.get("kind") in ("status", "escalated") and (
+                        last_change is None or moment >= last_change[0]):
+                    last_change = (moment, entry.get("to") or ("escalated" if entry.get("kind") == "escalated"
+                                                               else None))
+    satisfaction = ticket.get("satisfaction")
+    if isinstance(satisfaction, Mapping) and satisfaction.get("at") is not None:
+        moments.append(_instant(satisfaction["at"], cal, "at"))
+    # just after the last moment: a pause that began exactly at a clock's due then shows as the breach it
+    # becomes, instead of `paused` (at the last moment itself the clock is not yet past its due)
+    t0 = max(moments) + timedelta(microseconds=1)
+    if last_change is not None and last_change[1] in DONE and _settled(ticket, policy):
+        return Standing(t0, ())
+    running = tuple((c.kind, c.due) for c in clocks(ticket, policy, cal, t0)
+                    if c.stopped is None and c.state != "paused" and c.due is not None)
+    return Standing(t0, running)
+
+
+def _settled(ticket: Mapping[str, Any], policy: SlaPolicy) -> bool:
+    """Of a ticket whose latest status change resolved or closed it: whether none of its clocks can ever be
+    listed again, known without computing them: claim, response, update and resolve have stopped; of a type
+    without a callback clock; and no low score or unsolved callback anywhere that could raise a followup.
+    (Most of a team's tickets: computing their clocks would be most of the work of indexing them.)"""
+    if ticket.get("status") not in DONE or ticket.get("type") in policy.callback_types:
+        return False
+    entries = list(ticket.get("timeline") or []) + list(ticket.get("callbacks") or [])
+    satisfaction = ticket.get("satisfaction")
+    if isinstance(satisfaction, Mapping):
+        entries.append(satisfaction)
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            return False
+        score = entry.get("score")
+        if (score is not None and not (isinstance(score, int) and score > LOW_SCORE)) or entry.get("solved") is False:
+            return False
+    return True
 
 
 # -- one clock ----------------------------------------------------------------------------------------
@@ -273,7 +340,7 @@ class _Story:
                 runs.append((max(at, received), target))
                 low_score_at = unsolved_at = None  # a status change acts on any pending followup
             if kind in ("rated", "callback") and isinstance(e.get("score"), int):
-                low_score_at = at if e["score"] <= 2 else None  # the latest score counts
+                low_score_at = at if e["score"] <= LOW_SCORE else None  # the latest score counts
             if kind == "callback":
                 callbacks_at.append(at)
                 if isinstance(e.get("solved"), bool):
@@ -336,18 +403,10 @@ def _events(ticket: Mapping[str, Any], cal: WorkCalendar, now: datetime, name: s
 
 def _instant(value: Any, cal: WorkCalendar, where: str) -> datetime:
     """A stored timestamp in UTC; a naive one is in the calendar's timezone, a bare date is its midnight."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime.combine(value, time(0))
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ValueError(f"{where}: cannot read time '{value}': write it as 2026-11-22T14:30:00+08:00") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=cal.tz)
-    return moment.astimezone(_UTC)  # straight from its own offset: the same instant as through cal.tz, cheaper
+    try:
+        return instant(value, cal.tz).astimezone(_UTC)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def _utc(t: datetime) -> datetime:

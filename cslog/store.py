@@ -1,6 +1,17 @@
-"""The data repository: where records live, reading them, and writing them under a lock, one commit each."""
+"""The data repository and its one gate: where records live, reading them (load: every reader's one way in)
+and writing them (every write checked against the schema before the rename), under a lock, one commit each.
+
+The gate, for every record file whoever reads it (a command, the index, `cslog check`, sync):
+- the bytes must be UTF-8 YAML without conflict markers, a mapping of fields;
+- enum fields may hold a code, a label or an alias (`priority: 紧急`, what a hand edit writes): they are read
+  as the code (the file is then not canonical: `cslog check` says so, `cslog check --fix` rewrites it);
+- the document must then pass its JSON Schema, and its times must be real moments.
+A record that fails is never read with defaults: `load` says why, with the line, and the caller leaves it
+out (reading commands, with a warning) or refuses to act on it (`read`: exit 2).
+"""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import errno
 import fcntl
@@ -15,17 +26,19 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from cslog import config as config_mod
-from cslog import gitrepo
-from cslog.errors import ConfigError, LockTimeout, NotFound, OperationalError, UsageError
+from cslog import gitrepo, schemas
+from cslog.errors import ConfigError, LockTimeout, NotFound, OperationalError, Problem, UsageError
 from cslog.ids import id_format, is_safe
-from cslog.model import KIND_FOLDERS, KINDS, SHARDED, kind_label
-from cslog.schemas import key_order, modeline, shape_problems
+from cslog.model import ENUMS, EVENT_MOVES, KIND_FOLDERS, KINDS, SHARDED, kind_label
 from cslog.yamlio import (TEMP_SUFFIX, YamlSyntaxError, create_exclusive, line_of, load_text, read_text, render,
                           update_text, write_atomic)
 
 CACHE_DIR = ".cslog"
+HOLIDAYS_FILE = "holidays.json"  # in CACHE_DIR: the country's holidays by year (calendar.HolidayData)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+_CONFLICT = re.compile(r"^(<{7}|={7}|>{7}|\|{7})( |$)", re.M)
 LOCK_WAIT_SECONDS = 120
+FIX_HINT = "fix the file by hand, then `cslog check` it (`cslog check --fix` rewrites labels as codes)"
 
 
 @dataclass
@@ -34,7 +47,108 @@ class Record:
     id: str
     path: Path
     text: str
-    doc: dict
+    doc: dict  # through the gate: enum fields hold codes
+    original: dict | None = field(default=None, repr=False)  # as the file has it, when labels were read as codes
+
+    @property
+    def as_written(self) -> dict:
+        return self.doc if self.original is None else self.original
+
+
+# -- the gate ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Loaded:
+    """What the gate made of one record file: the document (None unless it passed), every problem found,
+    and the labels it read as codes ((path, label, code): the file is not canonical)."""
+
+    kind: str
+    rel: str
+    text: str = ""
+    doc: dict | None = None
+    problems: list[Problem] = field(default_factory=list)
+    relabelled: list[tuple[tuple, str, str]] = field(default_factory=list)
+    original: dict | None = None  # the document as written, when labels were read as codes
+
+    @property
+    def ok(self) -> bool:
+        return self.doc is not None
+
+
+def load(kind: str, rel: str, raw: bytes | str) -> Loaded:
+    """The one way a record file is read: its bytes (or text) through the gate. Never raises for bad data."""
+    item = Loaded(kind=kind, rel=rel)
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            item.problems.append(Problem(rel, None, f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
+                                         code="encoding"))
+            return item
+    text = item.text = raw[1:] if raw.startswith("\ufeff") else raw
+    marker = _CONFLICT.search(text)
+    if marker:
+        item.problems.append(Problem(rel, text.count("\n", 0, marker.start()) + 1,
+                                     "git conflict markers: finish the merge (keep one side, or run `cslog sync`)",
+                                     code="conflict"))
+        return item
+    try:
+        doc = load_text(text)
+    except YamlSyntaxError as exc:
+        item.problems.append(Problem(rel, exc.line, str(exc), code="yaml"))
+        return item
+    if not isinstance(doc, dict):
+        item.problems.append(Problem(rel, 1, "a record must be a mapping of fields (name: value)", code="yaml"))
+        return item
+    coded, item.relabelled = to_codes(kind, doc)
+    if schemas.is_valid(coded, kind):
+        item.doc = coded
+        item.original = doc if item.relabelled else None
+        return item
+    for path, message in schemas.validate(coded, kind):
+        item.problems.append(Problem(rel, line_of(text, path), message, code="schema",
+                                     field=".".join(str(p) for p in path) or None))
+    return item
+
+
+def to_codes(kind: str, doc: dict) -> tuple[dict, list[tuple[tuple, str, str]]]:
+    """The document with every label or alias in an enum field read as its code (a copy, when any is), and
+    what was read so. A value that is no word of its enum is left as it is: the schema says what is wrong."""
+    found: list[tuple[tuple, str, str]] = []
+    for field_path, key in schemas.enum_fields(kind):
+        enum = ENUMS.get(key)
+        if enum is not None:
+            for path, value in schemas.values_at(doc, field_path):
+                code = enum.code(value)
+                if code is not None and code != value:
+                    found.append((path, value, code))
+    if kind == "ticket":
+        for i, event in enumerate(doc.get("timeline") or ()):
+            enum = EVENT_MOVES.get(event.get("kind")) if isinstance(event, dict) else None
+            for end in ("from", "to") if enum else ():
+                code = enum.code(event.get(end))
+                if code is not None and code != event[end]:
+                    found.append((("timeline", i, end), event[end], code))
+    if not found:
+        return doc, found
+    doc = copy.deepcopy(doc)
+    for path, _label, code in found:
+        target = doc
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = code
+    return doc, found
+
+
+def checked_text(kind: str, text: str, where: str) -> str:
+    """`text` when it is a record of this kind that passes the gate as it is (no labels to read as codes);
+    else UsageError saying what is wrong: the last look before a record file is written."""
+    item = load(kind, where, text)
+    if not item.ok or item.relabelled:
+        first = item.problems[0] if item.problems else Problem(where, None, "enum fields must hold codes")
+        raise UsageError(f"refusing to write {where}: line {first.line or 1}: {first.message}",
+                         hint="the record would not pass its schema (schemas/" + schemas.SCHEMA_FILES[kind] + ")")
+    return text
 
 
 @dataclass
@@ -43,6 +157,8 @@ class Store:
     settings: config_mod.Settings
     _git_root: Path | None = field(default=None, repr=False)
     _swept: set = field(default_factory=set, repr=False)  # folders cleared of dead writers' temp files
+    _policy: object = field(default=None, repr=False)
+    _calendar: object = field(default=None, repr=False)
 
     # --- finding the repository -----------------------------------------------------------------
 
@@ -73,6 +189,26 @@ class Store:
         if not settings.station and any("{station" in f for f in settings.ids.values()):
             settings = dataclasses.replace(settings, station=local_station(root))
         return cls(root=root, settings=settings)
+
+    @property
+    def where(self) -> Path:
+        """The repository's cslog.yaml (where configuration messages point)."""
+        return self.root / config_mod.CONFIG_FILE
+
+    def policy(self):
+        """The SLA policy of cslog.yaml (sla.SlaPolicy)."""
+        if self._policy is None:
+            self._policy = self.settings.policy(self.where)
+        return self._policy
+
+    def calendar(self):
+        """The working calendar of cslog.yaml (calendar.WorkCalendar), the country's holidays cached in
+        .cslog/ (read-only repositories: not cached)."""
+        if self._calendar is None:
+            folder = self.root / CACHE_DIR
+            cache = str(folder / HOLIDAYS_FILE) if os.access(folder, os.W_OK) else None
+            self._calendar = self.settings.work_calendar(cache, self.where)
+        return self._calendar
 
     @property
     def git_root(self) -> Path | None:
@@ -124,28 +260,29 @@ class Store:
                             + ", ".join(self.settings.ids[k].split("{")[0] + "…" for k in KINDS))
 
     def read(self, record_id: str, kind: str | None = None) -> Record:
+        """A record to act on; UsageError (exit 2) when it does not pass the gate."""
         found_kind, path = self.locate(record_id)
         if kind and found_kind != kind:
             raise UsageError(f"{record_id} is a {kind_label(found_kind, 'en')}, not a {kind_label(kind, 'en')}")
         return self.read_path(found_kind, path)
 
-    def read_path(self, kind: str, path: Path, text: str | None = None) -> Record:
-        """The record in a file (its `text` when already read); UsageError saying where it is wrong."""
-        if text is None:
-            text = read_text(path)
+    def load(self, kind: str, path: Path) -> Loaded:
+        """The gate's word on one file (see load); an unreadable file is a problem too."""
+        rel = self.rel(path)
         try:
-            doc = load_text(text)
-        except YamlSyntaxError as exc:
-            raise UsageError(f"{self.rel(path)}:{exc.line or 1}: {exc}",
-                             hint="fix the file by hand, then `cslog check` it") from None
-        if not isinstance(doc, dict):
-            raise UsageError(f"{self.rel(path)}:1: a record must be a mapping of fields")
-        shape = shape_problems(doc, kind)
-        if shape:  # a field of the wrong type would break whatever reads it: a file to fix, not to act on
-            where, message = shape[0]
-            raise UsageError(f"{self.rel(path)}:{line_of(text, where) or 1}: {message}",
-                             hint="fix the file by hand, then `cslog check` it")
-        return Record(kind=kind, id=str(doc.get("id") or path.stem), path=path, text=text, doc=doc)
+            raw = path.read_bytes()
+        except OSError as exc:
+            return Loaded(kind, rel, problems=[Problem(rel, None, f"cannot read: {exc.strerror}", code="io")])
+        return load(kind, rel, raw)
+
+    def read_path(self, kind: str, path: Path) -> Record:
+        """The record in a file; UsageError saying where it is wrong when it does not pass the gate."""
+        item = self.load(kind, path)
+        if not item.ok:
+            raise UsageError(str(item.problems[0]) + _more(item.problems), hint=FIX_HINT)
+        doc = item.doc
+        return Record(kind=kind, id=str(doc.get("id") or path.stem), path=path, text=item.text, doc=doc,
+                      original=item.original)
 
     def rel(self, path: Path) -> str:
         try:
@@ -161,12 +298,16 @@ class Store:
         pattern = "*/*/*.yaml" if kind in SHARDED else "*.yaml"
         return sorted(p for p in folder.glob(pattern) if not p.name.startswith("."))
 
-    def iter_records(self, kind: str) -> Iterator[Record]:
+    def iter_records(self, kind: str, warn: Callable[[Problem], None] | None = None) -> Iterator[Record]:
+        """Every record of a kind that passes the gate; the others go to warn (a broken file never hides the
+        others; `cslog check` says everything that is wrong with it)."""
         for path in self.record_paths(kind):
-            try:
-                yield self.read_path(kind, path)
-            except UsageError:
-                continue  # a broken file never hides the others; `check` reports it
+            item = self.load(kind, path)
+            if item.ok:
+                yield Record(kind=kind, id=str(item.doc.get("id") or path.stem), path=path, text=item.text,
+                             doc=item.doc, original=item.original)
+            elif warn is not None:
+                warn(item.problems[0])
 
     # --- locking ----------------------------------------------------------------------------------
 
@@ -198,11 +339,17 @@ class Store:
 
     # --- writing ----------------------------------------------------------------------------------
 
-    def render_new(self, kind: str, doc: dict) -> str:
-        return render(doc, key_order(kind), modeline(kind))
+    def render_new(self, kind: str, doc: dict, path: Path) -> str:
+        """A new record's file text, checked by the gate before it may be written."""
+        text = render(doc, schemas.key_order(kind), schemas.modeline(kind))
+        return checked_text(kind, text, self.rel(path))
 
     def render_update(self, record: Record, new_doc: dict) -> str:
-        return update_text(record.text, record.doc, new_doc, key_order(record.kind), modeline(record.kind))
+        """A record's new file text: unchanged fields keep their lines (fields whose labels were read as codes
+        are written anew, as codes); checked by the gate before it may be written."""
+        text = update_text(record.text, record.as_written, new_doc, schemas.key_order(record.kind),
+                           schemas.modeline(record.kind))
+        return checked_text(record.kind, text, self.rel(record.path))
 
     def next_seq(self, kind: str, moment: datetime) -> tuple[str, int]:
         """The next free sequence number for IDs made now; call under the lock."""
@@ -258,7 +405,7 @@ class Store:
             path = self.path_for(kind, new_id, moment)
             self.guard_path(path)
             self.sweep(path.parent)
-            text = self.render_new(kind, doc)
+            text = self.render_new(kind, doc, path)
             if create_exclusive(path, text):
                 if series:
                     self._remember(series, seq)
@@ -386,7 +533,8 @@ class Transaction:
         return updated
 
     def message(self) -> str:
-        subject = f"cslog: {self.records[0]} {self.summary or self.op}" if self.records else f"cslog: {self.op}"
+        subject = (f"cslog: {self.records[0]} {self.summary or self.op}" if self.records
+                   else f"cslog: {self.summary or self.op}")
         # a summary quotes what the user typed: git refuses NUL, and a line break would end the subject
         subject = " ".join(_CONTROL.sub(" ", subject).split())
         trailers = "".join(f"Cslog-Record: {rid}\n" for rid in self.records)
@@ -401,3 +549,7 @@ class Transaction:
                     write_atomic(path, before)
             except OSError:
                 pass
+
+
+def _more(problems: list[Problem]) -> str:
+    return f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 
 from cslog.errors import UsageError
 
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_SPACE_MINUTES = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)\s*(Z|[+-]\d{2}:?\d{2})?$")
+_ONE_DIGIT_HOUR = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d):")
 
 
 @lru_cache(maxsize=16)
@@ -22,33 +21,60 @@ def zone(name: str) -> tzinfo:
 
 
 def parse_time(text: str, tz: tzinfo, what: str = "time") -> datetime:
-    """ISO 8601 with or without offset, `YYYY-MM-DD HH:MM`, or a date (its midnight); no offset means `tz`."""
-    raw = str(text).strip()
-    if _DATE_ONLY.match(raw):
-        try:
-            return datetime.combine(date.fromisoformat(raw), time(0), tz)
-        except ValueError:
-            pass
-    else:
-        m = _SPACE_MINUTES.match(raw)
-        candidate = raw
-        if m:
-            hhmm = m.group(2)
-            if len(hhmm.split(":")[0]) == 1:
-                hhmm = "0" + hhmm
-            candidate = f"{m.group(1)}T{hhmm}{(m.group(5) or '')}"
-        try:
-            value = datetime.fromisoformat(candidate.replace("Z", "+00:00") if candidate.endswith("Z") else candidate)
-            return value if value.tzinfo else value.replace(tzinfo=tz)
-        except ValueError:
-            pass
-    raise UsageError(f"cannot read {what} '{text}'",
-                     hint="write it as 2026-11-22T14:30:00+08:00, 2026-11-22T14:30 or '2026-11-22 14:30'")
+    """What a user types: ISO 8601 with or without offset, `YYYY-MM-DD HH:MM` (also `9:30`), or a date (its
+    midnight); no offset means `tz`. UsageError naming `what` otherwise."""
+    raw = _ONE_DIGIT_HOUR.sub(r"\1T0\2:", str(text).strip())
+    try:
+        return instant(raw, tz)
+    except ValueError:
+        pass
+    try:  # the other ISO 8601 forms this Python reads (basic forms, seconds in offsets...)
+        value = datetime.fromisoformat(raw)
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    except ValueError:
+        raise UsageError(f"cannot read {what} '{text}'",
+                         hint="write it as 2026-11-22T14:30:00+08:00, 2026-11-22T14:30 or '2026-11-22 14:30'") from None
+
+
+# What the schemas' timestamp pattern admits: a date, or a date and time with an optional offset.
+_STORED = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?"
+                     r"(?: ?(Z|([+-])(\d{2}):?(\d{2})?))?)?")
+_OFFSETS: dict[tuple[str, str, str], tzinfo] = {}
+
+
+def instant(value: object, tz: tzinfo) -> datetime:
+    """A timestamp as found in a record file (canonical or hand-written, as the schemas admit it), as an aware
+    datetime: in its own offset, else in `tz`; a bare date is its midnight. ValueError when it is not a real
+    moment (2026-11-31, 25:00, or not a timestamp at all). The same on every Python cslog supports."""
+    m = _STORED.fullmatch(value) if isinstance(value, str) else None
+    if m is None:
+        raise ValueError(f"{value!r} is not a time; write it as '2026-11-22T14:30:00+08:00'")
+    y, mo, d, h, mi, sec, frac, zulu, sign, oh, om = m.groups()
+    try:
+        if h is None:
+            return datetime(int(y), int(mo), int(d), tzinfo=tz)
+        micro = int((frac + "000000")[:6]) if frac else 0
+        if zulu is None:
+            zone_ = tz
+        elif zulu == "Z":
+            zone_ = timezone.utc
+        else:
+            zone_ = _OFFSETS.get((sign, oh, om or "00"))
+            if zone_ is None:
+                minutes = int(oh) * 60 + int(om or 0)
+                zone_ = _OFFSETS[(sign, oh, om or "00")] = timezone(timedelta(minutes=-minutes if sign == "-"
+                                                                              else minutes))
+        return datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec or 0), micro, tzinfo=zone_)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a real moment (no such day or hour)") from None
 
 
 def stored(value: str, tz: tzinfo) -> datetime:
-    """A timestamp as found in a record file (canonical or hand-written)."""
-    return parse_time(value, tz)
+    """A timestamp as found in a record file (canonical or hand-written); UsageError when it is none."""
+    try:
+        return instant(value, tz)
+    except ValueError as exc:
+        raise UsageError(f"cannot read time: {exc}") from None
 
 
 def fmt(moment: datetime, tz: tzinfo | None = None) -> str:
@@ -63,3 +89,15 @@ def clock_now(tz: tzinfo, env_value: str | None) -> datetime:
     if env_value:
         return parse_time(env_value, tz, what="$CSLOG_NOW")
     return datetime.now(tz).replace(microsecond=0)
+
+
+def canonical(value: object, tz: tzinfo) -> object:
+    """A stored timestamp the canonical way: ISO 8601 with its offset (a naive one in `tz`), to the second
+    unless it has a fraction; a date alone, or anything that is no timestamp, stays as it is."""
+    if not isinstance(value, str) or len(value.strip()) <= 10:
+        return value
+    try:
+        moment = instant(value.strip(), tz)
+    except ValueError:
+        return value
+    return moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds")

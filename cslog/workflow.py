@@ -1,7 +1,6 @@
 """Ticket workflow rules: which status may follow which, what resolving and closing need, batch complaints.
 
-Pure rules over a ticket document and the settings; the one function that touches the store,
-`on_new_ticket`, is the hook `ops.new_ticket` calls inside its transaction.
+Pure rules over ticket documents and the settings (ops.tickets applies them to the store).
 """
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from cslog.errors import Refused, UsageError
-from cslog.model import OPEN_STATUSES, STATUS, TICKET_TYPE, field_label
+from cslog.model import DECISION, DONE_STATUSES, LOW_SCORE, OPEN_STATUSES, SOLUTION_TYPES, STATUS, TICKET_TYPE, field_label
 
 # design.md section 3: from -> allowed next statuses, in the order a team usually takes them.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -21,13 +20,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "resolved": ("closed", "in_progress"),
     "closed": ("in_progress",),
 }
-DONE_STATUSES = frozenset({"resolved", "closed"})
-# Resolving these types means telling the customer what was done about it.
-SOLUTION_TYPES = frozenset({"complaint", "fault", "repair"})
-DECISIONS = {"adopted": ("采纳", "adopted"), "rejected": ("不采纳", "rejected")}
-_DECISION_WORDS = {"adopted": "adopted", "adopt": "adopted", "采纳": "adopted", "已采纳": "adopted",
-                   "rejected": "rejected", "reject": "rejected", "不采纳": "rejected", "未采纳": "rejected"}
-LOW_SCORE = 2  # a satisfaction or callback score at or below this needs a follow-up (design section 3)
 
 
 def both(status: str) -> str:
@@ -112,10 +104,7 @@ def _empty(value: Any) -> bool:
 
 def parse_decision(value: str) -> str:
     """adopted | rejected, also from 采纳 / 不采纳."""
-    code = _DECISION_WORDS.get(str(value).strip().lower())
-    if code is None:
-        raise UsageError(f"unknown decision '{value}'", hint="use adopted (采纳) or rejected (不采纳)")
-    return code
+    return DECISION.parse(value)
 
 
 def check_decision(doc: dict, decision: str, reason: str | None) -> None:
@@ -186,64 +175,6 @@ def find_batch(new: dict, others: Iterable[dict], threshold: int, window: str,
         return None
     members.sort(key=lambda d: str(d.get("id")))
     return Batch(category=category, ids=tuple(str(d["id"]) for d in members), window=window)
-
-
-def on_new_ticket(store, tx, record, actor: str, now: datetime) -> None:
-    """The batch-complaint rule, run by `ops.new_ticket` inside its transaction (same lock, same commit).
-
-    Every member of the batch becomes urgent (a `priority` event) and is linked to all the others
-    (`related` plus a `linked` event); what happened goes to `tx.notices` for the command to say.
-    """
-    from cslog.durations import parse_duration
-    from cslog.timeutil import fmt, stored
-
-    settings = store.settings
-    doc = record.doc
-    if doc.get("type") != "complaint" or not str(doc.get("category") or "").strip():
-        return
-    duration = parse_duration(settings.batch_window)
-    tz = settings.tz
-    if duration.is_business:
-        from cslog.slaview import sla_setup
-
-        calendar = sla_setup(store).calendar
-
-        def within(early: datetime, late: datetime) -> bool:
-            return late <= calendar.add_duration(early, duration)
-    else:
-        def within(early: datetime, late: datetime) -> bool:
-            return late - early <= duration.wall_timedelta()
-
-    # The index names the few files that can belong to the batch (open complaints of this category);
-    # only those are read, fresh from disk, since a batch rewrites them.
-    from cslog.index import Index
-    from cslog.model import OPEN_STATUSES
-
-    category = str(doc.get("category")).strip()
-    candidates = {}
-    for rel, row in Index.open(store).rows_with_paths("ticket", ("type", "status", "category")):
-        path = store.root / rel
-        if (path == record.path or row.get("type") != "complaint" or row.get("status") not in OPEN_STATUSES
-                or str(row.get("category") or "").strip() != category):
-            continue
-        try:
-            other = store.read_path("ticket", path)
-        except UsageError:
-            continue
-        candidates[other.id] = other
-    batch = find_batch(doc, (r.doc for r in candidates.values()), settings.batch_threshold, duration.text,
-                       within, lambda value: stored(str(value), tz))
-    if batch is None:
-        return
-    at = fmt(now, tz)
-    reason = batch.reason(settings.language)
-    for tid in batch.ids:
-        member = record if tid == record.id else candidates[tid]
-        new_doc = batch_update(member.doc, batch, at, actor, reason)
-        if new_doc != member.doc:
-            tx.replace(member, new_doc)
-    tx.notices.append(batch.notice())
-    tx.summary += f"; batch complaint: {len(batch.ids)} urgent and linked"
 
 
 def batch_update(doc: dict, batch: Batch, at: str, actor: str, reason: str) -> dict:

@@ -1,4 +1,10 @@
-"""The only YAML reader and writer: safe loading, canonical order, line-preserving updates, atomic writes."""
+"""The only YAML reader and writer: safe loading, canonical order, line-preserving updates, atomic writes.
+
+Reading: a record file is plain YAML (mappings, lists, plain or quoted scalars), which a loader built on
+libyaml's events reads at about half the cost of PyYAML's constructors; anything outside that plain subset
+(tags, anchors, merge keys, errors) goes to the full safe loader, which makes the same values and says what
+is wrong, with its line. Timestamps stay strings (JSON Schema sees JSON); a key given twice is an error.
+"""
 from __future__ import annotations
 
 import os
@@ -47,6 +53,31 @@ for _name in ("null", "bool", "int", "float", "str"):
     _tag = f"tag:yaml.org,2002:{_name}"
     Loader.yaml_constructors[_tag] = _strict(Loader.yaml_constructors[_tag])
 
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """A key given twice in one mapping (what a conflict resolved by hand often leaves): the last would win."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen: dict[tuple, int] = {}
+    for key_node, _value in node.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+            key = (key_node.tag, key_node.value)
+            if key in seen:
+                raise _DuplicateKey(problem=f"duplicate key '{key_node.value}' (also on line {seen[key]}): "
+                                            "keep one of them", problem_mark=key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+    return Loader.construct_mapping(loader, node, deep)
+
+
+def _construct_yaml_map(loader, node):
+    data: dict = {}
+    yield data
+    data.update(_construct_mapping(loader, node))
+
+
+Loader.yaml_constructors["tag:yaml.org,2002:map"] = _construct_yaml_map
+
 MAX_DEPTH = 64  # records are a few levels deep; deeper documents only exhaust the recursion of readers
 
 
@@ -59,8 +90,18 @@ class YamlSyntaxError(ValueError):
 
 
 def load_text(text: str) -> Any:
+    """The document in a YAML text (plain data only); YamlSyntaxError with the line otherwise."""
+    try:
+        return _load_plain(text)
+    except _Fallback:
+        return _load_full(text)
+
+
+def _load_full(text: str) -> Any:
     try:
         data = yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader subclass
+    except _DuplicateKey as exc:
+        raise YamlSyntaxError(f"YAML error: {exc.problem}", exc.problem_mark.line + 1) from None
     except RecursionError:
         raise YamlSyntaxError(f"YAML nested too deeply (cslog files are at most {MAX_DEPTH} levels deep)",
                               None) from None
@@ -76,6 +117,106 @@ def load_text(text: str) -> Any:
         raise YamlSyntaxError(f"YAML error: {exc}", None) from None
     _check_tree(data)
     return data
+
+
+# --- the plain subset, read from libyaml's events -------------------------------------------------------
+
+class _Fallback(Exception):
+    """Not plain YAML as cslog writes it: the full loader reads it (or says what is wrong)."""
+
+
+_NO_KEY = object()
+_PLAIN_CACHE: dict[str, Any] = {}  # short plain scalars (keys, codes, names) as resolved: immutable values
+_RESOLVE: tuple | None = None
+
+
+def _plain(value: str) -> Any:
+    """A plain scalar as Loader resolves it (timestamps stay strings)."""
+    global _RESOLVE
+    if _RESOLVE is None:
+        loader = Loader("")
+        build = {tag: fn.__get__(loader) for tag, fn in Loader.yaml_constructors.items()
+                 if tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+                            "tag:yaml.org,2002:float")}
+        _RESOLVE = Loader.yaml_implicit_resolvers, build
+    table, build = _RESOLVE
+    resolvers = table.get(value[0] if value else "")
+    wild = table.get(None)
+    if not resolvers and not wild:
+        return value
+    for tag, rx in (resolvers or []) + (wild or []):
+        if rx.match(value):
+            if tag == "tag:yaml.org,2002:str":
+                return value
+            fn = build.get(tag)
+            if fn is None:
+                raise _Fallback  # merge keys, `=`, anything the plain subset leaves to the full loader
+            return fn(yaml.ScalarNode(tag, value))
+    return value
+
+
+def _load_plain(text: str) -> Any:
+    try:
+        from yaml._yaml import CParser
+    except ImportError:  # PyYAML without libyaml
+        raise _Fallback from None
+    scalar_t, map_t, seq_t = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    map_end, seq_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    cache = _PLAIN_CACHE
+    try:
+        parser = CParser(text)
+        get = parser.get_event
+        if type(get()) is not yaml.StreamStartEvent:
+            raise _Fallback
+        event = get()
+        if type(event) is yaml.StreamEndEvent:
+            return None
+        if type(event) is not yaml.DocumentStartEvent:
+            raise _Fallback
+        stack: list = []  # open containers: [container, pending key or _NO_KEY]
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is scalar_t:
+                if event.anchor is not None or event.tag is not None:
+                    raise _Fallback
+                value = event.value
+                if event.implicit[0]:
+                    known = cache.get(value, _NO_KEY)
+                    if known is _NO_KEY:
+                        known = _plain(value)
+                        if len(value) < 24 and len(cache) < 8192:
+                            cache[value] = known
+                    value = known
+            elif kind is map_t or kind is seq_t:
+                if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:
+                    raise _Fallback
+                stack.append([{} if kind is map_t else [], _NO_KEY])
+                continue
+            elif kind is map_end or kind is seq_end:
+                value = stack.pop()[0]
+            else:
+                raise _Fallback  # aliases, anything unexpected
+            if not stack:
+                break
+            top = stack[-1]
+            container = top[0]
+            if type(container) is list:
+                container.append(value)
+            elif top[1] is _NO_KEY:
+                if type(value) is dict or type(value) is list or value in container:
+                    raise _Fallback  # complex or duplicate keys: the full loader says what is wrong
+                top[1] = value
+            else:
+                container[top[1]] = value
+                top[1] = _NO_KEY
+        if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
+            raise _Fallback
+        return value
+    except yaml.YAMLError:
+        raise _Fallback from None
+    except (TypeError, RecursionError):
+        raise _Fallback from None  # an unhashable key, or anything odd: the full loader says what it is
 
 
 def _check_tree(data: Any) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from conftest import NOW, cslog_bin
 
-from cslog import slaview
+from cslog.ops import overdue as ops
 from cslog.store import Store
 from cslog.timeutil import parse_time, zone
 
@@ -156,7 +156,7 @@ def test_json_is_what_the_library_returns(repo, cli, customer):
     make_ticket(cli, customer, "2026-11-22 10:00")
     result = overdue(cli, "--format", "json", "--within", "3h")
     store = Store.open(repo)
-    expected = slaview.overdue(store, parse_time(NOW, zone("Asia/Shanghai")), within=slaview.parse_within("3h"))
+    expected = ops.find_overdue(store, parse_time(NOW, zone("Asia/Shanghai")), within=ops.parse_within("3h")).rows
     assert rows(result) == expected and expected
 
 

@@ -298,7 +298,7 @@ def test_check_reports_every_problem_of_every_file(cli, repo, ticket):
     _write(repo, "tickets/2026/11/CW202611220008.yaml", good.replace(ticket, "CW202611220008").replace(
         "title: 无法登录系统", "title: 退款到 6222021234567890128"))
     _write(repo, "tickets/2026/12/CW202612010001.yaml", good.replace(ticket, "CW202612010001").replace(
-        "status: new", "status: new\nprioity: urgent"))
+        "status: new", "status: new\nprioity: urgent", 1))  # (the first: the created event holds one too)
     _write(repo, "tickets/2026/11/CW202611220010.yaml", good.replace(ticket, "CW202611220010").replace(
         "received_at: '2026-11-22T14:30:00+08:00'", "received_at: 'tomorrow'"))
     result = cli("check")
@@ -351,7 +351,8 @@ def test_a_contact_for_a_ticket_keeps_what_others_wrote_to_it_meanwhile(repo, ti
     """The ticket is read again under the lock: a note committed between the first read and the lock stays."""
     from datetime import datetime
 
-    from cslog import actions, ops
+    from cslog.ops import records as ops
+    from cslog.ops import tickets as actions
 
     now = datetime.fromisoformat("2026-11-22T15:00:00+08:00")
     original = Store.transaction

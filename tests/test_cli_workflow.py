@@ -13,7 +13,8 @@ import yaml
 
 from conftest import Cli, commit_count, git, head
 
-from cslog import actions, history
+from cslog import history
+from cslog.ops import tickets as actions
 from cslog.store import Store
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from conftest import Cli
 from test_report import NOW_DT, at, month_of_tickets, put
 
 from cslog import export, report
-from cslog.config import default_config_text
+from cslog.defaults import config_text as default_config_text
 from cslog.store import Store
 
 DANGEROUS = {

@@ -15,7 +15,7 @@ import pytest
 from conftest import NOW, Cli
 
 from cslog import report
-from cslog.config import default_config_text
+from cslog.defaults import config_text as default_config_text
 from cslog.errors import UsageError
 from cslog.store import Store
 from cslog.timeutil import parse_time, zone

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from cslog.cli.app import app, click_group
 from cslog.cli import records  # noqa: F401  (registers init, new, show, list, check)
-from cslog.cli import workflow  # noqa: F401
-from cslog.cli import sla  # noqa: F401  (registers overdue)
-from cslog.cli import report  # noqa: F401
+from cslog.cli import tickets  # noqa: F401  (status, assign, claim, reply, note, escalate, review, rate, callback, link, history)
+from cslog.cli import overdue  # noqa: F401
+from cslog.cli import reports  # noqa: F401  (report, export)
 from cslog.cli import sync  # noqa: F401
 from cslog.cli import imports  # noqa: F401
-from cslog.cli import index  # noqa: F401
+from cslog.cli import index  # noqa: F401  (reindex)
 
 
 def main() -> None:

@@ -16,16 +16,16 @@ def reindex(
 ):
     """Rebuild the index (.cslog/index.sqlite) from the record files.
 
-    The index is a disposable cache: every reading command notices changed files by itself, and a damaged
-    index is rebuilt with a warning. Rebuild by hand after restoring files with odd timestamps, or to
-    measure. Reading commands take --no-cache to bypass it.
+    The index is a disposable cache: every reading command notices added, edited and removed files by
+    itself (also edits that put the modification time back), and a damaged index is rebuilt with a warning.
+    Rebuild by hand to measure, or to start afresh. Reading commands take --no-cache to bypass it.
 
     Example: cslog reindex
     """
-    from cslog import index
+    from cslog.ops.index import reindex as rebuild
 
     st = state(ctx)
-    changes = index.rebuild(st.store, full=not check_only)
+    changes = rebuild(st.store, full=not check_only)
     if changes.rebuilt:
         say(f"indexed {len(changes.added)} file(s)")
     else:

@@ -34,7 +34,7 @@ def init(
 
     Example: cslog init desk --org 示例科技有限公司
     """
-    from cslog import ops
+    from cslog.ops import records as ops
     from cslog.timeutil import clock_now, zone
 
     st = state(ctx)
@@ -44,20 +44,13 @@ def init(
     say(f"initialised cslog repository in {result.root}" + (" (new git repository)" if result.git_initialised else ""))
 
 
-PROMPT_LABELS = {
-    "customer": ("客户编号", "customer ID"), "type": ("类型", "type"), "priority": ("优先级", "priority"),
-    "channel": ("渠道", "channel"), "title": ("标题", "title"), "description": ("问题描述(客户原话)", "description"),
-    "request": ("核心诉求(客户原话)", "request"), "name": ("客户名称", "name"),
-}
-
-
 def _ask(missing: list[tuple[str, str]], language: str) -> dict:
-    from cslog.ops import FIELD_CHOICES
+    from cslog import labels
+    from cslog.ops.records import FIELD_CHOICES
 
     answers = {}
     for field, _flag in missing:
-        zh, en = PROMPT_LABELS.get(field, (field, field))
-        label = zh if language == "zh" else en
+        label = labels.say(labels.PROMPTS.get(field, (field, field)), language)
         choices = FIELD_CHOICES.get(field)
         if choices:
             label += f" [{choices.choices(language)}]"
@@ -140,7 +133,7 @@ def new(
 
     Example: cslog new ticket --customer C0001 --type 故障 --priority 紧急 --channel phone --title "无法登录" --description "提示账号异常"
     """
-    from cslog import ops
+    from cslog.ops import records as ops
 
     kind = kind_word(kind)
     st = state(ctx)
@@ -196,7 +189,7 @@ def new(
 
 
 def _from_document(store, kind: str, path: Path | None, common: dict):
-    from cslog import ops
+    from cslog.ops import records as ops
     from cslog.yamlio import YamlSyntaxError, load_text
 
     if path is not None:
@@ -224,17 +217,21 @@ def show(
 
     Example: cslog show CW202611220001
     """
-    from cslog import ops, render
+    from cslog.ops import records as ops
+    from cslog.render.record import clock_lines, record_view
+    from cslog.render.text import to_json
 
     check_format(format, ("text", "yaml", "json"))
     st = state(ctx)
-    record = st.store.read(record_id)
+    shown = ops.show(st.store, record_id, st.now)
+    record, language = shown.record, st.store.settings.language
     if format == "yaml":
         emit(record.text)
     elif format == "json":
-        emit(render.to_json(record.doc))
+        emit(to_json(record.doc))
     else:
-        emit(ops.show_text(st.store, record, st.now))
+        emit(record_view(record.kind, record.doc, language,
+                         clock_lines(shown.clocks, shown.warn_until, language, shown.problem)))
 
 
 @app.command("list")
@@ -260,7 +257,10 @@ def list_(
 
     Example: cslog list tickets --open --priority 紧急 --format table
     """
-    from cslog import ops, render
+    from cslog.model import SUMMARY_FIELDS
+    from cslog.ops import records as ops
+    from cslog.render.record import records_table
+    from cslog.render.text import to_csv, to_json
 
     check_format(format, FORMATS_TABLE)
     st = state(ctx)
@@ -268,14 +268,14 @@ def list_(
     filters = ops.Filters.parse(st.store.settings.tz, status=status or (), priority=priority or (), type=type or (),
                                 owner=owner, department=department, customer=customer, category=category,
                                 tag=tuple(tag or ()), since=since, until=until, open=open)
-    rows = ops.list_records(st.store, k, filters, use_cache=not no_cache)
+    rows = ops.list_records(st.store, k, filters, use_cache=not no_cache,
+                            warn=lambda problem: say(f"warning: {problem} (left out)"))
     if format == "json":
-        emit(render.to_json(rows))
+        emit(to_json(rows))
     elif format == "csv":
-        emit(render.to_csv(rows, ops.SUMMARY_FIELDS[k]))
-    elif rows:
-        emit(render.table(rows, ops.LIST_COLUMNS[k], st.store.settings.language,
-                          clip_at={"title": 40, "request": 40, "customer_name": 20}))
+        emit(to_csv(rows, SUMMARY_FIELDS[k]))
+    else:
+        emit(records_table(k, rows, st.store.settings.language))
 
 
 @app.command()
@@ -284,28 +284,37 @@ def check(
     paths: Annotated[Optional[list[str]], typer.Argument(metavar="[PATH]...", help="Files or folders (default: "
                                                          "the whole repository).")] = None,
     format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    fix: Annotated[bool, typer.Option("--fix", help="Write the files that are not in canonical form (labels "
+                                      "instead of codes, key order, quoting, times) anew, in one commit; "
+                                      "then check.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Validate every file again instead of only "
                                            "those changed since the last clean check.")] = False,
 ):
-    """Validate record files: YAML, schema, IDs, references, duplicates, conflict markers, personal data.
+    """Validate record files: YAML, schema, labels, IDs, references, duplicates, conflict markers, personal data.
 
     Prints `path:line: message` for every problem of every file; exits 1 when anything is wrong.
+    --fix first rewrites what can be rewritten without a person (labels as codes, canonical form).
 
     Example: cslog check tickets/2026/11
     """
-    from cslog import checker, render
+    from cslog.ops import records as ops
+    from cslog.render.text import to_json
+    from cslog.store import Store
 
     check_format(format, ("text", "json"))
     st = state(ctx)
     try:
-        result = checker.run_check(st.store, paths or None, use_cache=not no_cache)
+        store = st.store
     except ConfigError:  # a damaged cslog.yaml: report its problems instead of refusing to look
-        from cslog.store import Store
-
-        root = Store.find_root(st.repo or os.environ.get("CSLOG_REPO") or None)
-        result = checker.CheckResult(files=0, problems=checker.check_config_file(root))
+        result = ops.check_config(Store.find_root(st.repo or os.environ.get("CSLOG_REPO") or None))
+    else:
+        if fix:
+            fixed = ops.fix(store, actor=st.actor, now=st.now, paths=paths or None, commit=st.commit)
+            say(f"rewrote {len(fixed.files)} file(s) in canonical form"
+                + (f" in commit {fixed.commit[:10]}" if fixed.commit else ""))
+        result = ops.check(store, paths or None, use_cache=not no_cache)
     if format == "json":
-        emit(render.to_json({"files": result.files, "problems": [p.to_dict() for p in result.problems]}))
+        emit(to_json({"files": result.files, "problems": [p.to_dict() for p in result.problems]}))
     else:
         for problem in result.problems:
             emit(str(problem))

@@ -1,17 +1,17 @@
-"""One use-case per command: each takes the store, the actor and `now`, and returns what happened."""
+"""The record commands' use-cases (cli/records.py): init, new, show, list, check, history. Each takes the store
+(and the actor and `now` when it writes) and returns what happened, for the command to render."""
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from cslog import config as config_mod
-from cslog import gitrepo, people, privacy
-from cslog.errors import NotFound, Refused, UsageError
+from cslog import defaults, gitrepo, people, privacy
+from cslog.errors import NotFound, UsageError
 from cslog.model import (CHANNEL, CUSTOMER_TYPE, EMOTION, KIND_FOLDERS, KINDS, OPEN_STATUSES, PRIORITY, STATUS,
-                         TICKET_TYPE)
+                         SUMMARY_FIELDS, TICKET_TYPE, WHEN)
 from cslog.schemas import schema_dir
 from cslog.store import CACHE_DIR, Record, Store
 from cslog.timeutil import fmt, parse_time
@@ -46,15 +46,15 @@ def init_repo(target: Path, org: str, language: str, actor: str | None, now: dat
     if language not in ("zh", "en"):
         raise UsageError(f"unknown language '{language}'", hint="use zh or en")
     target = target.expanduser()
-    if (target / config_mod.CONFIG_FILE).exists():
-        raise UsageError(f"{target / config_mod.CONFIG_FILE} already exists: this is a cslog repository already")
+    if (target / defaults.CONFIG_FILE).exists():
+        raise UsageError(f"{target / defaults.CONFIG_FILE} already exists: this is a cslog repository already")
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} exists and is not a folder")
     target.mkdir(parents=True, exist_ok=True)
     root = target.resolve()
     written: list[Path] = []
-    config_path = root / config_mod.CONFIG_FILE
-    write_atomic(config_path, config_mod.default_config_text(org, language))
+    config_path = root / defaults.CONFIG_FILE
+    write_atomic(config_path, defaults.config_text(org, language))
     written.append(config_path)
     (root / "schemas").mkdir(exist_ok=True)
     for src in sorted(schema_dir().glob("*.schema.json")):
@@ -103,19 +103,6 @@ def _time(value, store: Store, what: str) -> str | None:
     return fmt(moment, store.settings.tz)
 
 
-def _guard_pii(doc: dict, allow_pii: bool) -> bool:
-    """Refuse personal data unless allowed; True when the document holds some (allowed)."""
-    found = privacy.scan(doc)
-    if allow_pii or not found:
-        return bool(found)
-    if found:
-        path, finding = found[0]
-        where = ".".join(str(p) for p in path)
-        raise Refused(f"{where}: looks like an {finding.label} ({finding.masked}); cslog does not store personal "
-                      "data (严禁记录客户敏感信息)",
-                      hint="remove it; only if the law requires keeping it, pass --allow-pii (it is recorded)")
-
-
 def _customer(store: Store, customer_id: str) -> Record:
     try:
         return store.read(customer_id, "customer")
@@ -133,7 +120,7 @@ def new_customer(store: Store, *, actor: str, now: datetime, name: str, id: str 
     contact = {"name": contact_name, "phone": phone, "email": email}
     doc = {"name": name, "type": _opt(CUSTOMER_TYPE.parse, type), "industry": industry,
            "contacts": [contact] if any(contact.values()) else [], "tags": list(tags), "notes": notes}
-    if _guard_pii(doc, allow_pii):
+    if privacy.guard(doc, allow_pii):
         doc["allow_pii"] = {"at": fmt(now), "by": actor}
     with store.transaction("new", actor, now, commit) as tx:
         record = tx.create("customer", lambda new_id: {"id": new_id, **doc}, now, record_id=id)
@@ -165,7 +152,7 @@ def _ticket_doc(store: Store, actor: str, now: datetime, f: dict, allow_pii: boo
     if doc["praised"] and doc["type"] != "praise":
         raise UsageError("--praised names the person a praise (表扬) ticket is about; this ticket is a "
                          f"{doc['type']} ({TICKET_TYPE.label(doc['type'])})")
-    if _guard_pii(doc, allow_pii):
+    if privacy.guard(doc, allow_pii):
         created["allow_pii"] = True
     return doc
 
@@ -192,14 +179,10 @@ def _tell(notify: Callable[[str], None] | None, notices: list[str]) -> None:
 
 
 def after_new_ticket(store: Store, tx, record: Record, actor: str, now: datetime) -> None:
-    """Rules that run when a ticket is created (batch complaints); the workflow module adds them."""
-    try:
-        from cslog import workflow
-    except ImportError:
-        return
-    hook = getattr(workflow, "on_new_ticket", None)
-    if hook:
-        hook(store, tx, record, actor, now)
+    """Rules that run when a ticket is created, in its transaction (batch complaints)."""
+    from cslog.ops.tickets import batch_complaints
+
+    batch_complaints(store, tx, record, actor, now)
 
 
 def new_contact(store: Store, *, actor: str, now: datetime, commit: bool = True, allow_pii: bool = False,
@@ -219,7 +202,7 @@ def new_contact(store: Store, *, actor: str, now: datetime, commit: bool = True,
            "ended_at": _time(f.get("ended_at"), store, "--ended-at"), "request": f["request"],
            "details": f.get("details"), "agreed": list(f.get("agreed") or ()), "references": f.get("references"),
            "emotion": emotion, "ticket": f.get("ticket"), "follow_up": f.get("follow_up")}
-    if _guard_pii(doc, allow_pii):
+    if privacy.guard(doc, allow_pii):
         doc["allow_pii"] = {"at": fmt(now, s.tz), "by": actor}
     linked = store.read(f["ticket"], "ticket") if f.get("ticket") else None
     ticket_doc = None
@@ -316,19 +299,6 @@ def _check_schema_subset(kind: str, doc: dict) -> None:
 
 # --- reading -------------------------------------------------------------------------------------
 
-LIST_COLUMNS = {
-    "ticket": ["id", "status", "priority", "type", "title", "customer_name", "owner", "received_at"],
-    "contact": ["id", "customer_name", "channel", "agent", "started_at", "request", "ticket"],
-    "customer": ["id", "name", "type", "industry", "tags"],
-}
-SUMMARY_FIELDS = {
-    "ticket": ["id", "title", "type", "priority", "status", "channel", "customer", "customer_name", "received_at",
-               "owner", "department", "category", "tags"],
-    "contact": ["id", "customer", "customer_name", "channel", "agent", "started_at", "ended_at", "request", "ticket"],
-    "customer": ["id", "name", "type", "industry", "tags"],
-}
-
-
 @dataclass
 class Filters:
     status: tuple = ()
@@ -352,7 +322,7 @@ class Filters:
 
 
 def _when(kind: str, doc: dict) -> str | None:
-    return doc.get("received_at") if kind == "ticket" else doc.get("started_at") if kind == "contact" else None
+    return doc.get(WHEN[kind]) if WHEN[kind] else None
 
 
 def matches(kind: str, doc: dict, f: Filters, tz) -> bool:
@@ -391,17 +361,25 @@ def matches(kind: str, doc: dict, f: Filters, tz) -> bool:
     return True
 
 
-def list_records(store: Store, kind: str, filters: Filters, use_cache: bool = True) -> list[dict]:
-    """Summary rows of the records that pass the filters, oldest first (from the index unless use_cache
-    is False: then every file is read)."""
+def list_records(store: Store, kind: str, filters: Filters, use_cache: bool = True,
+                 warn: Callable[[str], None] | None = None) -> list[dict]:
+    """The summaries (model.SUMMARY_FIELDS) of the records that pass the filters, oldest first; from the index
+    unless use_cache is False (then every file is read). Files that do not pass the gate go to warn."""
     if kind not in KINDS:
         raise UsageError(f"unknown record kind '{kind}'", hint="use tickets, contacts or customers")
+    warn = warn or (lambda _message: None)
+    statuses = set(filters.status) if filters.status else None
+    if filters.open:
+        statuses = (statuses & OPEN_STATUSES) if statuses is not None else set(OPEN_STATUSES)
     if use_cache:
-        from cslog.index import FIELDS, Index
+        from cslog.index import Index
 
-        docs: Iterable[dict] = Index.open(store).rows(kind, FIELDS[kind])
+        index = Index.open(store, kinds=(kind,))
+        docs: Iterable[dict] = index.rows(kind, statuses if kind == "ticket" else None)
+        for _path, problem in index.problems(kind):
+            warn(problem)
     else:
-        docs = (record.doc for record in store.iter_records(kind))
+        docs = (record.doc for record in store.iter_records(kind, warn=lambda p: warn(str(p))))
     rows = []
     for doc in docs:
         if matches(kind, doc, filters, store.settings.tz):
@@ -410,19 +388,60 @@ def list_records(store: Store, kind: str, filters: Filters, use_cache: bool = Tr
     return rows
 
 
-def show_text(store: Store, record: Record, now: datetime) -> str:
-    """The readable page of a record, with its SLA clocks when the SLA module is there."""
-    from cslog import render
+@dataclass
+class Shown:
+    """A record as `cslog show` shows it: with a ticket's SLA clocks (or why they cannot be computed), and
+    the moment until which a running clock counts as at risk."""
 
-    extra = None
-    if record.kind == "ticket":
-        extra = sla_lines(store, record.doc, now)
-    return render.record_view(record.kind, record.doc, store.settings.language, extra)
+    record: Record
+    clocks: list = field(default_factory=list)
+    warn_until: datetime | None = None
+    problem: str | None = None
 
 
-def sla_lines(store: Store, doc: dict, now: datetime) -> list[str] | None:
+def show(store: Store, record_id: str, now: datetime) -> Shown:
+    from cslog import sla
+    from cslog.calendar import CalendarError
+    from cslog.config import error_at
+
+    record = store.read(record_id)
+    shown = Shown(record)
+    if record.kind != "ticket":
+        return shown
+    policy, calendar = store.policy(), store.calendar()
     try:
-        from cslog import slaview
-    except ImportError:
-        return None
-    return slaview.clock_lines(store, doc, now)
+        shown.clocks = sla.clocks(record.doc, policy, calendar, now)
+        shown.warn_until = calendar.add_duration(now, policy.warn_within)
+    except CalendarError as exc:
+        raise error_at(store.where, f"calendar: {exc}") from None
+    except ValueError as exc:
+        shown.problem = str(exc)
+    return shown
+
+
+def check(store: Store, paths: list[str] | None = None, use_cache: bool = True):
+    """`cslog check`: every problem of the record files (all, or under paths) and of cslog.yaml."""
+    from cslog import checks
+
+    return checks.run_check(store, paths, use_cache)
+
+
+def check_config(root: Path):
+    """The problems of a cslog.yaml too damaged for the repository to open."""
+    from cslog import checks
+
+    return checks.CheckResult(files=0, problems=checks.check_config(root))
+
+
+def fix(store: Store, *, actor: str, now: datetime, paths: list[str] | None = None, commit: bool = True):
+    """`cslog check --fix`: non-canonical record files written anew canonically, one commit."""
+    from cslog import checks
+
+    return checks.fix(store, actor=actor, now=now, paths=paths, commit=commit)
+
+
+def history(store: Store, record_id: str):
+    """`cslog history`: the record's changes from git, commit by commit."""
+    from cslog import history as history_mod
+
+    return history_mod.history(store, record_id)

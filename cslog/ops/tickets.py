@@ -1,4 +1,5 @@
-"""Workflow use-cases, one per command: each moves one ticket (link: several) in one locked, committed step.
+"""The ticket commands' use-cases (cli/tickets.py), one per command: each moves one ticket (link: several) in
+one locked, committed step; and the batch-complaint rule that runs when a ticket is created.
 
 Every action re-reads the ticket under the repository lock, checks everything before writing (a
 refused action changes no byte and makes no commit), appends exactly one timeline event
@@ -11,10 +12,9 @@ import copy
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from cslog import people, workflow
+from cslog import people, privacy, workflow
 from cslog.errors import NotFound, Refused, UsageError
-from cslog.model import STATUS
-from cslog.ops import _guard_pii
+from cslog.model import DONE_STATUSES, OPEN_STATUSES, STATUS
 from cslog.store import Record, Store
 from cslog.timeutil import fmt
 
@@ -39,7 +39,7 @@ def _event(store: Store, actor: str, now: datetime, kind: str, **fields: Any) ->
 def _text(free: dict[str, str | None], event: dict, allow_pii: bool) -> None:
     """Refuse personal data in the free text given; with --allow-pii keep it and say so in the event."""
     given = {k: v for k, v in free.items() if v}
-    if _guard_pii(given, allow_pii):
+    if privacy.guard(given, allow_pii):
         event["allow_pii"] = True
 
 
@@ -55,7 +55,7 @@ def _open_for_work(doc: dict, what: str) -> None:
 
 
 def _done(doc: dict, what: str) -> None:
-    if doc.get("status") not in workflow.DONE_STATUSES:
+    if doc.get("status") not in DONE_STATUSES:
         raise Refused(f"{what} follows the resolution, and {doc.get('id')} is {workflow.both(doc.get('status'))}",
                       hint=f"resolve it first: cslog status {doc.get('id')} resolved")
 
@@ -336,3 +336,60 @@ def link(store: Store, ticket_id: str, others: Iterable[str], *, actor: str, now
         # the commit subject names the first record written; make it the ticket the user named
         tx.records.sort(key=lambda rid: rid != ticket_id)
     return first or store.read(ticket_id, "ticket")
+
+
+# --- batch complaints ------------------------------------------------------------------------------------
+
+def batch_complaints(store: Store, tx, record: Record, actor: str, now: datetime) -> None:
+    """The batch-complaint rule, run when a ticket is created, inside its transaction (same lock, same commit).
+
+    Every member of the batch becomes urgent (a `priority` event) and is linked to all the others
+    (`related` plus a `linked` event); what happened goes to `tx.notices` for the command to say.
+    """
+    from cslog.durations import parse_duration
+    from cslog.timeutil import stored
+
+    settings = store.settings
+    doc = record.doc
+    if doc.get("type") != "complaint" or not str(doc.get("category") or "").strip():
+        return
+    duration = parse_duration(settings.batch_window)
+    tz = settings.tz
+    if duration.is_business:
+        calendar = store.calendar()
+
+        def within(early: datetime, late: datetime) -> bool:
+            return late <= calendar.add_duration(early, duration)
+    else:
+        def within(early: datetime, late: datetime) -> bool:
+            return late - early <= duration.wall_timedelta()
+
+    # The index names the few files that can belong to the batch (open complaints of this category);
+    # only those are read, fresh from disk, since a batch rewrites them.
+    from cslog.index import Index
+
+    category = str(doc.get("category")).strip()
+    candidates = {}
+    index = Index.open(store, kinds=("ticket",))
+    for row in index.rows("ticket", OPEN_STATUSES):
+        if (row.get("id") == record.id or row.get("type") != "complaint"
+                or str(row.get("category") or "").strip() != category):
+            continue
+        try:
+            other = store.read(str(row.get("id")), "ticket")
+        except (UsageError, NotFound):
+            continue
+        candidates[other.id] = other
+    batch = workflow.find_batch(doc, (r.doc for r in candidates.values()), settings.batch_threshold, duration.text,
+                       within, lambda value: stored(str(value), tz))
+    if batch is None:
+        return
+    at = fmt(now, tz)
+    reason = batch.reason(settings.language)
+    for tid in batch.ids:
+        member = record if tid == record.id else candidates[tid]
+        new_doc = workflow.batch_update(member.doc, batch, at, actor, reason)
+        if new_doc != member.doc:
+            tx.replace(member, new_doc)
+    tx.notices.append(batch.notice())
+    tx.summary += f"; batch complaint: {len(batch.ids)} urgent and linked"

@@ -1,11 +1,11 @@
-"""SLA commands: overdue, the one cron runs."""
+"""`cslog overdue`, the command cron runs."""
 from __future__ import annotations
 
 from typing import Annotated, Optional
 
 import typer
 
-from cslog.cli.app import FORMATS_TABLE, app, check_format, emit_bytes, say, state
+from cslog.cli.app import FORMATS_TABLE, app, check_format, emit, say, state
 from cslog.errors import ExitCode
 
 
@@ -26,24 +26,24 @@ def overdue(
 ):
     """List breached SLA clocks and pending followups, most late first; made for cron.
 
-    Exits 0 when nothing is listed, 1 when something is, 2 on bad input. With nothing listed the
-    table prints nothing at all (cron mails nothing), json prints [] and csv its header line.
-    Tickets that cannot be read are named on stderr.
+    Exits 0 when nothing is listed, 1 when something is (or a ticket file needs a look: it is named on
+    stderr, left out), 2 on bad input. With nothing listed the table prints nothing at all (cron mails
+    nothing), json prints [] and csv its header line.
 
     Example: cslog overdue --within 1h --kind resolve --format table
     """
-    from cslog import slaview
+    from cslog.ops import overdue as ops
+    from cslog.render.overdue import overdue_text
     from cslog.timeutil import parse_time
 
     check_format(format, FORMATS_TABLE)
     st = state(ctx)
     store = st.store
     now = parse_time(at, store.settings.tz, "--at") if at else st.now
-    count, text, problems = slaview.overdue_text(store, now, format, within=slaview.parse_within(within),
-                                                 kinds=kind or (), owner=owner, department=department,
-                                                 use_cache=not no_cache)
-    for problem in problems:
-        say(f"warning: {problem}")
-    emit_bytes(text)
-    if count:
+    found = ops.find_overdue(store, now, within=ops.parse_within(within), kinds=kind or (), owner=owner,
+                             department=department, use_cache=not no_cache)
+    for problem in found.problems:
+        say(f"warning: {problem} (left out)")
+    emit(overdue_text(found.rows, format, store.settings.language))
+    if found.rows or found.problems:
         raise typer.Exit(ExitCode.FOUND)

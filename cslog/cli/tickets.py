@@ -52,10 +52,10 @@ def status(
 
     Example: cslog status CW202611220001 resolved --solution "清理缓存后恢复登录" --category 技术故障-登录
     """
-    from cslog import actions
+    from cslog.ops import tickets
 
     st = state(ctx)
-    record = actions.change_status(
+    record = tickets.change_status(
         st.store, ticket_id, new_status, note=note, solution=solution, reason=reason, category=category, cause=cause,
         compensation=compensation, decision=None if decision is None else "adopted" if decision else "rejected",
         allow_pii=allow_pii, actor=st.actor, now=st.now, commit=st.commit)
@@ -81,10 +81,10 @@ def assign(
 
     Example: cslog assign CW202611220001 小明 --department 客服部 --collaborator 技术小强 --cc 主管小华
     """
-    from cslog import actions
+    from cslog.ops import tickets
 
     st = state(ctx)
-    record = actions.assign(st.store, ticket_id, owner, department=department, collaborators=collaborator or (),
+    record = tickets.assign(st.store, ticket_id, owner, department=department, collaborators=collaborator or (),
                             cc=cc or (), actor=st.actor, now=st.now, commit=st.commit)
     say(f"{record.id}: owner {record.doc.get('owner')}"
         + (f" ({record.doc['department']})" if record.doc.get("department") else ""))
@@ -102,10 +102,10 @@ def claim(
 
     Example: cslog --as 小明 claim CW202611220001
     """
-    from cslog import actions
+    from cslog.ops import tickets
 
     st = state(ctx)
-    record = actions.claim(st.store, ticket_id, actor=st.actor, now=st.now, commit=st.commit)
+    record = tickets.claim(st.store, ticket_id, actor=st.actor, now=st.now, commit=st.commit)
     say(f"{record.id}: owner {record.doc.get('owner')}")
 
 
@@ -122,10 +122,10 @@ def reply(
 
     Example: cslog reply CW202611220001 "已转技术部排查,预计今日13:00前答复"
     """
-    from cslog import actions
+    from cslog.ops import tickets
 
     st = state(ctx)
-    record = actions.reply(st.store, ticket_id, text, allow_pii=allow_pii, actor=st.actor, now=st.now,
+    record = tickets.reply(st.store, ticket_id, text, allow_pii=allow_pii, actor=st.actor, now=st.now,
                            commit=st.commit)
     say(f"{record.id}: reply recorded")
 
@@ -144,10 +144,10 @@ def note(
 
     Example: cslog note CW202611220001 "技术小强反馈为缓存问题" --percent 50
     """
-    from cslog import actions
+    from cslog.ops import tickets
 
     st = state(ctx)
-    record = actions.note(st.store, ticket_id, text, percent=percent, decision=decision, allow_pii=allow_pii,
+    record = tickets.note(st.store, ticket_id, text, percent=percent, decision=decision, allow_pii=allow_pii,
                           actor=st.actor, now=st.now, commit=st.commit)
     say(f"{record.id}: {'decision' if decision else 'note'} recorded")
 
@@ -166,10 +166,10 @@ def escalate(
 
     Example: cslog escalate CW202611220001 --reason "客户坚持要求退款" --to 客服经理
     """
-    from cslog import actions
+    from cslog.ops import tickets
 
     st = state(ctx)
-    record = actions.escalate(st.store, ticket_id, reason=reason, to=to, allow_pii=allow_pii, actor=st.actor,
+    record = tickets.escalate(st.store, ticket_id, reason=reason, to=to, allow_pii=allow_pii, actor=st.actor,
                               now=st.now, commit=st.commit)
     _moved(record, st.store.settings.language)
 
@@ -193,13 +193,13 @@ def review(
 
     Example: cslog review CW202611220001 --return --comment "未向客户解释原因"
     """
-    from cslog import actions
+    from cslog.ops import tickets
     from cslog.errors import UsageError
 
     if approve == return_:
         raise UsageError("say either --approve or --return", hint="cslog review ID --approve")
     st = state(ctx)
-    record = actions.review(st.store, ticket_id, approve=approve, comment=comment, allow_pii=allow_pii,
+    record = tickets.review(st.store, ticket_id, approve=approve, comment=comment, allow_pii=allow_pii,
                             actor=st.actor, now=st.now, commit=st.commit)
     if approve:
         say(f"{record.id}: review approved")
@@ -225,10 +225,10 @@ def rate(
 
     Example: cslog rate CW202611220001 5 --comment "换货速度比预期快,感谢处理" --efficiency 5
     """
-    from cslog import actions
+    from cslog.ops import tickets
 
     st = state(ctx)
-    record = actions.rate(st.store, ticket_id, score, comment=comment, efficiency=efficiency, attitude=attitude,
+    record = tickets.rate(st.store, ticket_id, score, comment=comment, efficiency=efficiency, attitude=attitude,
                           solution=solution, allow_pii=allow_pii, actor=st.actor, now=st.now, commit=st.commit)
     say(f"{record.id}: satisfaction {score}")
     _followup(record)
@@ -250,10 +250,10 @@ def callback(
 
     Example: cslog callback CW202611220001 --result "客户确认已可正常登录" --solved --score 5
     """
-    from cslog import actions
+    from cslog.ops import tickets
 
     st = state(ctx)
-    record = actions.callback(st.store, ticket_id, result=result, solved=solved, score=score, allow_pii=allow_pii,
+    record = tickets.callback(st.store, ticket_id, result=result, solved=solved, score=score, allow_pii=allow_pii,
                               actor=st.actor, now=st.now, commit=st.commit)
     say(f"{record.id}: callback recorded")
     _followup(record)
@@ -278,10 +278,10 @@ def link(
 
     Example: cslog link CW202611220001 CW202611220002 CW202611220003
     """
-    from cslog import actions
+    from cslog.ops import tickets
 
     st = state(ctx)
-    record = actions.link(st.store, ticket_id, others, actor=st.actor, now=st.now, commit=st.commit)
+    record = tickets.link(st.store, ticket_id, others, actor=st.actor, now=st.now, commit=st.commit)
     say(f"{record.id}: related {', '.join(record.doc.get('related') or [])}")
 
 
@@ -298,15 +298,16 @@ def history(
 
     Example: cslog history CW202611220001 --format json
     """
-    from cslog import history as history_mod
-    from cslog.render import to_json
+    from cslog.ops import records as ops
+    from cslog.render.record import history_text
+    from cslog.render.text import to_json
 
     check_format(format, ("text", "json"))
     st = state(ctx)
-    entries = history_mod.history(st.store, record_id)
+    entries = ops.history(st.store, record_id)
     if not entries:
         say(f"{record_id}: no commits of this record yet")
     if format == "json":
         emit(to_json([e.to_dict() for e in entries]))
     else:
-        emit(history_mod.to_text(entries, st.store.settings.language))
+        emit(history_text(entries, st.store.settings.language))

@@ -1,0 +1,207 @@
+"""What the index holds of each record file, and how a file becomes those rows: through the store's gate, with
+the ticket's clocks as sla.standing gives them; many files at once in two processes.
+
+The index holds data only: summary fields, a copy of the document, references, and per ticket the moment
+from which its clocks stand still with the dues of those still running, as instants. How a row is printed is
+decided when it is printed (cslog.render).
+"""
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator
+
+from cslog import sla
+from cslog.index.scan import RACY, stamp_of
+from cslog.model import ENTRY_TEXT, LONG_TEXT, SUMMARY_FIELDS, WHEN, references
+from cslog.store import load
+from cslog.timeutil import instant
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE dirs (dir TEXT PRIMARY KEY, kind TEXT NOT NULL, digest TEXT NOT NULL);
+CREATE TABLE records (
+    path TEXT PRIMARY KEY,  -- relative to the repository, '/'-separated
+    dir TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    stem TEXT NOT NULL,     -- the file name without .yaml (what references resolve against)
+    id TEXT,                -- the document's id
+    problem TEXT,           -- why the file does not pass the gate (`path:line: message`), else NULL
+    mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, ino INTEGER NOT NULL,
+    when_us INTEGER,        -- received_at / started_at, microseconds since 1970 UTC
+    summary TEXT            -- JSON object of the record's SUMMARY_FIELDS (NULL with a problem)
+);
+CREATE TABLE docs (path TEXT PRIMARY KEY, doc TEXT NOT NULL);  -- JSON document (tickets without long text)
+CREATE INDEX records_dir ON records (dir);
+CREATE INDEX records_stem ON records (stem, kind);
+CREATE INDEX records_id ON records (id);
+CREATE INDEX records_problem ON records (kind) WHERE problem IS NOT NULL;
+CREATE INDEX records_when ON records (kind, when_us) WHERE problem IS NULL;
+CREATE INDEX records_status ON records (kind, json_extract(summary, '$.status')) WHERE problem IS NULL;
+CREATE TABLE refs (path TEXT NOT NULL, field TEXT NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
+                   ref TEXT NOT NULL);
+CREATE INDEX refs_path ON refs (path);
+-- per ticket: t0_us from when its clocks stand still (sla.Standing); NULL when they cannot be computed
+CREATE TABLE tickets (path TEXT PRIMARY KEY, t0_us INTEGER);
+CREATE INDEX tickets_t0 ON tickets (t0_us);
+-- the clocks still running at t0, with their dues
+CREATE TABLE clocks (path TEXT NOT NULL, clock TEXT NOT NULL, due_us INTEGER NOT NULL, t0_us INTEGER NOT NULL);
+CREATE INDEX clocks_due ON clocks (due_us);
+CREATE INDEX clocks_path ON clocks (path);
+-- files that passed every check of `cslog check` under a key (schemas, cslog.yaml...) as they are now
+CREATE TABLE checked (path TEXT PRIMARY KEY, key TEXT NOT NULL);
+"""
+TABLES = ("records", "docs", "refs", "tickets", "clocks", "checked")
+WORKERS = 2
+PARALLEL_AT = 2000  # files to read: from here on two processes read them
+CHUNK = 400
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_US = timedelta(microseconds=1)
+
+
+def us(moment: datetime) -> int:
+    """A moment as microseconds since 1970 (UTC)."""
+    return (moment - _EPOCH) // _US
+
+
+def from_us(value: int, tz) -> datetime:
+    return (_EPOCH + value * _US).astimezone(tz)
+
+
+@dataclass
+class Context:
+    """What reading a file needs besides the file; forked workers inherit it."""
+
+    root: str
+    tz: Any
+    policy: Any  # sla.SlaPolicy, or None when cslog.yaml's SLA settings cannot be read
+    calendar: Any  # calendar.WorkCalendar, or None likewise
+
+
+_CTX: Context | None = None
+
+Rows = tuple[tuple, str | None, list, list, tuple | None]
+
+
+def read_file(ctx: Context, kind: str, rel: str) -> Rows:
+    """(record row, JSON document or None, reference rows, clock rows, ticket row or None) of one file."""
+    folder, _, name = rel.rpartition("/")
+    stem = name[:-5] if name.endswith(".yaml") else name
+    try:
+        with open(f"{ctx.root}/{rel}", "rb") as f:
+            raw = f.read()
+            stamp = stamp_of(os.fstat(f.fileno()), time.time_ns())
+    except OSError as exc:
+        return (rel, folder, kind, stem, None, f"{rel}: cannot read: {exc.strerror}", *RACY, None, None), None, [], [], None
+    item = load(kind, rel, raw)
+    if not item.ok:
+        more = f" (and {len(item.problems) - 1} more problem(s))" if len(item.problems) > 1 else ""
+        return (rel, folder, kind, stem, None, str(item.problems[0]) + more, *stamp, None, None), None, [], [], None
+    doc = item.doc
+    rid = doc.get("id")
+    when = WHEN[kind]
+    when_us = us(instant(doc[when], ctx.tz)) if when and doc.get(when) else None
+    summary = json.dumps({k: doc[k] for k in SUMMARY_FIELDS[kind] if k in doc}, ensure_ascii=False,
+                         separators=(",", ":"))
+    stored = json.dumps(compact(doc) if kind == "ticket" else doc, ensure_ascii=False, separators=(",", ":"))
+    refs = [(rel, *ref) for ref in references(doc, kind)]
+    clocks: list = []
+    ticket = None
+    if kind == "ticket":
+        ticket = (rel, None)
+        if ctx.policy is not None and ctx.calendar is not None:
+            try:
+                standing = sla.standing(doc, ctx.policy, ctx.calendar)
+            except Exception:  # noqa: BLE001 - computed again when asked, which says what is wrong
+                standing = None
+            if standing is not None:
+                t0 = us(standing.t0)
+                ticket = (rel, t0)
+                clocks = [(rel, clock, us(due), t0) for clock, due in standing.running]
+    return (rel, folder, kind, stem, rid, None, *stamp, when_us, summary), stored, refs, clocks, ticket
+
+
+def compact(doc: dict) -> dict:
+    """A ticket without its long free text: what SLA clocks and the report need."""
+    out = {}
+    for key, value in doc.items():
+        if key in LONG_TEXT:
+            continue
+        if key in ("timeline", "callbacks"):
+            value = [{k: v for k, v in e.items() if k not in ENTRY_TEXT} for e in value]
+        elif key in ("satisfaction", "decision"):
+            # (a decision's result is adopted/rejected, which the report counts: not free text)
+            value = {k: v for k, v in value.items() if k not in ENTRY_TEXT or (key, k) == ("decision", "result")}
+        out[key] = value
+    return out
+
+
+def read_many(ctx: Context, todo: list[tuple[str, str]]) -> Iterator[Rows]:
+    """read_file of each (kind, path), in two processes when there are many."""
+    global _CTX
+    if len(todo) < PARALLEL_AT or WORKERS < 2 or not hasattr(os, "fork"):
+        for kind, rel in todo:
+            yield read_file(ctx, kind, rel)
+        return
+    import multiprocessing
+
+    _CTX = ctx
+    try:
+        chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+        with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
+            for blob in pool.imap_unordered(_read_chunk, chunks):
+                yield from marshal.loads(blob)
+    finally:
+        _CTX = None
+
+
+def _read_chunk(items: list[tuple[str, str]]) -> bytes:
+    assert _CTX is not None
+    return marshal.dumps([read_file(_CTX, kind, rel) for kind, rel in items])
+
+
+class Batch:
+    """Rows on their way into the tables, inserted a thousand files at a time."""
+
+    def __init__(self, db):
+        self.db = db
+        self.records: list = []
+        self.docs: list = []
+        self.refs: list = []
+        self.clocks: list = []
+        self.tickets: list = []
+
+    def add(self, rows: Rows) -> None:
+        record, doc, refs, clocks, ticket = rows
+        self.records.append(record)
+        if doc is not None:
+            self.docs.append((record[0], doc))
+        self.refs += refs
+        self.clocks += clocks
+        if ticket is not None:
+            self.tickets.append(ticket)
+        if len(self.records) >= 1000:
+            self.flush()
+
+    def flush(self) -> None:
+        db = self.db
+        db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self.records)
+        db.executemany("INSERT OR REPLACE INTO docs VALUES (?,?)", self.docs)
+        db.executemany("INSERT INTO refs VALUES (?,?,?,?,?)", self.refs)
+        db.executemany("INSERT INTO clocks VALUES (?,?,?,?)", self.clocks)
+        db.executemany("INSERT OR REPLACE INTO tickets VALUES (?,?)", self.tickets)
+        for rows in (self.records, self.docs, self.refs, self.clocks, self.tickets):
+            rows.clear()
+
+
+def forget(db, paths: list[str]) -> None:
+    """Drop every row of these files."""
+    for i in range(0, len(paths), 500):
+        chunk = paths[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for table in TABLES:
+            db.execute(f"DELETE FROM {table} WHERE path IN ({marks})", chunk)

@@ -1,0 +1,106 @@
+"""`cslog overdue`: the clocks someone must act on now, as rows (the JSON shape of design.md section 5).
+
+Decisions where design.md is silent:
+- Listed: clocks still running past their due (on open tickets; a callback runs on resolved ones) and
+  pending followups. A clock that stopped late is history; a paused clock waits on the customer.
+- `within` may be any duration, business units included (`--within 2bh`: what falls due within the next two
+  business hours). overdue_minutes of a soon-due item is minus the minutes left, rounded up (below zero).
+- Rows: most late first, then by due, ID and clock order.
+- A ticket that does not pass the gate, or whose times cannot be read, hides nothing else: it is a problem
+  next to the rows (the command prints it on stderr and exits 1: something needs a look).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Mapping
+
+from cslog import labels, people, sla
+from cslog.calendar import CalendarError
+from cslog.config import error_at
+from cslog.durations import Duration, parse_duration
+from cslog.errors import UsageError
+from cslog.model import CLOCK_KINDS
+from cslog.store import Store
+from cslog.timeutil import fmt
+
+@dataclass
+class Overdue:
+    """What `cslog overdue` found: the rows, and the ticket files it could not judge (`path:line: message`)."""
+
+    rows: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def parse_kind(value: str) -> str:
+    """A clock kind by code or label (claim / 认领, followup / 跟进 / follow-up...); UsageError otherwise."""
+    key = str(value).strip()
+    for code, (zh, en) in labels.CLOCKS.items():
+        if key.lower() in (code, en) or key == zh:
+            return code
+    raise UsageError(f"unknown clock kind '{value}'", hint=f"use one of: {', '.join(CLOCK_KINDS)}")
+
+
+def parse_within(text: str | None) -> Duration | None:
+    """`--within`'s value (30m, 2h, 4bh, 1bd...), or None; UsageError names the option."""
+    if text is None:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(f"--within: {exc}") from None
+
+
+def find_overdue(store: Store, at: datetime, within: Duration | timedelta | None = None, kinds: Iterable[str] = (),
+                 owner: str | None = None, department: str | None = None, use_cache: bool = True) -> Overdue:
+    """Breached running clocks and pending followups of every ticket (and, with `within`, the running clocks
+    due that soon), most late first, as rows with model.OVERDUE_ROW keys; from the index unless use_cache is False."""
+    wanted = frozenset(parse_kind(k) for k in kinds)
+    owner = people.resolve(store.settings.agents, owner, "agent") if owner else None
+    department = people.resolve(store.settings.departments, department, "department") if department else None
+    policy, calendar = store.policy(), store.calendar()  # a broken section is said even when no ticket needs it
+    try:
+        horizon = within if within is None or isinstance(within, timedelta) else calendar.add_duration(at, within) - at
+    except CalendarError as exc:
+        raise error_at(store.where, f"calendar: {exc}") from None
+    tz = calendar.tz
+
+    def shown(fields: Mapping[str, Any]) -> bool:
+        return (owner is None or fields.get("owner") == owner) and (
+            department is None or fields.get("department") == department)
+
+    found = Overdue()
+    listed: list[tuple[datetime, dict]] = []
+    if use_cache:
+        from cslog.index import Index
+
+        index = Index.open(store, kinds=("ticket",))
+        listed = [(due, row(summary, clock, due, at, tz)) for summary, clock, due in
+                  index.clocks_due(at, horizon, wanted) if shown(summary)]
+        found.problems = [problem for _path, problem in index.problems("ticket")]
+        computed: Iterable[tuple[str, Mapping[str, Any]]] = ((t.path, t.doc) for t in index.leftovers(at))
+    else:
+        computed = ((store.rel(r.path), r.doc) for r in store.iter_records(
+            "ticket", warn=lambda problem: found.problems.append(str(problem))))
+    for path, doc in computed:
+        if not shown(doc):
+            continue
+        try:
+            items = sla.overdue_items(doc, policy, calendar, at, horizon)
+        except CalendarError as exc:  # the configuration, not this ticket
+            raise error_at(store.where, f"calendar: {exc}") from None
+        except ValueError as exc:
+            found.problems.append(f"{path}: {exc}")
+            continue
+        listed += [(c.due, row(doc, c.kind, c.due, at, tz)) for c in items if not wanted or c.kind in wanted]
+    listed.sort(key=lambda pair: (-pair[1]["overdue_minutes"], pair[0], str(pair[1]["id"]),
+                                  CLOCK_KINDS.index(pair[1]["kind"])))  # most late first, then by due, ID, clock
+    found.rows = [r for _due, r in listed]
+    return found
+
+
+def row(fields: Mapping[str, Any], clock: str, due: datetime, at: datetime, tz) -> dict:
+    """One `cslog overdue` row: a ticket's fields, and one of its clocks as judged at `at`."""
+    return {"id": fields.get("id"), "kind": clock, "due": fmt(due, tz), "overdue_minutes": sla.minutes_late(due, at),
+            "priority": fields.get("priority"), "status": fields.get("status"), "owner": fields.get("owner"),
+            "title": fields.get("title")}

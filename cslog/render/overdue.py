@@ -1,0 +1,36 @@
+"""`cslog overdue` as text: the rows as a table for cron's mail (nothing at all when nothing is due), JSON, CSV."""
+from __future__ import annotations
+
+from cslog import labels
+from cslog.durations import format_minutes
+from cslog.model import OVERDUE_ROW, PRIORITY, field_label
+from cslog.render.text import clip, table, to_csv, to_json
+
+TABLE_COLUMNS = ("id", "kind", "due", "late", "priority", "owner", "title")
+
+
+def late_words(minutes: int, language: str) -> str:
+    """How late in words (`2小时15分` / `2h15m`); a soon-due item says what is left (`还剩30分` / `30m left`)."""
+    if minutes >= 0:
+        return format_minutes(minutes, language)  # type: ignore[arg-type]
+    before, after = labels.LEFT_WORDS["zh" if language == "zh" else "en"]
+    return before + format_minutes(-minutes, language) + after  # type: ignore[arg-type]
+
+
+def overdue_table(rows: list[dict], language: str) -> str:
+    """The rows as a CJK-aware table; '' when there are none (cron mails nothing)."""
+    body = [[str(r["id"] or ""), labels.of(labels.CLOCKS, r["kind"], language), f"{r['due'][:10]} {r['due'][11:16]}",
+             late_words(r["overdue_minutes"], language), PRIORITY.label(r["priority"], language),
+             clip(str(r["owner"] or ""), 16), clip(str(r["title"] or ""), 40)] for r in rows]
+    heads = [labels.say(labels.OVERDUE_COLUMNS[c], language) if c in labels.OVERDUE_COLUMNS
+             else field_label(c, language) for c in TABLE_COLUMNS]
+    return table(body, heads)
+
+
+def overdue_text(rows: list[dict], format: str, language: str) -> str:
+    """What `cslog overdue --format FORMAT` prints."""
+    if format == "json":
+        return to_json(rows)
+    if format == "csv":
+        return to_csv(rows, OVERDUE_ROW)
+    return overdue_table(rows, language)

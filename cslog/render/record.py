@@ -1,0 +1,194 @@
+"""Records as people read them: `cslog show` (fields, SLA clocks, timeline), `cslog list` tables, and
+`cslog history`; every code shown by its label in the configured language."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Sequence
+
+from cslog import labels, schemas
+from cslog.durations import format_minutes
+from cslog.model import ENUMS, EVENT_MOVES, field_label
+from cslog.render.text import clip, pad, table, text_width
+
+# What `cslog list --format table` shows of each kind (json and csv show model.SUMMARY_FIELDS).
+LIST_COLUMNS = {
+    "ticket": ("id", "status", "priority", "type", "title", "customer_name", "owner", "received_at"),
+    "contact": ("id", "customer_name", "channel", "agent", "started_at", "request", "ticket"),
+    "customer": ("id", "name", "type", "industry", "tags"),
+}
+CLIP_AT = {"title": 40, "request": 40, "customer_name": 20, "name": 30}
+
+
+def _enums(kind: str) -> dict[str, Any]:
+    """Top-level field -> the enum its codes belong to, for a kind."""
+    return {path[0]: ENUMS[key] for path, key in schemas.enum_fields(kind) if len(path) == 1 and key in ENUMS}
+
+
+def cell(value: Any, field: str | None = None, language: str = "zh", kind: str = "ticket") -> str:
+    """A value as one cell of text: codes by their labels, times to the minute, lists joined."""
+    if isinstance(value, str):
+        if field is None:
+            return value
+        enum = _enums(kind).get(field)
+        return enum.label(value, language) if enum else _minute(value, field)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(cell(v, None, language) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={cell(v, None, language)}" for k, v in value.items())
+    if isinstance(value, bool):
+        return labels.say(labels.YES_NO[0] if value else labels.YES_NO[1], language)
+    return str(value)
+
+
+def _minute(text: str, field: str) -> str:
+    """A timestamp field (`at`, `*_at`) to the minute: 2026-11-22 14:30."""
+    if (field == "at" or field.endswith("_at")) and len(text) >= 16 and text[10] == "T":
+        return text[:10] + " " + text[11:16]
+    return text
+
+
+def records_table(kind: str, rows: list[dict], language: str) -> str:
+    """`cslog list`'s table: LIST_COLUMNS of each row, long text clipped; '' when there are no rows."""
+    columns = LIST_COLUMNS[kind]
+    body = [[clip(cell(row.get(col), col, language, kind), CLIP_AT.get(col, 200)) for col in columns] for row in rows]
+    return table(body, [field_label(c, language) for c in columns])
+
+
+def record_view(kind: str, doc: dict, language: str = "zh", clocks: list[str] | None = None) -> str:
+    """A readable page for one record: labelled fields, its SLA clocks, then the timeline in order."""
+    lines = []
+    title = doc.get("title") or doc.get("name") or doc.get("request") or ""
+    lines.append(f"{doc.get('id', '')}  {clip(str(title), 60)}")
+    lines.append("")
+    width = 12 if language == "zh" else 14
+    for key, value in doc.items():
+        if key in ("id", "timeline") or value in (None, "", [], {}):
+            continue
+        lines.extend(_field_lines(kind, field_label(key, language), key, value, language, width))
+    if clocks:
+        lines.append("")
+        lines.extend(clocks)
+    timeline = doc.get("timeline") or []
+    if timeline:
+        lines.append("")
+        lines.append(field_label("timeline", language) + ":")
+        for event in sorted(timeline, key=lambda e: str(e.get("at", ""))):
+            lines.append("  " + event_line(event, language))
+    return "\n".join(lines) + "\n"
+
+
+def _field_lines(kind: str, label: str, key: str, value: Any, language: str, width: int) -> list[str]:
+    head = label + ":" + " " * max(width - text_width(label) - 1, 1)
+    if isinstance(value, str) and "\n" in value:
+        return [f"{label}:"] + [f"  {line}" for line in value.rstrip("\n").split("\n")]
+    if key == "agreed" and isinstance(value, list):
+        return [f"{label}:"] + [f"  {i}. {item}" for i, item in enumerate(value, 1)]
+    if key == "emotion" and isinstance(value, dict):
+        return [head + " → ".join(ENUMS["emotion"].label(value[k], language) for k in ("before", "after")
+                                  if value.get(k))]
+    if key == "callbacks" and isinstance(value, list):
+        return [f"{label}:"] + ["  " + cell(v, None, language) for v in value]
+    return [head + cell(value, key, language, kind)]
+
+
+def event_line(event: dict, language: str = "zh") -> str:
+    """One timeline event: when, who, what kind, and its fields by their labels."""
+    kind = event.get("kind", "")
+    at = cell(event.get("at"), "at", language)
+    parts = []
+    moves = EVENT_MOVES.get(kind)
+    if moves is not None and event.get("to"):
+        parts.append(f"{moves.label(event.get('from'), language) or '-'} → {moves.label(event.get('to'), language)}")
+    for key, value in event.items():
+        if key in ("at", "by", "kind", "from", "to") or value in (None, "", [], {}):
+            continue
+        if key == "status" and kind == "created":
+            parts.append(ENUMS["status"].label(value, language))
+            continue
+        name = labels.say(labels.EVENT_FIELDS.get(key) or labels.FIELDS.get(key) or (key, key), language)
+        if key == "percent":
+            text = f"{value}%"
+        elif key == "result" and value in labels.ENUMS["review"]:
+            text = labels.of(labels.ENUMS["review"], value, language)
+        elif key == "decision":
+            text = ENUMS["decision"].label(value, language)
+        else:
+            text = cell(value, key, language)
+        parts.append(f"{name}: {text}")
+    return f"{at}  {event.get('by', '')}  [{labels.of(labels.EVENTS, kind, language)}] " + "; ".join(parts)
+
+
+# -- SLA clocks (`cslog show`) ----------------------------------------------------------------------------
+
+def clock_lines(clocks: Sequence[Any], warn_until: datetime | None, language: str,
+                problem: str | None = None) -> list[str]:
+    """Every clock of a ticket: due, state, time left or late, and an at-risk mark for a running clock due
+    by warn_until; or why they cannot be computed. No lines for no clocks."""
+    say = labels.say
+    title = say(labels.SLA_TITLE, language)
+    if problem is not None:
+        return [f"{title} {say(labels.CANNOT_COMPUTE, language)}: {problem}"]
+    if not clocks:
+        return []
+    kind_width = max(text_width(labels.of(labels.CLOCKS, c.kind, language)) for c in clocks)
+    state_width = max(text_width(labels.of(labels.CLOCK_STATES, c.state, language)) for c in clocks)
+    lines = [title]
+    for c in clocks:
+        parts = [pad(labels.of(labels.CLOCKS, c.kind, language), kind_width),
+                 pad(labels.of(labels.CLOCK_STATES, c.state, language), state_width),
+                 f"{say(labels.DUE, language)} {when(c.due, language)}", _detail(c, language)]
+        if c.state == "running" and c.due is not None and warn_until is not None and c.due <= warn_until:
+            parts.append(say(labels.AT_RISK, language))
+        lines.append("  " + "  ".join(p for p in parts if p))
+    return lines
+
+
+def _detail(c: Any, language: str) -> str:
+    say = labels.say
+    done = f"{say(labels.DONE_AT, language)} {when(c.stopped, language)}" if c.stopped is not None else ""
+    if c.state == "met":
+        return done
+    if c.state == "breached":
+        late = format_minutes(c.late_minutes or 0, language)  # type: ignore[arg-type]
+        text = f"{say(labels.LATE, language)} {late}" if language == "zh" else f"{late} {say(labels.LATE, language)}"
+        return text + (f" ({done})" if done else "")
+    left = format_minutes(c.left_minutes or 0, language)  # type: ignore[arg-type]
+    return f"{say(labels.LEFT, language)} {left}" if language == "zh" else f"{left} {say(labels.LEFT, language)}"
+
+
+def when(t: datetime | None, language: str) -> str:
+    """A moment to the minute with its weekday: 2026-11-23 09:00 周一."""
+    if t is None:
+        return ""
+    days = labels.WEEKDAYS["zh" if language == "zh" else "en"]
+    return f"{t:%Y-%m-%d %H:%M} {days[t.weekday()]}"
+
+
+# -- history ----------------------------------------------------------------------------------------------
+
+def history_text(entries: list[Any], language: str = "zh") -> str:
+    """A record's history as a reader wants it: one block per commit, `field: old → new`, `+ event` lines."""
+    lines: list[str] = []
+    for entry in entries:
+        lines.append(f"{entry.commit[:10]}  {cell(entry.date, 'at', language)}  {entry.author}  {entry.subject}")
+        if entry.problem:
+            lines.append(f"    ! {entry.problem}")
+        for change in entry.changes:
+            leaf = change.field.split(".")[0].split("[")[0]
+            if change.old is None:
+                lines.append(f"    {change.field}: {_value(change.new, leaf, language)}")
+            elif change.new is None:
+                lines.append(f"    {change.field}: {_value(change.old, leaf, language)} → (removed)")
+            else:
+                lines.append(f"    {change.field}: {_value(change.old, leaf, language)} → "
+                             f"{_value(change.new, leaf, language)}")
+        for event in entry.events:
+            lines.append("    + " + (event_line(event, language) if isinstance(event, dict) else str(event)))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _value(value: Any, field_name: str, language: str) -> str:
+    text = " ".join(cell(value, field_name, language).split())
+    return text if len(text) <= 120 else text[:119] + "…"

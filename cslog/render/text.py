@@ -1,0 +1,88 @@
+"""Text for people and programs: tables (tabulate, CJK-aware through wcwidth), JSON, CSV, and the width of text
+on a terminal."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Sequence
+
+
+class _CharWidths(dict):
+    """Terminal columns of each character (wcwidth: Chinese characters take two), asked once per character."""
+
+    def __missing__(self, ch: str) -> int:
+        from wcwidth import wcwidth
+
+        width = self[ch] = max(wcwidth(ch), 0)
+        return width
+
+
+_WIDTHS = _CharWidths()
+
+
+def text_width(text: str) -> int:
+    """How many terminal columns `text` takes (Chinese characters count two)."""
+    if text.isascii():
+        return len(text)
+    return sum(map(_WIDTHS.__getitem__, text))
+
+
+def pad(text: str, width: int) -> str:
+    """`text` followed by spaces up to `width` terminal columns."""
+    return text + " " * max(width - text_width(text), 0)
+
+
+def clip(text: str, width: int) -> str:
+    """One line of at most `width` terminal columns (Chinese characters count two), cut with '…'."""
+    text = " ".join(text.split())
+    if text_width(text) <= width:
+        return text
+    out, used = "", 0
+    for ch in text:
+        w = _WIDTHS[ch]
+        if used + w > width - 1:
+            break
+        out += ch
+        used += w
+    return out + "…"
+
+
+def table(body: Sequence[Sequence[str]], heads: Sequence[str], right: Sequence[int] = ()) -> str:
+    """Rows of text under headers, columns lined up by terminal width (tabulate's "simple" format: two spaces
+    between columns, a dashed rule under the headers); right: the columns aligned right. '' when no rows."""
+    if not body:
+        return ""
+    from tabulate import tabulate
+
+    align = ["right" if i in right else "left" for i in range(len(heads))]
+    body = [[str(text).strip() for text in row] for row in body]
+    return tabulate(body, headers=[h.strip() for h in heads], tablefmt="simple", disable_numparse=True,
+                    colalign=align)
+
+
+def to_json(data: Any) -> str:
+    """Indented JSON; a list of objects (rows) puts one object on each line: readable, and grep- and
+    diff-friendly."""
+    if isinstance(data, list) and data and all(type(item) is dict for item in data):
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        return "[\n  " + ",\n  ".join(encode(item) for item in data) + "\n]"
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def to_csv(rows: list[dict], columns: Sequence[str]) -> str:
+    """The rows under a header of their keys; lists as `a, b`, mappings as `k=v, ...`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_flat(row.get(c)) for c in columns])
+    return out.getvalue()
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, list):
+        return ", ".join(str(_flat(v)) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_flat(v)}" for k, v in value.items())
+    return "" if value is None else value
