@@ -1,0 +1,15 @@
+"""The period's figures: one source for `cslog report` and the Summary of `cslog export`.
+
+facts (one ticket, and reading the period's records) -> figures (the period's numbers, the report as
+data) -> sections (the numbers as labelled tables); the periods themselves are cslog.period.
+"""
+from cslog.period import Period, month_period, parse_period, quarter_period
+from cslog.report.facts import Facts, records_in, unreadable
+from cslog.report.figures import CLOCKS, STREAK_DEFAULT, Report, build, streaks
+from cslog.report.sections import Section, empty_text, row_format, row_values, sections, table_text, title_text
+
+__all__ = [
+    "CLOCKS", "STREAK_DEFAULT", "Facts", "Period", "Report", "Section", "build", "empty_text", "month_period",
+    "parse_period", "quarter_period", "records_in", "row_format", "row_values", "sections", "streaks",
+    "table_text", "title_text", "unreadable",
+]
