@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cslog import schemas
-from cslog.merge import MERGE_AGENT, NotSameRecord, Unmergeable, merge_records, merge_texts, same_record
+from cslog.sync.merge import MERGE_AGENT, NotSameRecord, Unmergeable, merge_records, merge_texts, same_record
 from cslog.schemas import key_order, modeline
 from cslog.yamlio import load_text, render
 

@@ -1,205 +1,26 @@
-"""Teams with several clones: the git setup (merge driver, .gitattributes, pre-commit hook), the merge driver, and sync.
+"""`cslog sync`: fetch, renumber ID collisions, merge, check what would go out, push; again while others push.
 
 `sync` integrates by merging (not rebasing): one `git merge` of the remote branch, with record files
-merged by `cslog merge-driver` (cslog.merge's rules). A merge keeps each clone's commits as they were
+merged by `cslog merge-driver` (cslog.sync.merge's rules). A merge keeps each clone's commits as they were
 made, which is the audit trail; a rebase would rewrite them and could stop once per commit.
 """
 from __future__ import annotations
 
-import re
-import shlex
-import subprocess
-import sys
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from cslog import gitrepo
 from cslog.errors import GitError, NotFound, Problem, UsageError
-from cslog.model import KIND_FOLDERS, KINDS, REFERENCES
+from cslog.model import KINDS, REFERENCES
 from cslog.store import Store
+from cslog.sync.driver import _RECORD_FILE, NOTE_PREFIX, kind_of_path
+from cslog.sync.setup import (ATTRIBUTE_LINES, DRIVER, RECORD_FOLDERS, _git_path, _need_git, _prefix, attributes_ok,
+                              driver_command)
 
-DRIVER = "cslog"
-RECORD_FOLDERS = tuple(KIND_FOLDERS[k] for k in KINDS)
-ATTRIBUTE_LINES = [f"{folder}/** merge={DRIVER}" for folder in RECORD_FOLDERS]
-ATTRIBUTES_HEADER = "# cslog: record files merge through `cslog merge-driver` (installed by `cslog setup-git`)"
-HOOK_MARK = "installed by `cslog setup-git --hook`"
-NOTE_PREFIX = "cslog merge: "
 PUSH_ATTEMPTS = 5
-_FOLDER_KIND = {folder: kind for kind, folder in KIND_FOLDERS.items()}
-_RECORD_FILE = re.compile(r"\.ya?ml$")
 
-
-# --- setting a clone up ----------------------------------------------------------------------------
-
-def driver_command() -> str:
-    """This very installation, by absolute path: it works from hooks and GUIs that have no PATH."""
-    return f"{shlex.quote(sys.executable)} -m cslog merge-driver %O %A %B %P"
-
-
-def install_driver(root: Path) -> None:
-    gitrepo.run(root, "config", f"merge.{DRIVER}.name", "cslog records: fields three-way, timelines united by time")
-    gitrepo.run(root, "config", f"merge.{DRIVER}.driver", driver_command())
-
-
-def write_attributes(root: Path) -> bool:
-    """Make `.gitattributes` route the record folders to the driver; True when the file changed."""
-    path = root / ".gitattributes"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    lines = text.splitlines()
-    missing = [line for line in ATTRIBUTE_LINES if line not in [x.strip() for x in lines]]
-    if not missing:
-        return False
-    from cslog.yamlio import write_atomic
-
-    if lines and lines[-1].strip():
-        lines.append("")
-    if ATTRIBUTES_HEADER not in lines:
-        lines.append(ATTRIBUTES_HEADER)
-    write_atomic(path, "\n".join(lines + missing) + "\n")
-    return True
-
-
-def attributes_ok(root: Path) -> bool:
-    path = root / ".gitattributes"
-    lines = [x.strip() for x in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
-    return all(line in lines for line in ATTRIBUTE_LINES)
-
-
-def hook_text(root: Path) -> str:
-    return f'''#!{sys.executable}
-# {HOOK_MARK}: `cslog check` on the record files this commit adds or changes
-# (as they are in the work tree). Remove this file to stop it.
-import os, re, subprocess, sys
-top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True).stdout.strip()
-root = os.path.join(top, {_prefix(root)!r})
-names = subprocess.run(["git", "diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z"], cwd=top,
-                       capture_output=True, text=True, check=True).stdout.split("\\0")
-wanted = re.compile(r"(^|/)({"|".join(RECORD_FOLDERS)})/.*\\.ya?ml$")
-files = [os.path.join(top, n) for n in names if n and wanted.search(n)]
-if files:
-    sys.exit(subprocess.call([sys.executable, "-m", "cslog", "-C", root, "check", *files]))
-'''
-
-
-def install_hook(root: Path) -> Path:
-    hooks = _git_path(root, "hooks")
-    path = hooks / "pre-commit"
-    if path.exists() and HOOK_MARK not in path.read_text(encoding="utf-8", errors="replace"):
-        raise UsageError(f"{path} exists and is not cslog's; cslog leaves it alone",
-                         hint="add `cslog check` to it yourself, or use pre-commit with the cslog-check hook")
-    hooks.mkdir(parents=True, exist_ok=True)
-    from cslog.yamlio import write_atomic
-
-    write_atomic(path, hook_text(root))
-    path.chmod(0o755)
-    return path
-
-
-@dataclass
-class SetupResult:
-    attributes_changed: bool
-    commit: str | None
-    hook: Path | None
-    station: str | None
-
-
-def setup_git(store: Store, *, actor: str, now: datetime, hook: bool = False, station: str | None = None,
-              commit: bool = True) -> SetupResult:
-    """Install the merge driver in this clone's .git/config, commit `.gitattributes` if it lacks the
-    record rules, set the clone's station code, and (with `hook`) a pre-commit check."""
-    root = _need_git(store)
-    if station is not None:
-        if not re.fullmatch(r"[A-Za-z0-9]{1,8}", station):
-            raise UsageError(f"station code {station!r}: use 1 to 8 letters or digits (e.g. BJ, SH2)")
-        gitrepo.run(root, "config", "cslog.station", station)
-    install_driver(root)
-    changed = write_attributes(root)
-    commit_id = None
-    if changed and commit and store.settings.auto_commit:
-        commit_id = gitrepo.commit_paths(root, [".gitattributes"], "cslog: merge record files with cslog merge-driver"
-                                         "\n\nCslog-Op: setup-git\n", actor=actor, when=now)
-    hook_path = install_hook(root) if hook else None
-    return SetupResult(attributes_changed=changed, commit=commit_id, hook=hook_path, station=station)
-
-
-def _need_git(store: Store) -> Path:
-    if store.git_root is None:
-        raise UsageError(f"{store.root} is not in a git repository", hint="clone the team's repository, or `git init`")
-    return store.root
-
-
-# --- the merge driver ------------------------------------------------------------------------------
-
-@dataclass
-class DriverOutcome:
-    exit_code: int
-    messages: list[str] = field(default_factory=list)
-
-
-def kind_of_path(name: str) -> str | None:
-    """The record kind of a repository path such as tickets/2026/11/CW202611220001.yaml; None otherwise."""
-    parts = Path(name).parts
-    if not parts or not _RECORD_FILE.search(parts[-1]):
-        return None
-    for part in parts[:-1]:
-        if part in _FOLDER_KIND:
-            return _FOLDER_KIND[part]
-    return None
-
-
-def run_driver(base: Path, ours: Path, theirs: Path, name: str, cwd: Path | None = None) -> DriverOutcome:
-    """Git's merge-driver contract: merge into `ours` (%A); 0 when merged. Never writes conflict markers
-    into a record: when it cannot merge, `ours` is left as it was and the exit code says so."""
-    from cslog import merge
-
-    kind = kind_of_path(name)
-    if kind is None:  # not a record (a note beside them): git's own line merge
-        proc = subprocess.run(["git", "merge-file", "-L", "ours", "-L", "base", "-L", "theirs",
-                               str(ours), str(base), str(theirs)], capture_output=True, text=True)
-        return DriverOutcome(min(proc.returncode, 1) if proc.returncode >= 0 else 1,
-                             [proc.stderr.strip()] if proc.stderr.strip() else [])
-    try:
-        texts = [_read(p) for p in (base, ours, theirs)]
-    except (OSError, UnicodeDecodeError) as exc:
-        return DriverOutcome(1, [f"{NOTE_PREFIX}{name}: cannot read a version: {exc}"])
-    tz = _data_timezone(Path(cwd or Path.cwd()) / name)
-    try:
-        result = merge.merge_texts(kind, texts[0], texts[1], texts[2], tz)
-    except merge.NotSameRecord as exc:
-        return DriverOutcome(1, [f"{NOTE_PREFIX}{name}: {exc}: an ID collision",
-                                 "  run `git merge --abort`, then `cslog sync`: it renumbers the record not yet "
-                                 "pushed"])
-    except merge.Unmergeable as exc:
-        return DriverOutcome(1, [f"{NOTE_PREFIX}{name}: cannot merge: {exc}; our version is left in place"])
-    ours.write_text(result.text, encoding="utf-8")
-    rid = result.doc.get("id") or Path(name).stem
-    return DriverOutcome(0, [f"{NOTE_PREFIX}{rid}: {note}" for note in result.notes])
-
-
-def _read(path: Path) -> str:
-    text = path.read_bytes().decode("utf-8")
-    return text[1:] if text.startswith("\ufeff") else text
-
-
-def _data_timezone(record_path: Path) -> tzinfo:
-    """The data repository's timezone, for hand-written times without an offset."""
-    from cslog.timeutil import zone
-    from cslog.yamlio import YamlSyntaxError, load_text
-
-    for folder in record_path.parents:
-        config = folder / "cslog.yaml"
-        if config.is_file():
-            try:
-                data = load_text(config.read_text(encoding="utf-8-sig")) or {}
-                return zone(str(data.get("timezone") or "Asia/Shanghai"))
-            except (OSError, YamlSyntaxError, UsageError, AttributeError):
-                break
-    return zone("Asia/Shanghai")
-
-
-# --- sync ------------------------------------------------------------------------------------------
 
 @dataclass
 class SyncResult:
@@ -299,11 +120,6 @@ def find_target(root: Path, remote: str | None) -> Target:
                      hint="cslog sync --remote NAME")
 
 
-def _git_path(root: Path, name: str) -> Path:
-    path = Path(gitrepo.run(root, "rev-parse", "--git-path", name).stdout.strip())
-    return path if path.is_absolute() else root / path
-
-
 def _refuse_unfinished(root: Path) -> None:
     folder = gitrepo.git_dir(root)  # this work tree's own git folder, where git marks what is under way
     for name in ("MERGE_HEAD", "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD"):
@@ -334,11 +150,6 @@ def _ensure_driver(root: Path) -> None:
     if not all(w in lines for w in wanted):
         info.parent.mkdir(parents=True, exist_ok=True)
         info.write_text("\n".join(lines + [w for w in wanted if w not in lines]) + "\n", encoding="utf-8")
-
-
-def _prefix(root: Path) -> str:
-    """The data repository's folder inside the git work tree ('' at its top, else 'desk/')."""
-    return gitrepo.run(root, "rev-parse", "--show-prefix").stdout.strip()
 
 
 def fetch(root: Path, target: Target) -> str | None:
@@ -393,7 +204,7 @@ def renumber_collisions(store: Store, base: str | None, theirs: str, actor: str,
     """Records this clone created that the remote also created, as different records, under the same ID:
     each local one gets the next free ID of its series; references in the records this clone changed
     follow; one commit. Returns (old, new) pairs."""
-    from cslog import merge
+    from cslog.sync import merge
 
     root = store.root
     head = gitrepo.head(root)

@@ -1,0 +1,261 @@
+"""The whole import: the plan and its checks, preview or apply in one transaction (one commit), summary rows."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from cslog import privacy, schemas
+from cslog.errors import UsageError
+from cslog.ids import is_safe
+from cslog.importer.rows import Entry, Row, RowProblem, RowReader, _Skip
+from cslog.importer.sheet import Sheet, bind_columns, find_sheet, read_grid
+from cslog.importer.vocab import (DEFAULTS, HEADERS, REQUIRED, guess_kind, header_index, load_mapping,
+                                  normalise_header)
+from cslog.model import KINDS
+from cslog.store import Store
+from cslog.timeutil import fmt
+from cslog.yamlio import canonical
+
+
+# --- the plan ------------------------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    source: str
+    kind: str
+    sheet: str | None
+    rows: int = 0
+    entries: list[Entry] = field(default_factory=list)
+    customers: list[Entry] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    commit_id: str | None = None
+
+    @property
+    def bad_rows(self) -> list[int]:
+        return sorted({p.row for p in self.problems})
+
+    def without_invalid(self) -> "Plan":
+        """The plan without the invalid rows, and without the new customers only those rows needed."""
+        bad = set(self.bad_rows)
+        entries = [e for e in self.entries if e.row not in bad]
+        wanted = {e.customer_key for e in entries}
+        customers = [c for c in self.customers if c.customer_key in wanted]
+        return Plan(self.source, self.kind, self.sheet, self.rows, entries, customers, [], self.warnings)
+
+
+class Importer(RowReader):
+    """Turns the rows of one sheet into a Plan (no writes); apply() writes it in one transaction."""
+
+    # -- the whole sheet --
+
+    def plan(self, path: Path, kind: str | None = None, sheet: str | None = None) -> Plan:
+        source = path.name
+        kind = kind or self.mapping.kind
+        grids = read_grid(path, sheet or self.mapping.sheet)
+        kinds = [kind] if kind else list(KINDS)
+        indexes = [{**header_index(k), **self.mapping.columns} for k in kinds]
+        found = find_sheet(grids, source, lambda h: any(normalise_header(h) in ix for ix in indexes))
+        kind = kind or guess_kind([c.header for c in found.columns], self.mapping)
+        plan = Plan(source=source, kind=kind, sheet=found.name)
+        plan.warnings += bind_columns(found, kind, self.mapping)
+        self._require_columns(found, kind)
+        ids_seen: dict[str, int] = {}
+        new_customers: dict[str, Entry] = {}
+        for number, cells in found.rows:
+            plan.rows += 1
+            row = Row(source, number, cells, found.columns, self.mapping, DEFAULTS[kind])
+            self._guard_pii(row)
+            try:
+                if kind == "customer":
+                    entry = self._customer_row(row)
+                else:
+                    customer_key = self._customer_of(row, new_customers, plan)
+                    entry = self._ticket_row(row) if kind == "ticket" else self._contact_row(row)
+                    if entry is not None:
+                        entry.customer_key = customer_key
+            except _Skip:
+                entry = None
+            if row.problems or entry is None:
+                plan.problems += row.problems
+                continue
+            self._keep_or_allocate(entry, row, ids_seen, plan)
+            self._schema_problems(entry, row)
+            if row.problems:
+                plan.problems += row.problems
+                continue
+            self._mark_pii(entry)
+            plan.entries.append(entry)
+            if row.new_customer is not None:
+                new_customers.setdefault(row.new_customer.customer_key, row.new_customer)
+        plan.customers = list(new_customers.values())
+        for customer in plan.customers:
+            self._mark_pii(customer)
+        if not plan.rows:
+            raise UsageError(f"{source}: no rows to import below the header row {found.header_row}")
+        return plan
+
+    def _require_columns(self, sheet: Sheet, kind: str) -> None:
+        have = {c.field for c in sheet.columns} | set(self.mapping.defaults) | set(DEFAULTS[kind])
+        lacking = [f for f in REQUIRED[kind] if f not in have]
+        if kind != "customer" and not have & {"customer", "customer_id", "customer_name"}:
+            lacking.insert(0, "customer")
+        if lacking:
+            described = ", ".join(f"{f} ({'/'.join(HEADERS[kind].get(f, [f])[:2])})" for f in lacking)
+            raise UsageError(f"{sheet.source}: no column for {described}",
+                             hint="add the column, map yours with --mapping (columns: {表头: field}), or give a "
+                                  "value for every row there (defaults: {field: value})")
+
+    def _guard_pii(self, row: Row) -> None:
+        if self.allow_pii:
+            return
+        for col, value in row.cells:
+            if isinstance(value, (datetime, date, time, bool)):
+                continue
+            for finding in privacy.find_pii(str(value)):
+                row.problems.append(RowProblem(row.source, row.number, col.where,
+                                               f"looks like an {finding.label} ({finding.masked}); cslog does not "
+                                               "store personal data (严禁记录客户敏感信息): remove it, or pass "
+                                               "--allow-pii if the law requires keeping it"))
+
+    def _mark_pii(self, entry: Entry) -> None:
+        if not (self.allow_pii and privacy.scan(entry.doc)):
+            return
+        if entry.kind == "ticket":
+            entry.doc["timeline"][0]["allow_pii"] = True
+        else:
+            entry.doc["allow_pii"] = {"at": fmt(self.now, self.tz), "by": self.actor}
+
+    def _schema_problems(self, entry: Entry, row: Row) -> None:
+        """A last check against the schema, so that nothing `cslog check` would reject is written."""
+        doc = canonical({"id": entry.keep_id or _placeholder(entry.kind), **entry.doc}, schemas.key_order(entry.kind))
+        if entry.kind != "customer" and not doc.get("customer"):
+            doc["customer"] = "C0"  # created by this import
+        for path, message in schemas.validate(doc, entry.kind):
+            row.problem(None, message)
+
+    # -- IDs --
+
+    def _keep_or_allocate(self, entry: Entry, row: Row, seen: dict[str, int], plan: Plan) -> None:
+        original = row.text("id")
+        if not original:
+            return
+        fmt_ = self.store.id_format(entry.kind)
+        reason = None
+        if not is_safe(original) or fmt_.parse(original) is None:
+            reason = f"is not a {entry.kind} ID of the form {self.store.settings.ids[entry.kind]}"
+        elif original in seen:
+            reason = f"appears again (row {seen[original]})"
+        elif self._exists(original):
+            reason = "already exists in the repository"
+        if reason is None:
+            seen[original] = row.number
+            entry.keep_id = original
+            return
+        seen.setdefault(original, row.number)
+        entry.note = f"原编号 {original}"
+        if entry.kind == "ticket":
+            created = entry.doc["timeline"][0]
+            created["note"] = f"{created['note']}, 原编号 {original}"
+        plan.warnings.append(f"{row.source}:{row.number}: {row.where('id')}: {original} {reason}; a new ID is "
+                             "allocated")
+
+    # -- writing --
+
+    def preview(self, plan: Plan) -> Plan:
+        """Fill in the IDs the import would give, as things stand (nothing is written)."""
+        for kind, entries in (("customer", plan.customers), (plan.kind, plan.entries)):
+            for entry, new_id in zip(entries, predict_ids(self.store, kind, entries)):
+                entry.id = new_id
+        self._link_customers(plan)
+        return plan
+
+    def apply(self, plan: Plan, commit: bool = True) -> Plan:
+        """Write the plan in one transaction (one commit): new customers first, then the records; in each
+        group the kept IDs first, so that an allocated ID never takes a number a later row keeps."""
+        if not plan.entries:
+            raise UsageError(f"{plan.source}: nothing to import")
+        with self.store.transaction("import", self.actor, self.now, commit) as tx:
+            for group in (plan.customers, plan.entries):
+                for entry in group:
+                    if entry.keep_id and self._exists(entry.keep_id):  # taken since the plan was made
+                        entry.note = f"原编号 {entry.keep_id}"
+                        entry.keep_id = None
+                for entry in [e for e in group if e.keep_id] + [e for e in group if not e.keep_id]:
+                    self._link_customers(plan, entry)
+                    doc = entry.doc
+                    record = tx.create(entry.kind, lambda new_id, doc=doc: {"id": new_id, **doc}, entry.moment,
+                                       record_id=entry.keep_id)
+                    entry.id = record.id
+            tx.summary = f"import {counts(plan)} from {plan.source}"
+            made = {e.id for e in plan.entries}
+            tx.records.sort(key=lambda rid: rid not in made)  # the subject names an imported record
+        plan.commit_id = tx.commit_id
+        return plan
+
+    def _link_customers(self, plan: Plan, entry: Entry | None = None) -> None:
+        ids = {c.customer_key: c.id for c in plan.customers}
+        for item in [entry] if entry else plan.entries:
+            if item.kind != "customer" and item.customer_key:
+                item.doc["customer"] = ids.get(item.customer_key)
+
+
+def counts(plan: Plan) -> str:
+    def many(n: int, word: str) -> str:
+        return f"{n} {word}{'s' if n != 1 else ''}"
+
+    text = many(len(plan.entries), plan.kind)
+    if plan.customers:
+        text += ", " + many(len(plan.customers), "new customer")
+    return text
+
+
+def predict_ids(store: Store, kind: str, entries: list[Entry]) -> list[str]:
+    """The IDs apply() gives: kept IDs as they are; the others as Store.create would allocate them after."""
+    fmt_ = store.id_format(kind)
+    station = store.settings.station
+    taken = {e.keep_id for e in entries if e.keep_id}
+    best: dict[Any, int] = {}
+    out = []
+    for entry in entries:
+        if entry.keep_id:
+            out.append(entry.keep_id)
+            continue
+        day = entry.moment.date() if fmt_.has_date else None
+        if day not in best:
+            _series, seq = store.next_seq(kind, entry.moment)
+            start = seq - 1
+            for kept in taken:
+                parsed = fmt_.parse(kept)
+                if parsed and parsed.station == station and parsed.day == day:
+                    start = max(start, parsed.seq)
+            best[day] = start
+        best[day] += 1
+        out.append(fmt_.render(best[day], entry.moment, station))
+    return out
+
+
+def _placeholder(kind: str) -> str:
+    return {"ticket": "CW0", "contact": "GT0", "customer": "C0"}[kind]
+
+
+def summary_rows(plan: Plan) -> list[dict]:
+    """One line per record the import makes (new customers first), for tables and JSON."""
+    rows = []
+    for entry in plan.customers + plan.entries:
+        doc = entry.doc
+        rows.append({"row": entry.row, "kind": entry.kind, "id": entry.id,
+                     "customer": doc.get("customer") if entry.kind != "customer" else None,
+                     "title": doc.get("title") or doc.get("name") or doc.get("request"),
+                     "status": doc.get("status"), "note": entry.note or None})
+    return rows
+
+
+def plan_import(store: Store, path: Path, *, actor: str, now: datetime, kind: str | None = None,
+                mapping: Path | None = None, sheet: str | None = None, allow_pii: bool = False) -> tuple[Importer, Plan]:
+    """Read and check the whole file; nothing is written."""
+    importer = Importer(store, actor=actor, now=now, allow_pii=allow_pii,
+                        mapping=load_mapping(mapping) if mapping else None)
+    return importer, importer.plan(path, kind, sheet)

@@ -1,0 +1,382 @@
+"""One spreadsheet row → a record and the customer it names, with the row's problems.
+
+A ticket's timeline is rebuilt from the row (created at 任务开始时间, status moves up to 处理进度,
+resolved at 实际完成时间, progress notes, a rating, a callback) so SLA clocks and reports work on
+imported history.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any, Callable
+
+from cslog import people
+from cslog.errors import CslogError, UsageError
+from cslog.ids import is_safe
+from cslog.importer.sheet import Column
+from cslog.importer.values import (_contact_field, derive_title, enum_value, names, progress_steps, score_value,
+                                   time_value, yes_no)
+from cslog.importer.vocab import _SOLVED, _UNSOLVED, REQUIRED, STATUS_WORDS, TYPE_WORDS, Mapping
+from cslog.model import CHANNEL, CUSTOMER_TYPE, EMOTION, PRIORITY, STATUS, TICKET_TYPE
+from cslog.store import Store
+from cslog.timeutil import fmt
+
+_INLINE_TIME = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}\s*[:：]\s*\d{2})?")
+
+
+# --- problems ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A cell the importer cannot use: printed as `file:row: header (column X): message`."""
+
+    source: str
+    row: int
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.row}: " + (f"{self.column}: " if self.column else "") + self.message
+
+
+# --- one row -------------------------------------------------------------------------------------------
+
+class _Skip(Exception):
+    """A cell could not be used; the problem is already recorded."""
+
+
+class Row:
+    """The cells of one spreadsheet row by field, with the problems found in them."""
+
+    def __init__(self, source: str, number: int, cells: list[Any], columns: list[Column], mapping: Mapping,
+                 defaults: dict[str, Any]):
+        self.source = source
+        self.number = number
+        self.problems: list[RowProblem] = []
+        self.customer_ref: str | None = None  # an existing customer the row names
+        self.new_customer: Entry | None = None  # or the customer the row would create
+        self._values: dict[str, tuple[Any, Column | None]] = {}
+        for col in columns:
+            if col.field is None:
+                continue
+            value = cells[col.index] if col.index < len(cells) else None
+            if value is None or col.field in self._values:
+                continue
+            table = mapping.values.get(col.field)
+            if table and str(value).strip() in table:
+                value = table[str(value).strip()]
+            self._values[col.field] = (value, col)
+        for fname, value in {**defaults, **mapping.defaults}.items():
+            self._values.setdefault(fname, (value, None))
+        self.cells = [(col, cells[col.index]) for col in columns
+                      if col.field is not None and col.index < len(cells) and cells[col.index] is not None]
+
+    def has(self, fname: str) -> bool:
+        return fname in self._values
+
+    def raw(self, fname: str) -> Any:
+        return self._values.get(fname, (None, None))[0]
+
+    def text(self, fname: str) -> str | None:
+        value = self.raw(fname)
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%d %H:%M")
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        return str(value).strip() or None
+
+    def where(self, fname: str) -> str:
+        col = self._values.get(fname, (None, None))[1]
+        return col.where if col else f"{fname} (--mapping defaults)"
+
+    def problem(self, fname: str | None, message: str) -> None:
+        self.problems.append(RowProblem(self.source, self.number, self.where(fname) if fname else None, message))
+
+    def parse(self, fname: str, parse: Callable[[Any], Any]) -> Any:
+        """parse(value) for a filled cell, None for an empty one; a bad value is recorded and skips the row."""
+        if fname not in self._values:
+            return None
+        try:
+            return parse(self.raw(fname))
+        except UsageError as exc:
+            self.problem(fname, exc.message + (f" ({exc.hint})" if exc.hint else ""))
+            raise _Skip() from None
+
+    def get(self, fname: str, parse: Callable[[Any], Any] | None = None) -> Any:
+        """Like parse, but carries on after a bad value so that every problem of the row is reported."""
+        try:
+            return self.parse(fname, parse or (lambda v: self.text(fname)))
+        except _Skip:
+            return None
+
+
+# --- the records a row makes ---------------------------------------------------------------------------
+
+@dataclass
+class Entry:
+    """One record the import makes."""
+
+    row: int
+    kind: str
+    doc: dict  # the record without its id
+    moment: datetime  # picks the ID's date and the month folder
+    keep_id: str | None = None  # the sheet's own ID, kept when unique and safe
+    customer_key: str | None = None  # a customer this import creates (its name)
+    id: str | None = None  # filled by preview (predicted) or apply (final)
+    note: str = ""
+
+
+class RowReader:
+    """Turns one row into an Entry (and the customer it names), knowing the repository's customers; no writes."""
+
+    def __init__(self, store: Store, *, actor: str, now: datetime, allow_pii: bool = False,
+                 mapping: Mapping | None = None):
+        self.store = store
+        self.actor = actor
+        self.now = now
+        self.allow_pii = allow_pii
+        self.mapping = mapping or Mapping()
+        self.tz = store.settings.tz
+        self._customers_by_id: dict[str, dict] = {}
+        self._customers_by_name: dict[str, str] = {}
+        self._names_in_file: dict[str, int] = {}
+        for record in store.iter_records("customer"):
+            self._customers_by_id[record.id] = record.doc
+            name = str(record.doc.get("name") or "").strip()
+            if name:
+                self._customers_by_name.setdefault(name, record.id)
+
+    def _exists(self, record_id: str) -> bool:
+        try:
+            self.store.locate(record_id)
+        except CslogError:  # NotFound, or not even a safe ID
+            return False
+        return True
+
+    # -- customers --
+
+    def _customer_of(self, row: Row, new: dict[str, Entry], plan: Any) -> str | None:
+        """Sets the row's customer: an existing one by ID or name, else one this import creates (by name)."""
+        given_id = row.text("customer_id")
+        combined = row.text("customer")
+        name = row.text("customer_name")
+        for candidate in (given_id, combined):
+            if candidate and candidate in self._customers_by_id:
+                row.customer_ref = candidate
+                return None
+        name = name or combined or given_id
+        if not name:
+            row.problem("customer_name" if row.has("customer_name") else None,
+                        "no customer: every record needs the customer's name or ID (客户名称/编号)")
+            return None
+        if name in self._customers_by_name:
+            row.customer_ref = self._customers_by_name[name]
+            return None
+        if name not in new:  # registered by plan() once the row proves valid: a refused row gives no data
+            ctype = row.get("customer_type", enum_value(CUSTOMER_TYPE, strip=("客户",)))
+            contact = _contact_field(row.text("phone"))
+            doc = {"name": name, "type": ctype, "contacts": [contact] if contact else []}
+            keep = given_id if given_id and is_safe(given_id) and self.store.id_format("customer").parse(given_id) \
+                and not self._exists(given_id) else None
+            row.new_customer = Entry(row=row.number, kind="customer", doc=doc, moment=self.now, keep_id=keep,
+                                     customer_key=name)
+        return name
+
+    def _customer_row(self, row: Row) -> Entry | None:
+        name = row.text("name")
+        if not name:
+            row.problem("name" if row.has("name") else None, "a customer needs a name (客户名称)")
+            return None
+        if name in self._customers_by_name:
+            row.problem("name", f"customer '{name}' exists already ({self._customers_by_name[name]})")
+            return None
+        if name in self._names_in_file:
+            row.problem("name", f"customer '{name}' appears again (row {self._names_in_file[name]})")
+            return None
+        contact = {"name": row.text("contact_name"), **(_contact_field(row.text("phone")) or {})}
+        if row.text("email"):
+            contact["email"] = row.text("email")
+        contact = {k: v for k, v in contact.items() if v}
+        doc = {"name": name, "type": row.get("customer_type", enum_value(CUSTOMER_TYPE, strip=("客户",))),
+               "industry": row.text("industry"), "contacts": [contact] if contact else [],
+               "tags": row.get("tags", names) or [], "notes": row.text("notes")}
+        self._names_in_file[name] = row.number
+        return Entry(row=row.number, kind="customer", doc=doc, moment=self.now, customer_key=name)
+
+    def _customer_ref(self, row: Row) -> tuple[str | None, str | None]:
+        ref = row.customer_ref
+        if ref:
+            return ref, self._customers_by_id[ref].get("name")
+        return None, row.text("customer_name") or row.text("customer") or row.text("customer_id")
+
+    # -- tickets --
+
+    def _ticket_row(self, row: Row) -> Entry | None:
+        s = self.store.settings
+        when = time_value(self.tz)
+        ticket_type = row.get("type", enum_value(TICKET_TYPE, TYPE_WORDS, strip=("类", "问题")))
+        priority = row.get("priority", enum_value(PRIORITY, strip=("问题", "优先级")))
+        channel = row.get("channel", enum_value(CHANNEL))
+        status = row.get("status", enum_value(STATUS, STATUS_WORDS))
+        emotion = row.get("emotion", enum_value(EMOTION))
+        received = row.get("received_at", when)
+        resolved = row.get("resolved_at", when)
+        due = row.get("due_at", when)
+        occurred = row.get("occurred_at", when)
+        archived = row.get("archived", yes_no)
+        rating = row.get("satisfaction", score_value)
+        owner = row.get("owner", lambda v: people.resolve(s.agents, str(v), "agent"))
+        department = row.get("department", lambda v: people.resolve(s.departments, str(v), "department"))
+        description = row.text("description")
+        for fname in REQUIRED["ticket"]:
+            if row.raw(fname) in (None, ""):
+                row.problem(fname if row.has(fname) else None, f"{fname} is empty; a ticket needs one")
+        if row.problems:
+            return None
+        received = received or self.now
+        if resolved is not None and resolved < received:
+            row.problem("resolved_at", f"{_show(resolved)} is before the start {_show(received)}")
+        if due is not None and due < received:
+            row.problem("due_at", f"{_show(due)} is before the start {_show(received)}")
+        department = department or people.department_of(s.agents, owner)
+        if status is None:
+            status = "resolved" if resolved else "in_progress" if owner or row.text("progress") else "new"
+        if archived:
+            if status == "resolved":
+                status = "closed"
+            elif status != "closed":
+                row.problem("archived", f"archived (是) but {row.where('status')} says {STATUS.label(status)}; an "
+                            "archived ticket is 已解决 or 已关闭")
+        if resolved is not None and status not in ("resolved", "closed"):
+            row.problem("resolved_at", f"a completion time is given but {row.where('status')} says "
+                        f"{STATUS.label(status)}; set it to 已解决 or clear the time")
+        if row.problems:
+            return None
+        customer_id, customer_name = self._customer_ref(row)
+        doc = {
+            "title": row.text("title") or derive_title(description), "type": ticket_type, "priority": priority,
+            "status": status, "channel": channel, "customer": customer_id, "customer_name": customer_name,
+            "received_at": fmt(received, self.tz), "occurred_at": fmt(occurred, self.tz) if occurred else None,
+            "description": description, "attempted": row.text("attempted"), "expectation": row.text("expectation"),
+            "emotion": emotion, "category": row.text("category"), "tags": row.get("tags", names) or [],
+            "owner": owner, "department": department, "collaborators": row.get("collaborators", names) or [],
+            "cause": row.text("cause"), "solution": row.text("solution"),
+            "compensation": row.text("compensation"), "praised": row.text("praised"),
+        }
+        doc["timeline"] = self._timeline(row, doc, received, resolved, due, rating)
+        if rating:
+            doc["satisfaction"] = {"score": rating[0], "comment": rating[1],
+                                   "at": next(e["at"] for e in doc["timeline"] if e["kind"] == "rated")}
+        callbacks = [{k: e.get(k) for k in ("at", "by", "result", "solved")} for e in doc["timeline"]
+                     if e["kind"] == "callback"]
+        doc["callbacks"] = [{k: v for k, v in c.items() if v is not None} for c in callbacks]
+        return Entry(row=row.number, kind="ticket", doc=doc, moment=received)
+
+    def _timeline(self, row: Row, doc: dict, received: datetime, resolved: datetime | None,
+                  due: datetime | None, rating: tuple[int, str | None] | None) -> list[dict]:
+        """The row's story as events, in time order, none before the start."""
+        worker = doc["owner"] or self.actor
+        status = doc["status"]
+        note = f"导入自 {row.source} 第{row.number}行"
+        if due is not None:
+            note += f", 预计完成时间 {_show(due)}"
+        events: list[tuple[datetime, dict]] = [(received, _drop_empty({
+            "by": self.actor, "kind": "created", "status": "new", "owner": doc["owner"],
+            "department": doc["department"], "collaborators": doc["collaborators"], "note": note}))]
+        last = received
+        if status != "new":
+            events.append((received, {"by": worker, "kind": "status", "from": "new", "to": "in_progress"}))
+        steps = progress_steps(row.text("progress") or "")
+        for percent, text, hhmm in steps:
+            at = last
+            if hhmm is not None:
+                at = datetime.combine(last.date(), time(*hhmm), last.tzinfo)
+                if at < last:
+                    at += timedelta(days=1)
+                if resolved is not None and percent == 100 and (resolved.hour, resolved.minute) == hhmm:
+                    at = resolved
+                if resolved is not None and at > resolved:
+                    at = resolved
+            last = max(at, last)
+            events.append((last, _drop_empty({"by": worker, "kind": "note", "text": text, "percent": percent})))
+        done_at = max(resolved or last, last)
+        if status in ("waiting", "escalated"):
+            kind = "escalated" if status == "escalated" else "status"
+            move = {"by": worker, "kind": kind, "from": "in_progress", "to": status}
+            if status == "escalated":
+                move["reason"] = "导入时的状态: 需升级"
+            events.append((last, move))
+        elif status in ("resolved", "closed"):
+            events.append((done_at, _drop_empty({"by": worker, "kind": "status", "from": "in_progress",
+                                                 "to": "resolved", "solution": doc["solution"]})))
+            if status == "closed":
+                events.append((done_at, {"by": worker, "kind": "status", "from": "resolved", "to": "closed"}))
+            last = done_at
+        if rating is not None:
+            events.append((last, _drop_empty({"by": worker, "kind": "rated", "score": rating[0],
+                                              "comment": rating[1]})))
+        result = row.text("callback")
+        if result:
+            at = last
+            found = _INLINE_TIME.search(result)
+            if found:
+                try:
+                    at = max(time_value(self.tz)(found.group(0)), last)
+                except UsageError:
+                    pass
+            solved = False if _UNSOLVED.search(result) else True if _SOLVED.search(result) else None
+            events.append((at, _drop_empty({"by": worker, "kind": "callback", "result": result, "solved": solved})))
+            last = max(last, at)
+        remark = row.text("remark")
+        if remark:
+            events.append((last, {"by": worker, "kind": "note", "text": f"备注: {remark}"}))
+        events.sort(key=lambda pair: pair[0])  # stable: same-time events keep their order
+        return [{"at": fmt(at, self.tz), **event} for at, event in events]
+
+    # -- contacts --
+
+    def _contact_row(self, row: Row) -> Entry | None:
+        s = self.store.settings
+        when = time_value(self.tz)
+        channel = row.get("channel", enum_value(CHANNEL))
+        started = row.get("started_at", when)
+        ended = row.get("ended_at", when)
+        before = row.get("emotion_before", enum_value(EMOTION))
+        after = row.get("emotion_after", enum_value(EMOTION))
+        agent = row.get("agent", lambda v: people.resolve(s.agents, str(v), "agent"))
+        ticket = row.text("ticket")
+        if ticket and not (is_safe(ticket) and self._exists(ticket)):
+            row.problem("ticket", f"ticket {ticket} does not exist; import the tickets first")
+        request = row.text("request")
+        if not request:
+            row.problem("request" if row.has("request") else None, "the request (核心诉求) is empty")
+        if not agent:
+            try:
+                agent = people.resolve(s.agents, self.actor, "agent")
+            except UsageError as exc:
+                row.problem(None, f"no agent (沟通人员) column, and the acting agent: {exc.message}")
+        if row.problems:
+            return None
+        started = started or self.now
+        if ended is not None and ended < started:
+            row.problem("ended_at", f"{_show(ended)} is before the start {_show(started)}")
+            return None
+        customer_id, customer_name = self._customer_ref(row)
+        doc = {"customer": customer_id, "customer_name": customer_name, "channel": channel,
+               "agent": agent,
+               "started_at": fmt(started, self.tz), "ended_at": fmt(ended, self.tz) if ended else None,
+               "request": request, "details": row.text("details"), "agreed": row.get("agreed", names) or [],
+               "references": row.text("references"), "emotion": {"before": before, "after": after},
+               "ticket": ticket, "follow_up": row.text("follow_up")}
+        return Entry(row=row.number, kind="contact", doc=doc, moment=started)
+
+
+def _drop_empty(event: dict) -> dict:
+    return {k: v for k, v in event.items() if v not in (None, "", [], {})}
+
+
+def _show(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
