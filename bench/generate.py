@@ -1,10 +1,11 @@
 """Make a large, realistic data repository for the benchmarks: N tickets over two years, one commit.
 
     python bench/generate.py /tmp/cs100k --n 100000
+    python bench/generate.py /tmp/cs100k-stress --stress      # a third still open: the old stress case
 
 Tickets (about 1.3 KB each, Chinese text, a timeline of the events that moved them) are spread over
-two years ending at --end, weekdays busier than weekends; about a third are still open (new, claimed,
-in progress, waiting for the customer, escalated). They are written straight to canonical YAML files
+two years ending at --end, weekdays busier than weekends; 3 % are still open (new, claimed, in progress,
+waiting for the customer, escalated): a team's realistic backlog. They are written straight to canonical YAML files
 (a small emitter, checked against cslog.yamlio.render on a sample), not through the CLI: a hundred
 thousand commands would take hours. The repository is made by cslog's own `init`, then everything is
 committed in one commit.
@@ -23,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cslog import ops  # noqa: E402
+from cslog.ops import records as ops  # noqa: E402
 from cslog.schemas import key_order, modeline  # noqa: E402
 from cslog.timeutil import zone  # noqa: E402
 from cslog.yamlio import _Dumper, canonical, render  # noqa: E402
@@ -99,6 +100,9 @@ RATING_COMMENTS = {5: "处理速度比预期快,态度很好,感谢处理。", 4
 OPEN_STAGES = (["new", "claimed", "in_progress", "waiting", "escalated"], [15, 15, 40, 20, 10])
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$")
 _CODE = re.compile(r"^[A-Z]{1,3}\d{4,}$")  # IDs: plain scalars
+
+OPEN_SHARE = 0.03  # a realistic backlog (default)
+STRESS_SHARE = 1 / 3  # the old stress case: tens of thousands of overdue rows
 
 
 # --- canonical YAML, fast -------------------------------------------------------------------------
@@ -276,7 +280,7 @@ def customer_doc(rng: random.Random, number: int) -> dict:
             "tags": ["VIP"] if kind == "vip" else []}
 
 
-def generate(target: Path, n: int, end: date, years: int = 2, customers: int = 2000, open_share: float = 1 / 3,
+def generate(target: Path, n: int, end: date, years: int = 2, customers: int = 2000, open_share: float = OPEN_SHARE,
              seed: int = 20261122, commit: bool = True, verify: int = 300, say=print) -> dict:
     started = time.perf_counter()
     rng = random.Random(seed)
@@ -335,13 +339,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--end", default="2026-11-30", help="last day of the period (YYYY-MM-DD)")
     parser.add_argument("--years", type=int, default=2)
     parser.add_argument("--customers", type=int, default=2000)
-    parser.add_argument("--open-share", type=float, default=1 / 3, help="share of tickets still open")
+    parser.add_argument("--open-share", type=float, default=OPEN_SHARE, help="share of tickets still open (default 0.03)")
+    parser.add_argument("--stress", action="store_true", help="a third of the tickets still open (--open-share 1/3)")
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--no-commit", action="store_true")
     args = parser.parse_args(argv)
     if args.target.exists():
         parser.error(f"{args.target} exists")
-    generate(args.target, args.n, date.fromisoformat(args.end), args.years, args.customers, args.open_share,
+    share = STRESS_SHARE if args.stress else args.open_share
+    generate(args.target, args.n, date.fromisoformat(args.end), args.years, args.customers, share,
              args.seed, commit=not args.no_commit)
 
 

@@ -103,6 +103,9 @@ CLOCK_STATES: dict[str, Pair] = {
     "met": ("已达成", "met"), "breached": ("已超时", "breached"), "running": ("计时中", "running"),
     "paused": ("已暂停", "paused"),
 }
+# The same states in a workbook cell under a clock's column (解决时限: 达成).
+CLOCK_STATES_SHORT: dict[str, Pair] = {"met": ("达成", "met"), "breached": ("超时", "breached"),
+                                       "running": ("计时中", "running"), "paused": ("暂停", "paused")}
 AT_RISK: Pair = ("即将超时", "at risk")
 SLA_TITLE: Pair = ("服务时限 (SLA):", "SLA clocks:")
 CANNOT_COMPUTE: Pair = ("无法计算", "cannot be computed")

@@ -124,9 +124,13 @@ def modeline(kind: str) -> str:
 
 @lru_cache(maxsize=None)
 def _compiled(kind: str) -> Callable[[Any], Any]:
+    import copy
+
     import fastjsonschema
 
-    return fastjsonschema.compile(schema(kind), use_default=False, use_formats=False, detailed_exceptions=False)
+    # (a copy: fastjsonschema writes into the schema it compiles)
+    return fastjsonschema.compile(copy.deepcopy(schema(kind)), use_default=False, use_formats=False,
+                                  detailed_exceptions=False)
 
 
 def is_valid(doc: Any, kind: str) -> bool:

@@ -402,7 +402,11 @@ def _events(ticket: Mapping[str, Any], cal: WorkCalendar, now: datetime, name: s
 
 
 def _instant(value: Any, cal: WorkCalendar, where: str) -> datetime:
-    """A stored timestamp in UTC; a naive one is in the calendar's timezone, a bare date is its midnight."""
+    """A stored timestamp in UTC; a naive one is in the calendar's timezone, a bare date is its midnight
+    (datetime and date objects too, for Python callers whose YAML loader made them)."""
+    if isinstance(value, date):
+        moment = value if isinstance(value, datetime) else datetime.combine(value, time(0))
+        return (moment if moment.tzinfo else moment.replace(tzinfo=cal.tz)).astimezone(_UTC)
     try:
         return instant(value, cal.tz).astimezone(_UTC)
     except ValueError as exc:

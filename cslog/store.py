@@ -124,7 +124,8 @@ def to_codes(kind: str, doc: dict) -> tuple[dict, list[tuple[tuple, str, str]]]:
                     found.append((path, value, code))
     if kind == "ticket":
         for i, event in enumerate(doc.get("timeline") or ()):
-            enum = EVENT_MOVES.get(event.get("kind")) if isinstance(event, dict) else None
+            kind_of = event.get("kind") if isinstance(event, dict) else None
+            enum = EVENT_MOVES.get(kind_of) if isinstance(kind_of, str) else None
             for end in ("from", "to") if enum else ():
                 code = enum.code(event.get(end))
                 if code is not None and code != event[end]:

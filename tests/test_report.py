@@ -15,6 +15,8 @@ import pytest
 from conftest import NOW, Cli
 
 from cslog import report
+from cslog.model import SLA_CLOCKS
+from cslog.render.report import report_text
 from cslog.defaults import config_text as default_config_text
 from cslog.errors import UsageError
 from cslog.store import Store
@@ -424,7 +426,7 @@ def test_empty_period(store):
                                        "distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}}
     assert figures["type_shares"]["complaint"] is None
     assert figures["top_categories"] == [] and figures["departments"] == {} and figures["streaks"] == []
-    assert "本期没有受理工单。" in report.table_text(figures, "", "zh")
+    assert "本期没有受理工单。" in report_text(figures, "", "zh")
 
 
 def test_every_key_and_the_rest_of_the_previous_period(october):
@@ -453,7 +455,7 @@ def test_every_key_and_the_rest_of_the_previous_period(october):
                    "resolve": sla(1, 0, 1.0), "callback": sla(0, 0, None)},
         "important": {"claim": sla(0, 1, 0.0), "response": sla(0, 1, 0.0), "update": sla(0, 1, 0.0),
                       "resolve": sla(0, 1, 0.0), "callback": sla(1, 0, 1.0)},
-        "normal": {k: sla(0, 0, None) for k in report.CLOCKS},
+        "normal": {k: sla(0, 0, None) for k in SLA_CLOCKS},
     }
     assert prev["departments"] == {
         "客服部": {"tickets": 1, "resolved": 1, "claimed_in_time": 0, "claimed_late": 1, "response_rate": 0.0,

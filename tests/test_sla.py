@@ -400,9 +400,11 @@ def test_imported_record_without_status_events():
 
 @pytest.mark.parametrize("change, message", [
     ({"received_at": None}, "CW202611020001: received_at is missing"),
-    ({"received_at": "soon"}, "CW202611020001: received_at: cannot read time 'soon': write it as 2026-11-22T14:30:00+08:00"),
+    ({"received_at": "soon"}, "CW202611020001: received_at: 'soon' is not a time; write it as '2026-11-22T14:30:00+08:00'"),
     ({"timeline": [{"at": "yesterday", "by": "a", "kind": "created"}]},
-     "CW202611020001: timeline[0].at: cannot read time 'yesterday': write it as 2026-11-22T14:30:00+08:00"),
+     "CW202611020001: timeline[0].at: 'yesterday' is not a time; write it as '2026-11-22T14:30:00+08:00'"),
+    ({"received_at": "2026-02-30T10:00"}, "CW202611020001: received_at: '2026-02-30T10:00' is not a real moment (no "
+                                          "such day or hour)"),
 ])
 def test_unreadable_tickets(change, message):
     with pytest.raises(ValueError) as err:

@@ -8,13 +8,6 @@ import typer
 
 from cslog.cli.app import app, check_format, emit, say, state
 from cslog.cli.records import kind_word
-from cslog.errors import UsageError
-
-COLUMNS = ["row", "kind", "id", "customer", "title", "status", "note"]
-HEADERS = {"zh": {"row": "行", "kind": "类别", "id": "编号", "customer": "客户", "title": "标题/名称",
-                  "status": "状态", "note": "说明"},
-           "en": {"row": "Row", "kind": "Kind", "id": "ID", "customer": "Customer", "title": "Title/name",
-                  "status": "Status", "note": "Note"}}
 
 
 @app.command("import")
@@ -45,39 +38,14 @@ def import_(
 
     Example: cslog import 协作任务跟踪表.xlsx --dry-run
     """
-    from cslog import importer, render
-    from cslog.model import kind_label
+    from cslog.ops.imports import import_file
+    from cslog.render.record import import_table
+    from cslog.render.text import to_json
 
     check_format(format, ("table", "json"))
     st = state(ctx)
-    store = st.store
-    engine, plan = importer.plan_import(store, file, actor=st.actor, now=st.now, kind=kind and kind_word(kind),
-                                        mapping=mapping, sheet=sheet, allow_pii=allow_pii)
-    for warning in plan.warnings:
-        say(f"warning: {warning}")
-    for problem in plan.problems:
-        say(str(problem))
-    if plan.problems:
-        rows = ", ".join(str(r) for r in plan.bad_rows)
-        if not skip_invalid:
-            raise UsageError(f"{len(plan.bad_rows)} invalid row(s) in {file.name} (rows {rows}): nothing imported",
-                             hint="fix them, or pass --skip-invalid to import the other rows")
-        say(f"skipped {len(plan.bad_rows)} invalid row(s): {rows}")
-        plan = plan.without_invalid()
-        if not plan.entries:
-            raise UsageError(f"no valid row in {file.name}: nothing imported")
-    if dry_run:
-        engine.preview(plan)
-    else:
-        engine.apply(plan, commit=st.commit)
-    rows = importer.summary_rows(plan)
-    language = store.settings.language
-    if format == "json":
-        emit(render.to_json(rows))
-    else:
-        for row in rows:
-            row["kind"] = kind_label(row["kind"], language)
-        emit(render.table(rows, COLUMNS, language, clip_at={"title": 40}, headers=HEADERS[language]))
-    done = "would import" if dry_run else "imported"
-    say(f"{done} {importer.counts(plan)} from {file.name}" + (" (dry run: nothing written)" if dry_run else "")
-        + (f" in commit {plan.commit_id[:10]}" if plan.commit_id else ""))
+    done = import_file(st.store, file, actor=st.actor, now=st.now, kind=kind and kind_word(kind), mapping=mapping,
+                       sheet=sheet, allow_pii=allow_pii, skip_invalid=skip_invalid, dry_run=dry_run,
+                       commit=st.commit, notify=say)
+    emit(to_json(done.rows) if format == "json" else import_table(done.rows, st.store.settings.language))
+    say(done.said)

@@ -48,7 +48,9 @@ def report_command(
 
     Example: cslog report --month 2026-11 --format json
     """
-    from cslog import render, report
+    from cslog import report
+    from cslog.render.report import report_text
+    from cslog.render.text import to_json
 
     check_format(format, ("table", "json"))
     st, period = _period(ctx, month, quarter, since, until)
@@ -57,9 +59,9 @@ def report_command(
     for problem in built.problems:
         say(f"warning: not counted: {problem}")
     if format == "json":
-        emit(render.to_json(built.data))
+        emit(to_json(built.data))
     else:
-        emit(report.table_text(built.data, store.settings.org, store.settings.language))
+        emit(report_text(built.data, store.settings.org, store.settings.language))
 
 
 @app.command("export")

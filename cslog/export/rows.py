@@ -17,7 +17,8 @@ from typing import Any
 
 from cslog import report as rpt
 from cslog.errors import UsageError
-from cslog.model import CHANNEL, CUSTOMER_TYPE, EMOTION, PRIORITY, STATUS, TICKET_TYPE
+from cslog import labels
+from cslog.model import CHANNEL, CUSTOMER_TYPE, DECISION, EMOTION, PRIORITY, SLA_CLOCKS, STATUS, TICKET_TYPE
 from cslog.store import Store
 
 MAX_CELL = 32767
@@ -26,9 +27,6 @@ _FIRST_RISKY = "=+-@#"  # first characters worth a closer look (# for error code
 _ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
-SLA_STATES = {"met": ("达成", "met"), "breached": ("超时", "breached"), "running": ("计时中", "running"),
-              "paused": ("暂停", "paused")}
-YES_NO = (("是", "否"), ("yes", "no"))
 
 # key, (zh header, en header), format (text | datetime | date | count | hours), and how wide a text
 # column may grow. A number stands before a date (right-aligned too), never against text on its right.
@@ -86,8 +84,7 @@ _CONTACT_KEYS = tuple(c[0] for c in CONTACT_COLUMNS)
 _STARTED = _CONTACT_KEYS.index("started")
 
 
-def _say(pair: tuple[str, str], language: str) -> str:
-    return pair[0] if language == "zh" else pair[1]
+_say = labels.say
 
 
 # -- cell values --------------------------------------------------------------------------------------
@@ -180,15 +177,12 @@ def ticket_row(doc: Mapping[str, Any], facts: rpt.Facts, known: Mapping[str, Cus
         notes_text.append(("补偿: " if zh else "Compensation: ") + str(doc["compensation"]))
     decision = doc.get("decision")
     if isinstance(decision, Mapping) and decision.get("result"):
-        word = {"adopted": ("采纳", "adopted"), "rejected": ("不采纳", "rejected")}.get(decision["result"],
-                                                                                    (decision["result"],) * 2)
         reason = f" ({decision['reason']})" if decision.get("reason") else ""
-        notes_text.append(_say(word, language) + reason)
+        notes_text.append(DECISION.label(decision["result"], language) + reason)
     if doc.get("praised"):
         notes_text.append(("表扬对象: " if zh else "Praised: ") + str(doc["praised"]))
     resolve = facts.clocks.get("resolve")
-    states = {k: (_say(SLA_STATES[c.state], language) if c.state in SLA_STATES else c.state)
-              for k, c in facts.clocks.items()}
+    states = {k: labels.of(labels.CLOCK_STATES_SHORT, c.state, language) for k, c in facts.clocks.items()}
     row = {
         "id": facts.id, "title": mask(doc.get("title")), "customer_name": mask(doc.get("customer_name")),
         "customer": doc.get("customer"), "contact": mask(customer.contact) if customer else None,
@@ -201,8 +195,8 @@ def ticket_row(doc: Mapping[str, Any], facts: rpt.Facts, known: Mapping[str, Cus
         "solution": mask(doc.get("solution")), "score": facts.score, "callbacks": mask("\n".join(calls)),
         "received": naive(facts.received, tz), "due": naive(resolve.due if resolve else None, tz),
         "resolved": naive(facts.done_at, tz),
-        "archived": YES_NO[0 if zh else 1][0 if facts.status == "closed" else 1], "notes": mask("; ".join(notes_text)),
-        **{f"sla_{kind}": states.get(kind) for kind in rpt.CLOCKS},
+        "archived": _say(labels.YES_NO[0 if facts.status == "closed" else 1], language), "notes": mask("; ".join(notes_text)),
+        **{f"sla_{kind}": states.get(kind) for kind in SLA_CLOCKS},
         "hours": None if facts.hours is None else round(facts.hours, 2),
         "business_hours": None if facts.business_hours is None else round(facts.business_hours, 2),
     }

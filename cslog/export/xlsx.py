@@ -25,7 +25,7 @@ from cslog.errors import OperationalError, UsageError
 from cslog.export.cells import _Cells
 from cslog.export.rows import (CONTACT_COLUMNS, MAX_CELL, TICKET_COLUMNS, _FIRST_RISKY, _ILLEGAL, Contents, _say,
                                collect)
-from cslog.render import text_width
+from cslog.render.text import text_width
 from cslog.store import Store
 
 DATE_TIME = "yyyy-mm-dd hh:mm"

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from cslog.errors import UsageError
-from cslog.model import FIELD_LABELS, KINDS
+from cslog.labels import FIELDS as FIELD_LABELS
+from cslog.model import KINDS
 from cslog.yamlio import YamlSyntaxError, load_text
 
 IGNORE = "ignore"

@@ -66,7 +66,7 @@ def _warn(message: str) -> None:
 class Index:
     """The record index of one repository; open it with Index.open(store)."""
 
-    def __init__(self, store: Store, db: sqlite3.Connection, path: str | None, warn: Callable[[str], None]):
+    def __init__(self, store: Store, db: sqlite3.Connection | None, path: str | None, warn: Callable[[str], None]):
         self.store, self.db, self.path, self.warn = store, db, path, warn
         self.root = str(store.root)
         self.changes = Changes()
@@ -91,15 +91,17 @@ class Index:
                     path = str(folder / INDEX_FILE)
             except OSError:
                 path = None  # a repository that cannot be written to: an index in memory
-        index = cls(store, _connect(path or ":memory:"), path, warn)
+        index = cls(store, None, path, warn)
         try:
+            index.db = _connect(path or ":memory:")
             index._bring_up_to_date(kinds, strays)
         except (sqlite3.DatabaseError, IndexDamaged) as exc:
             if isinstance(exc, sqlite3.OperationalError) and not _damage(exc):
                 raise OperationalError(f"cannot use the index {path}: {exc}",
                                        hint="another cslog may be writing it; try again, or pass --no-cache") from None
             warn(f"the index {store.rel(Path(path or ''))} is damaged ({exc}); rebuilding it")
-            index.db.close()
+            if index.db is not None:
+                index.db.close()
             _remove(path)
             index.db = _connect(path or ":memory:")
             index._bring_up_to_date(kinds, strays)
@@ -195,7 +197,10 @@ class Index:
         for folder in set(stored) - set(found.listings):
             changes.removed += [p for (p,) in db.execute("SELECT path FROM records WHERE dir = ?", (folder,))]
             db.execute("DELETE FROM dirs WHERE dir = ?", (folder,))
-        forget(db, changes.removed + changes.modified)
+        before = dict(db.execute(f"SELECT path, digest FROM records WHERE path IN (SELECT value FROM json_each(?))",
+                                 (json.dumps(changes.modified),)))
+        forget(db, changes.removed)
+        forget(db, changes.modified, checked=False)
         if len(todo) >= SAY_INDEXING_AT and sys.stderr.isatty():
             print(f"cslog: indexing {len(todo)} files...", file=sys.stderr)
         batch = Batch(db)
@@ -205,7 +210,12 @@ class Index:
             record = rows[0]
             folder, _, name = record[0].rpartition("/")
             listings[folder][name] = tuple(record[6:10])  # the stamp as read: a racy file is read again
+            if record[0] in before and (record[10] is None or record[10] != before[record[0]]):
+                db.execute("DELETE FROM checked WHERE path = ?", (record[0],))
         batch.flush()
+        # read again only because they were written too recently to be trusted: the same bytes
+        changes.modified = [p for p in changes.modified if before.get(p) is None or
+                            db.execute("SELECT digest FROM records WHERE path = ?", (p,)).fetchone() != (before[p],)]
         for folder, listing in listings.items():
             db.execute("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?)",
                        (folder, found.kinds[folder], scanning.digest(listing)))
@@ -229,7 +239,9 @@ class Index:
         if statuses is not None:
             sql += " AND json_extract(summary, '$.status') IN (SELECT value FROM json_each(?))"
             args.append(json.dumps(sorted(statuses)))
-        return [json.loads(summary) for _path, summary in self._ordered(sql, args)]
+        fields = SUMMARY_FIELDS[kind]
+        return [{k: row.get(k) for k in fields} for row in (json.loads(summary) for _path, summary in
+                                                            self._ordered(sql, args))]
 
     def docs_with_paths(self, kind: str, ids: Iterable[str] | None = None) -> list[tuple[str, dict]]:
         """(path, document) of the records of a kind that passed the gate (all, or those with these IDs), in

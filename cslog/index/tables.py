@@ -7,6 +7,7 @@ decided when it is printed (cslog.render).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import marshal
 import os
@@ -32,6 +33,7 @@ CREATE TABLE records (
     id TEXT,                -- the document's id
     problem TEXT,           -- why the file does not pass the gate (`path:line: message`), else NULL
     mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, ino INTEGER NOT NULL,
+    digest TEXT,            -- of the bytes read: a file read again only because it was racy has not changed
     when_us INTEGER,        -- received_at / started_at, microseconds since 1970 UTC
     summary TEXT            -- JSON object of the record's SUMMARY_FIELDS (NULL with a problem)
 );
@@ -55,7 +57,7 @@ CREATE INDEX clocks_path ON clocks (path);
 -- files that passed every check of `cslog check` under a key (schemas, cslog.yaml...) as they are now
 CREATE TABLE checked (path TEXT PRIMARY KEY, key TEXT NOT NULL);
 """
-TABLES = ("records", "docs", "refs", "tickets", "clocks", "checked")
+TABLES = ("records", "docs", "refs", "tickets", "clocks")  # (and `checked`, which outlives a same-bytes reading)
 WORKERS = 2
 PARALLEL_AT = 2000  # files to read: from here on two processes read them
 CHUNK = 400
@@ -96,11 +98,13 @@ def read_file(ctx: Context, kind: str, rel: str) -> Rows:
             raw = f.read()
             stamp = stamp_of(os.fstat(f.fileno()), time.time_ns())
     except OSError as exc:
-        return (rel, folder, kind, stem, None, f"{rel}: cannot read: {exc.strerror}", *RACY, None, None), None, [], [], None
+        return ((rel, folder, kind, stem, None, f"{rel}: cannot read: {exc.strerror}", *RACY, None, None, None), None,
+                [], [], None)
+    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
     item = load(kind, rel, raw)
     if not item.ok:
         more = f" (and {len(item.problems) - 1} more problem(s))" if len(item.problems) > 1 else ""
-        return (rel, folder, kind, stem, None, str(item.problems[0]) + more, *stamp, None, None), None, [], [], None
+        return (rel, folder, kind, stem, None, str(item.problems[0]) + more, *stamp, digest, None, None), None, [], [], None
     doc = item.doc
     rid = doc.get("id")
     when = WHEN[kind]
@@ -122,7 +126,7 @@ def read_file(ctx: Context, kind: str, rel: str) -> Rows:
                 t0 = us(standing.t0)
                 ticket = (rel, t0)
                 clocks = [(rel, clock, us(due), t0) for clock, due in standing.running]
-    return (rel, folder, kind, stem, rid, None, *stamp, when_us, summary), stored, refs, clocks, ticket
+    return (rel, folder, kind, stem, rid, None, *stamp, digest, when_us, summary), stored, refs, clocks, ticket
 
 
 def compact(doc: dict) -> dict:
@@ -189,7 +193,7 @@ class Batch:
 
     def flush(self) -> None:
         db = self.db
-        db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self.records)
+        db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", self.records)
         db.executemany("INSERT OR REPLACE INTO docs VALUES (?,?)", self.docs)
         db.executemany("INSERT INTO refs VALUES (?,?,?,?,?)", self.refs)
         db.executemany("INSERT INTO clocks VALUES (?,?,?,?)", self.clocks)
@@ -198,10 +202,10 @@ class Batch:
             rows.clear()
 
 
-def forget(db, paths: list[str]) -> None:
-    """Drop every row of these files."""
+def forget(db, paths: list[str], checked: bool = True) -> None:
+    """Drop every row of these files (checked=False: but whether they passed `cslog check`)."""
     for i in range(0, len(paths), 500):
         chunk = paths[i:i + 500]
         marks = ",".join("?" * len(chunk))
-        for table in TABLES:
+        for table in TABLES + (("checked",) if checked else ()):
             db.execute(f"DELETE FROM {table} WHERE path IN ({marks})", chunk)

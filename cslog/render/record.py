@@ -166,6 +166,22 @@ def when(t: datetime | None, language: str) -> str:
     return f"{t:%Y-%m-%d %H:%M} {days[t.weekday()]}"
 
 
+# -- import -------------------------------------------------------------------------------------------------
+
+IMPORT_COLUMNS: dict[str, labels.Pair] = {
+    "row": ("行", "Row"), "kind": ("类别", "Kind"), "id": ("编号", "ID"), "customer": ("客户", "Customer"),
+    "title": ("标题/名称", "Title/name"), "status": ("状态", "Status"), "note": ("说明", "Note")}
+
+
+def import_table(rows: list[dict], language: str) -> str:
+    """`cslog import`'s table: one line per record made (or to be made)."""
+    body = [[str(row.get("row") or ""), labels.of(labels.KINDS, row.get("kind"), language), str(row.get("id") or ""),
+             str(row.get("customer") or ""), clip(str(row.get("title") or ""), 40),
+             ENUMS["status"].label(row.get("status"), language),
+             str(row.get("note") or "")] for row in rows]
+    return table(body, [labels.say(pair, language) for pair in IMPORT_COLUMNS.values()])
+
+
 # -- history ----------------------------------------------------------------------------------------------
 
 def history_text(entries: list[Any], language: str = "zh") -> str:

@@ -135,7 +135,7 @@ def load_in(store: Store, kind: str, path: Path, when: str, tz, slot: Callable[[
                 return None
         except UsageError:
             pass  # let the full read below say what is wrong
-    doc = store.read_path(kind, path, text).doc
+    doc = store.read_path(kind, path).doc
     if doc.get(when) in (None, ""):
         raise ValueError(f"{when} is missing")
     try:

@@ -29,13 +29,12 @@ from typing import Any
 
 from cslog.calendar import CalendarError
 from cslog.errors import UsageError
-from cslog.model import CHANNEL, OPEN_STATUSES, PRIORITY, STATUS, TICKET_TYPE
+from cslog.config import error_at
+from cslog.model import CHANNEL, OPEN_STATUSES, PRIORITY, SLA_CLOCKS as CLOCKS, STATUS, TICKET_TYPE
 from cslog.period import Period
 from cslog.report.facts import Facts, _text, records_in, ticket_facts, unreadable
-from cslog.slaview import config_error, sla_setup
 from cslog.store import Store
 
-CLOCKS = ("claim", "response", "update", "resolve", "callback")
 TREND_PERIODS = 6
 STREAK_DEFAULT = 3
 STREAK_LOOKBACK = 12
@@ -282,8 +281,8 @@ def build(store: Store, period: Period, now: datetime, streak: int = STREAK_DEFA
     every file instead."""
     if streak < 1:
         raise UsageError(f"--streak must be 1 or more, not {streak}")
-    setup = sla_setup(store)
-    tz = setup.calendar.tz
+    policy, calendar = store.policy(), store.calendar()
+    tz = calendar.tz
     back = max(TREND_PERIODS, 2)
     lookback = max(STREAK_LOOKBACK, streak)
     periods = [period.shifted(k) for k in range(max(back, lookback) - 1, -1, -1)]  # oldest first
@@ -314,9 +313,9 @@ def build(store: Store, period: Period, now: datetime, streak: int = STREAK_DEFA
     for path, loaded in records_in(index, "ticket", (split, spans[-1][1]), slot):
         doc, received, i = loaded
         try:
-            f = ticket_facts(doc, received, setup.policy, setup.calendar, now)
+            f = ticket_facts(doc, received, policy, calendar, now)
         except CalendarError as exc:  # the configuration, not this ticket: as overdue and show say it
-            raise config_error(store, f"calendar: {exc}") from None
+            raise error_at(store.where, f"calendar: {exc}") from None
         except ValueError as exc:
             problems.append(f"{path}: {exc}")
             continue

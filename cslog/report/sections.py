@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cslog.model import CHANNEL, PRIORITY, STATUS, TICKET_TYPE
-from cslog.report.figures import CLOCKS, PLACES, RATE_PLACES, SCORES, _delta, _rate
+from cslog import labels
+from cslog.model import CHANNEL, PRIORITY, SLA_CLOCKS, STATUS, TICKET_TYPE
+from cslog.report.figures import PLACES, RATE_PLACES, SCORES, _delta, _rate
 
 
 @dataclass(frozen=True)
@@ -20,12 +21,6 @@ class Section:
     rows: list[tuple]
 
 
-def _say(pair: tuple[str, str], language: str) -> str:
-    return pair[0] if language == "zh" else pair[1]
-
-
-CLOCK_LABELS = {"claim": ("认领", "claim"), "response": ("首次响应", "response"), "update": ("进度更新", "update"),
-                "resolve": ("解决", "resolve"), "callback": ("回访", "callback")}
 _H = {  # column headers
     "metric": ("指标", "Figure"), "this": ("本期", "This period"), "prev": ("上期", "Previous"),
     "change": ("变化", "Change"), "share": ("占比", "Share"),
@@ -82,7 +77,7 @@ def title_text(data: dict, org: str, language: str) -> str:
 def sections(data: dict, language: str) -> list[Section]:
     """The report's figures as labelled blocks; every number is the very number of `data`. A period
     without tickets has the overview only."""
-    say = lambda pair: _say(pair, language)  # noqa: E731
+    say = lambda pair: labels.say(pair, language)  # noqa: E731
     h = {k: say(v) for k, v in _H.items()}
     prev, chg = data["previous"], data["change"]
     out: list[Section] = []
@@ -120,15 +115,15 @@ def sections(data: dict, language: str) -> list[Section]:
         out.append(Section(key, say(_TITLES[key]), (h[head], h["this"], h["share"], h["prev"], h["change"]),
                            ("text", "count", "rate", "count", "dcount"), rows))
 
-    rows = [(say(CLOCK_LABELS[k]), v["met"], v["breached"], v["rate"], prev["sla"][k]["rate"], chg["sla"][k])
+    rows = [(say(labels.CLOCKS[k]), v["met"], v["breached"], v["rate"], prev["sla"][k]["rate"], chg["sla"][k])
             for k, v in data["sla"].items()]
     out.append(Section("sla", say(_TITLES["sla"]), (h["clock"], h["met"], h["breached"], h["rate"], h["prev_rate"],
                                                    h["change"]), ("text", "count", "count", "rate", "rate", "drate"),
                        rows))
-    rows = [(PRIORITY.label(p, language), *(data["sla_by_priority"][p][k]["rate"] for k in CLOCKS))
+    rows = [(PRIORITY.label(p, language), *(data["sla_by_priority"][p][k]["rate"] for k in SLA_CLOCKS))
             for p in PRIORITY.codes]
     out.append(Section("sla_by_priority", say(_TITLES["sla_by_priority"]),
-                       (h["priority"], *(say(CLOCK_LABELS[k]) for k in CLOCKS)), ("text",) + ("rate",) * len(CLOCKS),
+                       (h["priority"], *(say(labels.CLOCKS[k]) for k in SLA_CLOCKS)), ("text",) + ("rate",) * len(SLA_CLOCKS),
                        rows))
 
     rows = []
@@ -211,37 +206,3 @@ def row_format(section: Section, row: tuple, column: int) -> str:
 def row_values(section: Section, row: tuple) -> tuple:
     """A row's cells without the trailing format of mixed sections."""
     return row[:len(section.headers)]
-
-
-def show(value: Any, fmt: str, language: str) -> str:
-    """A value as text for the terminal table."""
-    if value is None:
-        return "-"
-    signed = fmt.startswith("d")
-    base = fmt[1:] if signed else fmt
-    if base == "rate":
-        text = f"{value * 100:+.1f}pp" if signed else f"{value * 100:.1f}%"
-    elif base in ("hours", "score"):
-        text = f"{value:+.2f}" if signed else f"{value:.2f}"
-    elif base == "count" and isinstance(value, (int, float)):
-        text = f"{value:+d}" if signed else f"{value}"
-    else:
-        text = str(value)
-    return text
-
-
-def table_text(data: dict, org: str, language: str) -> str:
-    """The report as titled CJK-aware tables (what `cslog report` prints)."""
-    from cslog.render import grid
-
-    lines = [title_text(data, org, language)]
-    if not data["tickets"]:
-        lines += ["", empty_text(language)]
-    for section in sections(data, language):
-        if not section.rows:
-            continue
-        body = [[show(v, row_format(section, row, i), language) for i, v in enumerate(row_values(section, row))]
-                for row in section.rows]
-        aligns = ["left" if section.formats[i] == "text" else "right" for i in range(len(section.headers))]
-        lines += ["", f"[{section.title}]", grid(body, list(section.headers), aligns)]
-    return "\n".join(lines) + "\n"

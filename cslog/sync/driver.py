@@ -56,7 +56,14 @@ def run_driver(base: Path, ours: Path, theirs: Path, name: str, cwd: Path | None
                                  "pushed"])
     except merge.Unmergeable as exc:
         return DriverOutcome(1, [f"{NOTE_PREFIX}{name}: cannot merge: {exc}; our version is left in place"])
-    ours.write_text(result.text, encoding="utf-8")
+    from cslog.store import checked_text
+    from cslog.yamlio import write_atomic
+
+    try:
+        text = checked_text(kind, result.text, name)
+    except UsageError as exc:  # the merge of two valid versions that would not be valid: a person decides
+        return DriverOutcome(1, [f"{NOTE_PREFIX}{name}: cannot merge: {exc.message}; our version is left in place"])
+    write_atomic(ours, text)
     rid = result.doc.get("id") or Path(name).stem
     return DriverOutcome(0, [f"{NOTE_PREFIX}{rid}: {note}" for note in result.notes])
 

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, tzinfo
+from datetime import timezone, tzinfo
 from typing import Any
 
 from cslog.schemas import key_order, modeline
+from cslog.timeutil import instant
 from cslog.yamlio import YamlSyntaxError, is_empty, load_text, update_text
 
 MERGE_AGENT = "cslog"
@@ -207,16 +208,10 @@ def _moment(event: Any, tz: tzinfo) -> float:
     raw = event.get("at") if isinstance(event, dict) else None
     if not isinstance(raw, str):
         return float("-inf")
-    text = raw.strip().replace(" ", "T", 1)
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
     try:
-        moment = datetime.fromisoformat(text)
+        return instant(raw.strip(), tz).timestamp()
     except ValueError:
         return float("-inf")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return moment.timestamp()
 
 
 def _path(path: tuple) -> str:
@@ -241,7 +236,7 @@ class TextMerge:
 
 
 def parse(text: str | None, what: str) -> dict | None:
-    """A version's document; None for an absent or empty file."""
+    """A version's document as written; None for an absent or empty file."""
     if text is None or not text.strip():
         return None
     try:
@@ -256,12 +251,16 @@ def parse(text: str | None, what: str) -> dict | None:
 def merge_texts(kind: str, base_text: str | None, ours_text: str, theirs_text: str,
                 tz: tzinfo = timezone.utc) -> TextMerge:
     """The merged file in canonical form; ours' unchanged lines are kept as they were."""
+    from cslog.store import to_codes
+
     base = parse(base_text, "the common ancestor")
     ours = parse(ours_text, "our version")
     theirs = parse(theirs_text, "their version")
     if ours is None or theirs is None:
         raise Unmergeable("one side emptied the record file")
-    result = merge_records(kind, base, ours, theirs, tz)
+    # labels written by hand are read as their codes, as every reader reads them (store.load)
+    coded = [None if doc is None else to_codes(kind, doc)[0] for doc in (base, ours, theirs)]
+    result = merge_records(kind, *coded, tz)
     order = key_order(kind)
     text = update_text(ours_text, ours, result.doc, order, modeline(kind))
     return TextMerge(text=text, notes=result.notes, doc=result.doc)

@@ -361,13 +361,13 @@ def _is_ancestor(root: Path, a: str, b: str) -> bool:
 def check_outgoing(store: Store, theirs: str | None, head: str, paths: list[str]) -> list[Problem]:
     """`cslog check` on the record files the push would add or change (`paths`, from `theirs` to `head`), and
     on cslog.yaml if it changed."""
-    from cslog import checker
+    from cslog import checks
 
     files = [str(store.root / p) for p in paths if (store.root / p).is_file()]
-    problems = checker.run_check(store, files).problems if files else []
+    problems = checks.run_check(store, files).problems if files else []
     if theirs is None or gitrepo.run(store.root, "diff", "--quiet", theirs, head, "--", "cslog.yaml",
                                      check=False).returncode:
-        problems = checker.check_config(store) + problems
+        problems = checks.check_config(store.root) + problems
     return problems
 
 

@@ -1,4 +1,4 @@
-"""slaview: policy and calendar from cslog.yaml, overdue rows, the clock lines of `cslog show`, config checks."""
+"""Overdue rows (ops.overdue), the clock lines of `cslog show` (render.record), policy and calendar from cslog.yaml."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,7 +8,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from cslog import config, slaview
+from cslog import config
+from cslog.model import OVERDUE_ROW
+from cslog.ops import overdue as ops
+from cslog.ops import records
+from cslog.render.overdue import late_words
+from cslog.render.record import clock_lines
 from cslog.durations import Duration
 from cslog.errors import ConfigError, UsageError
 from cslog.store import Store
@@ -46,6 +51,15 @@ def with_settings(store: Store, **changes) -> Store:
     return Store(root=store.root, settings=dataclasses.replace(store.settings, **changes))
 
 
+def overdue(store: Store, at: datetime, **kw) -> list[dict]:
+    return ops.find_overdue(store, at, **kw).rows
+
+
+def lines(store: Store, ticket: str, at: datetime = NOW) -> list[str]:
+    shown = records.show(store, ticket, at)
+    return clock_lines(shown.clocks, shown.warn_until, store.settings.language, shown.problem)
+
+
 def line_of_text(store: Store, needle: str) -> int:
     lines = (store.root / "cslog.yaml").read_text(encoding="utf-8").splitlines()
     return next(i for i, text in enumerate(lines, 1) if text.strip().startswith(needle))
@@ -53,18 +67,15 @@ def line_of_text(store: Store, needle: str) -> int:
 
 # -- policy and calendar ------------------------------------------------------------------------------
 
-def test_setup_is_built_once_per_configuration(repo, store):
-    first = slaview.sla_setup(store)
-    assert slaview.sla_setup(Store.open(repo)) is first
-    assert first.policy.warn_within == Duration(1, "h") and first.calendar.country == "CN"
-    other = slaview.sla_setup(with_settings(store, sla={**store.settings.sla, "claim": "30m"}))
-    assert other is not first and other.policy.claim == Duration(30, "m")
+def test_policy_and_calendar_come_from_cslog_yaml(store):
+    assert store.policy().warn_within == Duration(1, "h") and store.calendar().country == "CN"
+    assert with_settings(store, sla={**store.settings.sla, "claim": "30m"}).policy().claim == Duration(30, "m")
 
 
 def test_a_bad_policy_becomes_a_config_error_with_its_line(store):
     bad = with_settings(store, sla={**store.settings.sla, "pause_in": ["wating"]})
     with pytest.raises(ConfigError) as caught:
-        slaview.overdue(bad, NOW)
+        overdue(bad, NOW)
     assert caught.value.message == (f"cslog.yaml:{line_of_text(store, 'pause_in:')}: sla.pause_in: unknown status "
                                     "'wating': use new, in_progress, waiting, escalated, resolved, closed")
     assert caught.value.exit_code == 2
@@ -73,7 +84,8 @@ def test_a_bad_policy_becomes_a_config_error_with_its_line(store):
 def test_a_bad_calendar_becomes_a_config_error_with_its_line(store):
     calendar = {**store.settings.calendar, "business_hours": [{"start": "19:00", "end": "18:00"}]}
     with pytest.raises(ConfigError) as caught:
-        slaview.clock_lines(with_settings(store, calendar=calendar), {}, NOW)
+        ticket = put(store, "2026-11-22 10:00")
+        lines(with_settings(store, calendar=calendar), ticket)
     assert caught.value.message == (f"cslog.yaml:{line_of_text(store, 'business_hours:')}: calendar.business_hours[0]:"
                                     " window 19:00-18:00 must end after it starts")
 
@@ -85,7 +97,7 @@ def test_a_calendar_without_working_days_is_a_config_error(store):
     expected = (f"cslog.yaml:{line_of_text(store, 'calendar:')}: calendar: the calendar has no working days: "
                 "check calendar.weekdays")
     with pytest.raises(ConfigError) as caught:
-        slaview.overdue(empty, NOW)
+        overdue(empty, NOW)
     assert caught.value.message == expected
     from cslog import report  # the report says it the same way, instead of "not counting" every ticket
 
@@ -130,75 +142,78 @@ def test_setting_path():
 
 def test_overdue_rows_have_exactly_the_design_keys(store):
     ticket = put(store, "2026-11-22 10:00")
-    rows = slaview.overdue(store, NOW, kinds=["response"])
+    rows = overdue(store, NOW, kinds=["response"])
     assert rows == [{"id": ticket, "kind": "response", "due": "2026-11-22T11:00:00+08:00", "overdue_minutes": 210,
                      "priority": "urgent", "status": "new", "owner": "小丽", "title": "无法登录系统"}]
-    assert tuple(rows[0]) == slaview.ROW_KEYS == ("id", "kind", "due", "overdue_minutes", "priority", "status",
+    assert tuple(rows[0]) == OVERDUE_ROW == ("id", "kind", "due", "overdue_minutes", "priority", "status",
                                                   "owner", "title")
 
 
 def test_due_is_written_in_the_configured_timezone(store):
     put(store, "2026-11-22 10:00")
-    rows = slaview.overdue(with_settings(store, timezone="UTC"), NOW, kinds=["response"])
+    rows = overdue(with_settings(store, timezone="UTC"), NOW, kinds=["response"])
     assert rows[0]["due"] == "2026-11-22T03:00:00+00:00"
 
 
 def test_ties_are_ordered_by_due_then_id_then_clock(store):
     first = put(store, "2026-11-22 10:00")
     second = put(store, "2026-11-22 10:00")
-    assert [(r["id"], r["kind"]) for r in slaview.overdue(store, NOW)] == [
+    assert [(r["id"], r["kind"]) for r in overdue(store, NOW)] == [
         (first, "response"), (second, "response"), (first, "update"), (first, "resolve"), (second, "update"),
         (second, "resolve")]
 
 
 def test_within_takes_wall_and_business_durations_and_timedeltas(store):
     ticket = put(store, "2026-11-22 14:00", priority="important")  # response due 18:00
-    assert slaview.overdue(store, NOW) == []
-    assert [r["overdue_minutes"] for r in slaview.overdue(store, NOW, within=Duration(4, "h"))] == [-210]
-    assert slaview.overdue(store, NOW, within=timedelta(hours=3)) == []
+    assert overdue(store, NOW) == []
+    assert [r["overdue_minutes"] for r in overdue(store, NOW, within=Duration(4, "h"))] == [-210]
+    assert overdue(store, NOW, within=timedelta(hours=3)) == []
     # Sunday: the next business hour is Monday 09:00-10:00, long after 18:00 today
-    assert [(r["id"], r["kind"]) for r in slaview.overdue(store, NOW, within=Duration(1, "bh"))] == [
+    assert [(r["id"], r["kind"]) for r in overdue(store, NOW, within=Duration(1, "bh"))] == [
         (ticket, "response")]
 
 
 def test_soon_due_minutes_are_never_zero(store):
     put(store, "2026-11-22 13:30")  # response due 14:30:00
     almost = NOW - timedelta(seconds=20)
-    assert [r["overdue_minutes"] for r in slaview.overdue(store, almost, within=Duration(1, "m"))] == [-1]
+    assert [r["overdue_minutes"] for r in overdue(store, almost, within=Duration(1, "m"))] == [-1]
 
 
 def test_stopped_late_clocks_are_history(store):
     put(store, "2026-11-22 10:00", ev("2026-11-22 12:00", "reply", text="正在排查"))  # response met late
-    assert [r["kind"] for r in slaview.overdue(store, NOW)] == ["resolve"]
+    assert [r["kind"] for r in overdue(store, NOW)] == ["resolve"]
 
 
-def test_a_ticket_whose_times_cannot_be_read_is_a_problem_not_a_crash(store):
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_a_ticket_whose_times_cannot_be_read_is_a_problem_not_a_crash(store, use_cache):
     good = put(store, "2026-11-22 10:00")
     bad = put(store, "2026-11-22 10:00", ev("2026-11-22 11:00", "reply", text="x"))
     path = next(store.root.glob(f"tickets/*/*/{bad}.yaml"))
-    path.write_text(path.read_text().replace("'2026-11-22T11:00:00+08:00'", "'下午三点'"), encoding="utf-8")
-    found = slaview.find_overdue(store, NOW, kinds=["response"])
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("'2026-11-22T11:00:00+08:00'", "'下午三点'"), encoding="utf-8")
+    line = text.splitlines().index("  - at: '2026-11-22T11:00:00+08:00'") + 1
+    found = ops.find_overdue(store, NOW, kinds=["response"], use_cache=use_cache)
     assert [r["id"] for r in found.rows] == [good]
-    assert found.problems == [f"tickets/2026/11/{bad}.yaml: {bad}: timeline[1].at: cannot read time '下午三点': "
-                              "write it as 2026-11-22T14:30:00+08:00"]
+    assert found.problems == [f"tickets/2026/11/{bad}.yaml:{line}: timeline.1.at: '下午三点' is not a time; "
+                              "write it as '2026-11-22T14:30:00+08:00'"]
 
 
 def test_filters_check_their_values(store):
     with pytest.raises(UsageError, match="unknown clock kind 'reply'"):
-        slaview.overdue(store, NOW, kinds=["reply"])
-    assert [slaview.parse_kind(k) for k in ("认领", "Follow-up", "UPDATE", " 回访 ")] == [
+        overdue(store, NOW, kinds=["reply"])
+    assert [ops.parse_kind(k) for k in ("认领", "Follow-up", "UPDATE", " 回访 ")] == [
         "claim", "followup", "update", "callback"]
-    assert slaview.parse_within(None) is None and slaview.parse_within("2bh") == Duration(2, "bh")
+    assert ops.parse_within(None) is None and ops.parse_within("2bh") == Duration(2, "bh")
     with pytest.raises(UsageError, match="^--within: invalid duration 'soon'"):
-        slaview.parse_within("soon")
+        ops.parse_within("soon")
 
 
 def test_late_words():
-    assert slaview.late_words(135, "zh") == "2小时15分"
-    assert slaview.late_words(135, "en") == "2h15m"
-    assert slaview.late_words(-30, "zh") == "还剩30分"
-    assert slaview.late_words(-30, "en") == "30m left"
-    assert slaview.late_words(0, "en") == "0m"
+    assert late_words(135, "zh") == "2小时15分"
+    assert late_words(135, "en") == "2h15m"
+    assert late_words(-30, "zh") == "还剩30分"
+    assert late_words(-30, "en") == "30m left"
+    assert late_words(0, "en") == "0m"
 
 
 # -- clock lines --------------------------------------------------------------------------------------
@@ -208,8 +223,7 @@ def test_clock_lines_in_english(store):
     ticket = put(store, "2026-11-20 10:00", ev("2026-11-20 10:30", "reply", text="已收到"),
                  ev("2026-11-20 11:00", "status", **{"from": "new", "to": "waiting"}), priority="normal",
                  status="waiting")
-    doc = store.read(ticket).doc
-    assert slaview.clock_lines(english, doc, NOW) == [
+    assert lines(english, ticket) == [
         "SLA clocks:",
         "  claim     met     due 2026-11-20 12:00 Fri  done 2026-11-20 10:00 Fri",
         "  response  met     due 2026-11-21 10:00 Sat  done 2026-11-20 10:30 Fri",
@@ -221,10 +235,9 @@ def test_clock_lines_in_english(store):
 
 def test_clock_lines_mark_running_clocks_due_within_warn_within(store):
     ticket = put(store, "2026-11-22 14:00", priority="urgent")
-    lines = slaview.clock_lines(store, store.read(ticket).doc, NOW)
-    assert lines[2] == "  首次响应  计时中  截止 2026-11-22 15:00 周日  剩余 30分  即将超时"
+    assert lines(store, ticket)[2] == "  首次响应  计时中  截止 2026-11-22 15:00 周日  剩余 30分  即将超时"
     relaxed = with_settings(store, sla={**store.settings.sla, "warn_within": "15m"})
-    assert slaview.clock_lines(relaxed, store.read(ticket).doc, NOW)[2] == (
+    assert lines(relaxed, ticket)[2] == (
         "  首次响应  计时中  截止 2026-11-22 15:00 周日  剩余 30分")
 
 
@@ -232,16 +245,15 @@ def test_clock_lines_of_a_followup(store):
     ticket = put(store, "2026-11-21 09:50", ev("2026-11-21 10:05", "reply", text="已重置"),
                  ev("2026-11-21 11:00", "status", **{"from": "new", "to": "resolved"}),
                  ev("2026-11-22 13:00", "rated", score=2), status="resolved")
-    assert slaview.clock_lines(store, store.read(ticket).doc, NOW)[-1] == (
+    assert lines(store, ticket)[-1] == (
         "  跟进      已超时  截止 2026-11-22 13:00 周日  超时 1小时30分")
 
 
 def test_no_clock_lines_before_the_ticket_was_received(store):
     ticket = put(store, "2026-11-22 16:00")
-    assert slaview.clock_lines(store, store.read(ticket).doc, NOW) == []
+    assert lines(store, ticket) == []
 
 
-def test_clock_lines_say_when_the_clocks_cannot_be_computed(store):
-    assert slaview.clock_lines(store, {"id": "CW202611220001", "received_at": "昨天"}, NOW) == [
-        "服务时限 (SLA): 无法计算: CW202611220001: received_at: cannot read time '昨天': "
-        "write it as 2026-11-22T14:30:00+08:00"]
+def test_clock_lines_say_when_the_clocks_cannot_be_computed():
+    assert clock_lines([], None, "zh", "CW202611220001: received_at: '昨天' is not a time") == [
+        "服务时限 (SLA): 无法计算: CW202611220001: received_at: '昨天' is not a time"]
