@@ -100,18 +100,21 @@ def timestamp_fields(kind: str) -> tuple[tuple, ...]:
     return tuple(sorted(path for path, node in _walk(kind) if node.get("$ref") == TIMESTAMP))
 
 
-def values_at(doc: Any, path: tuple, at: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+def values_at(doc: Any, path: tuple) -> list[tuple[tuple, Any]]:
     """(concrete path, value) of what a document holds at a schema path ('*': every item of a list)."""
-    if not path:
-        yield at, doc
-        return
-    step, rest = path[0], path[1:]
-    if step == "*":
-        if isinstance(doc, list):
-            for i, item in enumerate(doc):
-                yield from values_at(item, rest, at + (i,))
-    elif isinstance(doc, dict) and step in doc:
-        yield from values_at(doc[step], rest, at + (step,))
+    found: list[tuple[tuple, Any]] = [((), doc)]
+    for step in path:
+        deeper: list[tuple[tuple, Any]] = []
+        for at, value in found:
+            if step == "*":
+                if type(value) is list:
+                    deeper += [(at + (i,), item) for i, item in enumerate(value)]
+            elif type(value) is dict and step in value:
+                deeper.append((at + (step,), value[step]))
+        found = deeper
+        if not found:
+            break
+    return found
 
 
 def modeline(kind: str) -> str:

@@ -40,22 +40,34 @@ def parse_time(text: str, tz: tzinfo, what: str = "time") -> datetime:
 _STORED = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?"
                      r"(?: ?(Z|([+-])(\d{2}):?(\d{2})?))?)?")
 _OFFSETS: dict[tuple[str, str, str], tzinfo] = {}
+_READ: dict[str, datetime] = {}  # the gate and the clocks read the same times of a record: parsed once
 
 
 def instant(value: object, tz: tzinfo) -> datetime:
     """A timestamp as found in a record file (canonical or hand-written, as the schemas admit it), as an aware
     datetime: in its own offset, else in `tz`; a bare date is its midnight. ValueError when it is not a real
     moment (2026-11-31, 25:00, or not a timestamp at all). The same on every Python cslog supports."""
+    moment = _READ.get(value) if type(value) is str else None
+    if moment is None:
+        moment = _parse(value)
+        if len(_READ) > 50_000:
+            _READ.clear()
+        _READ[value] = moment  # type: ignore[index]
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
+def _parse(value: object) -> datetime:
+    """The moment a stored timestamp names, naive when it has no offset."""
     m = _STORED.fullmatch(value) if isinstance(value, str) else None
     if m is None:
         raise ValueError(f"{value!r} is not a time; write it as '2026-11-22T14:30:00+08:00'")
     y, mo, d, h, mi, sec, frac, zulu, sign, oh, om = m.groups()
     try:
         if h is None:
-            return datetime(int(y), int(mo), int(d), tzinfo=tz)
+            return datetime(int(y), int(mo), int(d))
         micro = int((frac + "000000")[:6]) if frac else 0
         if zulu is None:
-            zone_ = tz
+            zone_ = None
         elif zulu == "Z":
             zone_ = timezone.utc
         else:

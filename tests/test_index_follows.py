@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cslog.index import Index
+from cslog.index import Index, scan
 from cslog.store import Store
 from conftest import TICKET, git
 
@@ -98,9 +98,12 @@ def test_a_repository_without_git_is_followed_too(cli, repo, ticket):
         shutil.move(str(repo / "git-away"), str(repo / ".git"))
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_any_sequence_of_changes_reads_as_the_files_do(cli, repo, customer, seed):
-    """Random edits, adds, deletes, commits, checkouts and resets, with the index opened in between."""
+@pytest.mark.parametrize("seed, forked", [(seed, seed % 2 == 1) for seed in range(6)])
+def test_any_sequence_of_changes_reads_as_the_files_do(cli, repo, customer, seed, forked, monkeypatch):
+    """Random edits, adds, deletes, commits, checkouts and resets, with the index opened in between (forked:
+    the folders listed by two processes, as in a repository of many months)."""
+    if forked:
+        monkeypatch.setattr(scan, "FORK_AT", 1)
     rng = random.Random(seed)
     ids = [cli.ok(*TICKET, "--customer", customer) for _ in range(4)]
     files = [ticket_file(repo, t) for t in ids]
@@ -111,7 +114,9 @@ def test_any_sequence_of_changes_reads_as_the_files_do(cli, repo, customer, seed
         if action == "edit" and present:
             retitle(rng.choice(present), f"第{step}次修改")
         elif action == "add" and present:
-            copy = present[0].with_name(f"CW20261122{900 + step}.yaml")
+            folder = present[0].parent if rng.random() < 0.7 else repo / "tickets" / "2026" / f"{rng.randint(1, 9):02d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            copy = folder / f"CW20261122{900 + step}.yaml"
             shutil.copy(present[0], copy)
             files.append(copy)
         elif action == "remove" and present:

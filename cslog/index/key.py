@@ -8,7 +8,7 @@ import sys
 from cslog import __version__
 from cslog.calendar import holidays_version
 
-FORMAT = 9  # bump when the tables or what goes into them change: older files are rebuilt with a warning
+FORMAT = 10  # bump when the tables or what goes into them change: older files are rebuilt with a warning
 
 # The modules whose code decides what a row, a clock or a clean check is: a change to them (a new cslog in
 # development as much as an upgrade) rebuilds the index.

@@ -24,11 +24,12 @@ from typing import Callable, Iterable, Iterator
 from cslog.errors import OperationalError
 from cslog.index import scan as scanning
 from cslog.index.key import index_key
-from cslog.index.tables import SCHEMA, Batch, Context, forget, from_us, read_many, us
+from cslog.index.tables import INDEXES, OVERDUE_FIELDS, SCHEMA, Batch, Context, forget, from_us, read_many, us
 from cslog.model import KINDS, SUMMARY_FIELDS
 from cslog.store import CACHE_DIR, Store
 
 INDEX_FILE = "index.sqlite"
+
 LOCK_WAIT = 600  # seconds a cslog waits for another that writes the index (a rebuild of many files)
 SAY_INDEXING_AT = 2000  # files: a terminal is told why this command takes a while
 
@@ -114,6 +115,8 @@ class Index:
             if reason:
                 self._create(key)
         self.refresh(kinds, strays, rebuilt=bool(reason))
+        if reason:
+            self.db.executescript(f"BEGIN;{INDEXES}COMMIT;")  # (also when there was no file to read)
 
     def _stale(self, key: dict) -> str:
         """'' when the stored key matches; else why the index must be built anew."""
@@ -147,7 +150,7 @@ class Index:
     def refresh(self, kinds: Iterable[str] = KINDS, strays: bool = False, rebuilt: bool = False) -> Changes:
         """Compare the record files of these kinds with the index and read again what changed."""
         kinds = tuple(kinds)
-        found = scanning.scan(self.root, kinds, strays)
+        found = scanning.scan(self.root, kinds, strays, None if strays else self._stored_dirs(kinds))
         self.last_scan = found
         if not self._moved(found, kinds):
             self.changes = Changes(rebuilt=rebuilt)
@@ -157,6 +160,8 @@ class Index:
             try:
                 changes = self._apply(found, kinds)
                 changes.rebuilt = rebuilt
+                for statement in INDEXES.strip().splitlines():  # (made once, after a rebuild's rows)
+                    self.db.execute(statement)
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -169,17 +174,17 @@ class Index:
                 if kind in kinds}
 
     def _moved(self, found: scanning.Scan, kinds: tuple[str, ...]) -> bool:
-        stored = self._stored_dirs(kinds)
-        if set(stored) != set(found.listings):
-            return True
-        return any(stored[d] != scanning.digest(listing) for d, listing in found.listings.items())
+        return self._stored_dirs(kinds) != found.digests
 
     def _apply(self, found: scanning.Scan, kinds: tuple[str, ...]) -> Changes:
         db = self.db
         stored = self._stored_dirs(kinds)
         changes = Changes()
         todo: list[tuple[str, str]] = []
-        moved = [d for d, listing in found.listings.items() if stored.get(d) != scanning.digest(listing)]
+        moved = [d for d in found.digests if stored.get(d) != found.digests[d]]
+        for folder in moved:
+            if folder not in found.listings:  # another process moved the index on since the scan
+                scanning.relist(found, self.root, folder)
         for folder in moved:
             had = {row[0]: tuple(row[1:]) for row in db.execute(
                 "SELECT path, mtime_ns, size, ctime_ns, ino FROM records WHERE dir = ?", (folder,))}
@@ -194,7 +199,7 @@ class Index:
                     changes.modified.append(rel)
                     todo.append((kind, rel))
             changes.removed += had
-        for folder in set(stored) - set(found.listings):
+        for folder in set(stored) - set(found.digests):
             changes.removed += [p for (p,) in db.execute("SELECT path FROM records WHERE dir = ?", (folder,))]
             db.execute("DELETE FROM dirs WHERE dir = ?", (folder,))
         before = dict(db.execute(f"SELECT path, digest FROM records WHERE path IN (SELECT value FROM json_each(?))",
@@ -293,18 +298,19 @@ class Index:
 
     def clocks_due(self, at: datetime, within: timedelta | None, kinds: Iterable[str] = ()
                    ) -> Iterator[tuple[dict, str, datetime]]:
-        """(summary, clock, due) of the clocks the index can answer for at `at`: running past their due,
+        """(the ticket's OVERDUE_FIELDS, clock, due) of the clocks the index can answer for at `at`: running past their due,
         due within `within` of `at`, and followups; those of leftovers(at) are not among them."""
         at_us = us(at)
         args = {"at": at_us, "soon": at_us - 1 if within is None else at_us + within // timedelta(microseconds=1),
                 "kinds": json.dumps(sorted(kinds))}
-        sql = ("SELECT r.summary, c.clock, c.due_us FROM clocks c JOIN records r ON r.path = c.path "
+        picked = ", ".join(f"t.{name}" for name in OVERDUE_FIELDS)
+        sql = (f"SELECT c.clock, c.due_us, {picked} FROM clocks c JOIN tickets t ON t.path = c.path "
                "WHERE c.t0_us <= :at AND (c.due_us < :at OR c.due_us <= :soon OR c.clock = 'followup')")
         if kinds:
             sql += " AND c.clock IN (SELECT value FROM json_each(:kinds))"
         tz = self.store.settings.tz
-        for summary, clock, due_us in self.db.execute(sql, args):
-            yield json.loads(summary), clock, from_us(due_us, tz)
+        for clock, due_us, *values in self.db.execute(sql, args):
+            yield dict(zip(OVERDUE_FIELDS, values)), clock, from_us(due_us, tz)
 
     def leftovers(self, at: datetime) -> list[Leftover]:
         """The tickets whose clocks must be computed at `at`: events after it, or times the index could not

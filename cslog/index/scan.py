@@ -18,6 +18,7 @@ from cslog.yamlio import TEMP_SUFFIX
 Stamp = tuple[int, int, int, int]
 RACY = (0, -1, 0, 0)  # the stamp of a file read too soon after it was written: read again next time
 RACY_NS = 2_000_000_000  # a file changed this recently may change again within the same clock tick
+FORK_AT = 12  # record folders (a year of months): from here on two processes list them
 
 
 @dataclass
@@ -26,7 +27,8 @@ class Scan:
     '/'-separated), which kind each folder holds, and the other files under the record folders that `cslog
     check` looks at (strays: misplaced records, .yml files, temp files of killed writers)."""
 
-    listings: dict[str, dict[str, Stamp]] = field(default_factory=dict)
+    listings: dict[str, dict[str, Stamp]] = field(default_factory=dict)  # (with `known`: of folders that moved)
+    digests: dict[str, str] = field(default_factory=dict)  # of every folder's listing, as digest() makes it
     kinds: dict[str, str] = field(default_factory=dict)
     strays: list[tuple[str, str]] = field(default_factory=list)
 
@@ -51,14 +53,73 @@ def record_kind(rel: str) -> str | None:
     return kind
 
 
-def scan(root: str, kinds: Iterable[str] = KINDS, strays: bool = False) -> Scan:
+def scan(root: str, kinds: Iterable[str] = KINDS, strays: bool = False, known: dict[str, str] | None = None) -> Scan:
     """One pass over the record folders of these kinds, every record file stat'ed (strays: also note the
-    other files `cslog check` looks at)."""
+    other files `cslog check` looks at). known: the digests the index holds; a folder that still has its
+    digest gets no listing (every folder has its digest). Many folders are listed by two processes: stat'ing 100,000 files is
+    most of what a warm command costs, and the kernel answers two at a time (as git's preload-index does)."""
     found = Scan()
+    folders = _folders(root, kinds, found, strays)
+    if len(folders) < FORK_AT or not hasattr(os, "fork"):
+        for kind, rel in folders:
+            _list(found, kind, f"{root}/{rel}", rel, strays, known)
+        return found
+    import marshal
+
+    theirs, mine = folders[1::2], folders[0::2]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child lists every other folder and hands its Scan back
+        status = 1
+        try:
+            os.close(read)
+            part = Scan()
+            for kind, rel in theirs:
+                _list(part, kind, f"{root}/{rel}", rel, strays, known)
+            data = marshal.dumps((part.listings, part.digests, part.kinds, part.strays))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write, view):]
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    try:
+        for kind, rel in mine:
+            _list(found, kind, f"{root}/{rel}", rel, strays, known)
+        with os.fdopen(read, "rb") as pipe:
+            data = pipe.read()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    if status != 0:  # the child failed: list its folders here
+        for kind, rel in theirs:
+            _list(found, kind, f"{root}/{rel}", rel, strays, known)
+    else:
+        listings, digests, kinds_of, more = marshal.loads(data)
+        found.listings.update(listings)
+        found.digests.update(digests)
+        found.kinds.update(kinds_of)
+        found.strays += more
+    order = {rel: i for i, (_kind, rel) in enumerate(folders)}
+    found.listings = dict(sorted(found.listings.items(), key=lambda item: order[item[0]]))
+    found.digests = dict(sorted(found.digests.items(), key=lambda item: order[item[0]]))
+    found.strays.sort()
+    return found
+
+
+def relist(found: Scan, root: str, rel: str) -> None:
+    """List one folder of a scan again, with its listing."""
+    _list(found, found.kinds[rel], f"{root}/{rel}", rel, False)
+
+
+def _folders(root: str, kinds: Iterable[str], found: Scan, strays: bool) -> list[tuple[str, str]]:
+    """(kind, relative path) of the record folders of these kinds (and, for check, the stray files beside
+    the month folders)."""
+    folders = []
     for kind in kinds:
         top = KIND_FOLDERS[kind]
         if kind not in SHARDED:
-            _list(found, kind, f"{root}/{top}", top, strays)
+            folders.append((kind, top))
             continue
         for year in _names(f"{root}/{top}"):
             rel_year = f"{top}/{year}"
@@ -69,17 +130,20 @@ def scan(root: str, kinds: Iterable[str] = KINDS, strays: bool = False) -> Scan:
             for month in _names(f"{root}/{rel_year}"):
                 rel_month = f"{rel_year}/{month}"
                 if _is_dir(f"{root}/{rel_month}"):
-                    _list(found, kind, f"{root}/{rel_month}", rel_month, strays)
+                    folders.append((kind, rel_month))
                 elif strays and _checked(month) and _is_file(f"{root}/{rel_month}"):
                     found.strays.append((kind, rel_month))
-    return found
+    return folders
 
 
 def digest(listing: dict[str, Stamp]) -> str:
     """One digest of a folder's names and stamps, in the listing's order (the order the folder lists them
     in, which holds while it is unchanged: another order only costs a comparison file by file)."""
-    text = "\n".join([f"{name}\0{s[0]}\0{s[1]}\0{s[2]}\0{s[3]}" for name, s in listing.items()])
-    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+    return _digest([(name, *stamp) for name, stamp in listing.items()])
+
+
+def _digest(entries: list[tuple]) -> str:
+    return hashlib.blake2b(repr(entries).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
 def stamp_of(st: os.stat_result, now_ns: int) -> Stamp:
@@ -89,32 +153,38 @@ def stamp_of(st: os.stat_result, now_ns: int) -> Stamp:
     return st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino
 
 
-def _list(found: Scan, kind: str, path: str, rel: str, strays: bool) -> None:
+def _list(found: Scan, kind: str, path: str, rel: str, strays: bool, known: dict[str, str] | None = None) -> None:
     """Note a record folder's record files with their stamps (and, for check, the other files below it)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return
-    listing: dict[str, Stamp] = {}
+    entries: list[tuple] = []
+    stat_ = os.stat
+    regular = stat.S_ISREG
     try:
         for name in os.listdir(fd):
-            record = name.endswith(".yaml") and name[0] != "."
-            if not record and not strays:
+            if name[-5:] == ".yaml" and name[0] != ".":
+                try:
+                    st = stat_(name, dir_fd=fd)
+                except OSError:
+                    continue
+                if regular(st.st_mode):
+                    entries.append((name, st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino))
+                    continue
+            if not strays:
                 continue
-            try:
-                st = os.stat(name, dir_fd=fd)
-            except OSError:
-                continue
-            if record and stat.S_ISREG(st.st_mode):
-                listing[name] = (st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino)
-            elif strays and stat.S_ISDIR(st.st_mode) and not os.path.islink(f"{path}/{name}"):
-                _strays_below(found, kind, f"{path}/{name}", f"{rel}/{name}")
-            elif strays and _checked(name) and stat.S_ISREG(st.st_mode):
+            full = f"{path}/{name}"
+            if os.path.isdir(full) and not os.path.islink(full):
+                _strays_below(found, kind, full, f"{rel}/{name}")
+            elif _checked(name) and os.path.isfile(full):
                 found.strays.append((kind, f"{rel}/{name}"))
     finally:
         os.close(fd)
-    found.listings[rel] = listing
+    found.digests[rel] = _digest(entries)
     found.kinds[rel] = kind
+    if known is None or known.get(rel) != found.digests[rel]:
+        found.listings[rel] = {e[0]: e[1:] for e in entries}
 
 
 def _strays_below(found: Scan, kind: str, path: str, rel: str) -> None:

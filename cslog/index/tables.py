@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 from cslog import sla
 from cslog.index.scan import RACY, stamp_of
-from cslog.model import ENTRY_TEXT, LONG_TEXT, SUMMARY_FIELDS, WHEN, references
+from cslog.model import ENTRY_TEXT, LONG_TEXT, OVERDUE_ROW, SUMMARY_FIELDS, WHEN, references
 from cslog.store import load
 from cslog.timeutil import instant
 
@@ -38,25 +38,31 @@ CREATE TABLE records (
     summary TEXT            -- JSON object of the record's SUMMARY_FIELDS (NULL with a problem)
 );
 CREATE TABLE docs (path TEXT PRIMARY KEY, doc TEXT NOT NULL);  -- JSON document (tickets without long text)
-CREATE INDEX records_dir ON records (dir);
-CREATE INDEX records_stem ON records (stem, kind);
-CREATE INDEX records_id ON records (id);
-CREATE INDEX records_problem ON records (kind) WHERE problem IS NOT NULL;
-CREATE INDEX records_when ON records (kind, when_us) WHERE problem IS NULL;
-CREATE INDEX records_status ON records (kind, json_extract(summary, '$.status')) WHERE problem IS NULL;
 CREATE TABLE refs (path TEXT NOT NULL, field TEXT NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
                    ref TEXT NOT NULL);
-CREATE INDEX refs_path ON refs (path);
--- per ticket: t0_us from when its clocks stand still (sla.Standing); NULL when they cannot be computed
-CREATE TABLE tickets (path TEXT PRIMARY KEY, t0_us INTEGER);
-CREATE INDEX tickets_t0 ON tickets (t0_us);
+-- per ticket: t0_us from when its clocks stand still (sla.Standing; NULL when they cannot be computed), and
+-- what an overdue row shows of it and filters on (OVERDUE_FIELDS)
+CREATE TABLE tickets (path TEXT PRIMARY KEY, t0_us INTEGER, id, priority, status, owner, title, department);
 -- the clocks still running at t0, with their dues
 CREATE TABLE clocks (path TEXT NOT NULL, clock TEXT NOT NULL, due_us INTEGER NOT NULL, t0_us INTEGER NOT NULL);
-CREATE INDEX clocks_due ON clocks (due_us);
-CREATE INDEX clocks_path ON clocks (path);
 -- files that passed every check of `cslog check` under a key (schemas, cslog.yaml...) as they are now
 CREATE TABLE checked (path TEXT PRIMARY KEY, key TEXT NOT NULL);
 """
+# Made after a rebuild's rows are in (faster than keeping them up to date row by row).
+INDEXES = """
+CREATE INDEX IF NOT EXISTS records_dir ON records (dir);
+CREATE INDEX IF NOT EXISTS records_stem ON records (stem, kind);
+CREATE INDEX IF NOT EXISTS records_id ON records (id);
+CREATE INDEX IF NOT EXISTS records_problem ON records (kind) WHERE problem IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_when ON records (kind, when_us) WHERE problem IS NULL;
+CREATE INDEX IF NOT EXISTS records_status ON records (kind, json_extract(summary, '$.status')) WHERE problem IS NULL;
+CREATE INDEX IF NOT EXISTS refs_path ON refs (path);
+CREATE INDEX IF NOT EXISTS tickets_t0 ON tickets (t0_us);
+CREATE INDEX IF NOT EXISTS clocks_due ON clocks (due_us);
+CREATE INDEX IF NOT EXISTS clocks_path ON clocks (path);
+"""
+# What an overdue row shows of its ticket (model.OVERDUE_ROW's record fields), and what overdue filters on.
+OVERDUE_FIELDS = tuple(k for k in OVERDUE_ROW if k in SUMMARY_FIELDS["ticket"]) + ("department",)
 TABLES = ("records", "docs", "refs", "tickets", "clocks")  # (and `checked`, which outlives a same-bytes reading)
 WORKERS = 2
 PARALLEL_AT = 2000  # files to read: from here on two processes read them
@@ -71,7 +77,8 @@ def us(moment: datetime) -> int:
 
 
 def from_us(value: int, tz) -> datetime:
-    return (_EPOCH + value * _US).astimezone(tz)
+    seconds, micro = divmod(value, 1_000_000)
+    return datetime.fromtimestamp(seconds, tz).replace(microsecond=micro)
 
 
 @dataclass
@@ -116,7 +123,8 @@ def read_file(ctx: Context, kind: str, rel: str) -> Rows:
     clocks: list = []
     ticket = None
     if kind == "ticket":
-        ticket = (rel, None)
+        shown = tuple(doc.get(k) for k in OVERDUE_FIELDS)
+        ticket = (rel, None, *shown)
         if ctx.policy is not None and ctx.calendar is not None:
             try:
                 standing = sla.standing(doc, ctx.policy, ctx.calendar)
@@ -124,7 +132,7 @@ def read_file(ctx: Context, kind: str, rel: str) -> Rows:
                 standing = None
             if standing is not None:
                 t0 = us(standing.t0)
-                ticket = (rel, t0)
+                ticket = (rel, t0, *shown)
                 clocks = [(rel, clock, us(due), t0) for clock, due in standing.running]
     return (rel, folder, kind, stem, rid, None, *stamp, digest, when_us, summary), stored, refs, clocks, ticket
 
@@ -197,7 +205,8 @@ class Batch:
         db.executemany("INSERT OR REPLACE INTO docs VALUES (?,?)", self.docs)
         db.executemany("INSERT INTO refs VALUES (?,?,?,?,?)", self.refs)
         db.executemany("INSERT INTO clocks VALUES (?,?,?,?)", self.clocks)
-        db.executemany("INSERT OR REPLACE INTO tickets VALUES (?,?)", self.tickets)
+        db.executemany(f"INSERT OR REPLACE INTO tickets VALUES (?,?,{','.join('?' * len(OVERDUE_FIELDS))})",
+                       self.tickets)
         for rows in (self.records, self.docs, self.refs, self.clocks, self.tickets):
             rows.clear()
 
