@@ -1,6 +1,7 @@
 """Scale benchmark: cslog's reading and writing commands on a large repository, each beside its floor.
 
-    python bench/scale.py                 # 100,000 tickets (a third open), made by bench/generate.py on first use
+    python bench/scale.py                 # 100,000 tickets (3 % open), made by bench/generate.py on first use
+    python bench/scale.py --stress        # 100,000 tickets, a third open (tens of thousands of overdue rows)
     python bench/scale.py --n 20000 --runs 3
     python bench/scale.py --repo DIR --only overdue
 
@@ -9,7 +10,9 @@ compiled first, as pip install does) and the peak memory (max RSS) of the most m
 side by side in one run so that a busy machine slows floors and commands alike. Floors: `git status
 --porcelain` on the same repository (what any tool that notices edited files must at least do), bare
 yaml.CSafeLoader parsing of the same record files over 2 processes (what any cold scan must at least do),
-`python -c pass` (start-up), and bare openpyxl write-only of the exported workbook's cells (export).
+`python -c pass` (start-up), and bare openpyxl write-only of the exported workbook's cells (export). Some
+lines are also held against another command (the table against JSON, a cold check against a cold index).
+The repository is put back as it was (the hand edits and new tickets the lines make are reset) at the end.
 """
 from __future__ import annotations
 
@@ -144,16 +147,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--probe", choices=["parse", "cells", "bare-write"], help=argparse.SUPPRESS)
     parser.add_argument("--only", help="measure only the lines whose label contains this text")
     parser.add_argument("--warm", action="store_true", help="leave out the cold lines (minutes at 100,000)")
+    parser.add_argument("--stress", action="store_true", help="generate a third of the tickets open")
     args = parser.parse_args(argv)
-    repo = args.repo or Path(f"/tmp/cslog-bench-{args.n}")
+    repo = args.repo or Path(f"/tmp/cslog-bench-{args.n}{'-stress' if args.stress else ''}")
     if args.probe:
         return {"parse": probe_parse, "cells": probe_cells, "bare-write": probe_bare_write}[args.probe](repo)
     if not (repo / "cslog.yaml").exists():
         sys.path.insert(0, str(HERE))
-        from generate import generate
+        from generate import OPEN_SHARE, STRESS_SHARE, generate
 
-        generate(repo, args.n, date(2026, 11, 30))
+        generate(repo, args.n, date(2026, 11, 30), open_share=STRESS_SHARE if args.stress else OPEN_SHARE)
     compile_cslog()
+    start = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    try:
+        run(args, repo)
+    finally:  # the hand edits and new tickets of the lines above, undone
+        if start:
+            subprocess.run(["git", "reset", "-q", "--hard", start], cwd=repo, check=True)
+
+
+def run(args, repo: Path) -> None:
     runs, cold = args.runs, args.cold_runs
     me = [PYTHON, str(Path(__file__).resolve()), "--repo", str(repo), "--probe"]
     rows = []
@@ -165,9 +178,15 @@ def main(argv: list[str] | None = None) -> None:
 
     def pair(label, args_, floor, before=None, n=runs):
         if not wanted(label):
-            return
+            return None
         rows.append((measure(label, args_, repo, n, before), floor))
         print(f"  {label}: {rows[-1][0]['median']:.3f}s", file=sys.stderr)
+        return rows[-1][0]
+
+    def against(label, line, other):
+        """A measured line held against another command's line too."""
+        if line is not None and other is not None:
+            rows.append(({**line, "label": label}, other))
 
     print(f"measuring {repo} ({runs} runs)...", file=sys.stderr)
     status = measure("git status --porcelain", ["git", "status", "--porcelain"], repo, runs)
@@ -178,10 +197,12 @@ def main(argv: list[str] | None = None) -> None:
         floors.append(parse)
     subprocess.run(CSLOG + ["reindex", "--changes"], cwd=repo, check=True, capture_output=True)
     pair("cslog --help", CSLOG + ["--help"], start)
-    pair("cslog overdue (table; warm)", CSLOG + ["overdue"], status)
-    pair("cslog overdue --format json (warm)", CSLOG + ["overdue", "--format", "json"], status)
+    json_line = pair("cslog overdue --format json (warm)", CSLOG + ["overdue", "--format", "json"], status)
+    table_line = pair("cslog overdue (table; warm)", CSLOG + ["overdue"], status)
+    against("cslog overdue (table, against json)", table_line, json_line)
     pair("cslog overdue, one file edited by hand", CSLOG + ["overdue"], status, before=HandEdit(repo))
     pair("cslog overdue --owner (one agent's; warm)", CSLOG + ["overdue", "--owner", OWNER], status)
+    pair("cslog list --open (table; warm)", CSLOG + ["list", "--open"], status)
     pair("cslog list --open --format json (warm)", CSLOG + ["list", "--open", "--format", "json"], status)
     pair("cslog report --month (warm)", CSLOG + ["report", "--month", MONTH, "--format", "json"], status)
     if wanted("export"):
@@ -193,10 +214,11 @@ def main(argv: list[str] | None = None) -> None:
     pair("cslog check (nothing changed)", CSLOG + ["check"], status)
     pair("cslog check, one file edited by hand", CSLOG + ["check"], status, before=HandEdit(repo))
     if wanted("cold") or wanted("no-cache"):
-        pair("cslog reindex (cold index)", CSLOG + ["reindex"], parse, n=cold)
+        cold_index = pair("cslog reindex (cold index)", CSLOG + ["reindex"], parse, n=cold)
         pair("cslog overdue (cold: no index)", CSLOG + ["overdue"], parse, before=drop_index(repo), n=cold)
         subprocess.run(CSLOG + ["reindex"], cwd=repo, check=True, capture_output=True)
-        pair("cslog check --no-cache (validates all)", CSLOG + ["check", "--no-cache"], parse, n=1)
+        cold_check = pair("cslog check --no-cache (validates all)", CSLOG + ["check", "--no-cache"], parse, n=1)
+        against("cslog check --no-cache (against cold index)", cold_check, cold_index)
     ticket = ["new", "ticket", "--customer", "C0001", "--type", "故障", "--priority", "紧急", "--channel", "phone",
               "--title", "压测工单", "--description", "压测:新建工单并提交"]
     pair("cslog new ticket (with its commit)", CSLOG + ticket, start)

@@ -14,6 +14,7 @@ from cslog.errors import UsageError
 
 KINDS = ("ticket", "contact", "customer")
 KIND_FOLDERS = {"ticket": "tickets", "contact": "contacts", "customer": "customers"}
+CACHE_DIR = ".cslog"  # beside them: the local cache (index, lock, holidays), git-ignored, always rebuildable
 # Record kinds whose files are sharded by month: <folder>/YYYY/MM/<id>.yaml
 SHARDED = frozenset({"ticket", "contact"})
 # Fields naming other records, by kind: (field, kind referred to).

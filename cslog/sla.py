@@ -53,7 +53,7 @@ from typing import Any, Literal
 from cslog.calendar import WorkCalendar
 from cslog.defaults import DEFAULTS
 from cslog.durations import Duration, parse_duration
-from cslog.model import CLOCK_KINDS, DONE_STATUSES as DONE, LOW_SCORE, PRIORITY, STATUS, TICKET_TYPE
+from cslog.model import DONE_STATUSES as DONE, LOW_SCORE, PRIORITY, STATUS, TICKET_TYPE
 from cslog.timeutil import instant
 
 ClockKind = Literal["claim", "response", "update", "resolve", "callback", "followup"]

@@ -13,13 +13,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import errno
-import fcntl
 import json
 import os
 import re
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,17 +23,14 @@ from typing import Callable, Iterator
 
 from cslog import config as config_mod
 from cslog import gitrepo, schemas
-from cslog.errors import ConfigError, LockTimeout, NotFound, OperationalError, Problem, UsageError
+from cslog.errors import ConfigError, NotFound, OperationalError, Problem, UsageError
 from cslog.ids import id_format, is_safe
-from cslog.model import ENUMS, EVENT_MOVES, KIND_FOLDERS, KINDS, SHARDED, kind_label
-from cslog.yamlio import (TEMP_SUFFIX, YamlSyntaxError, create_exclusive, line_of, load_text, read_text, render,
-                          update_text, write_atomic)
+from cslog.model import CACHE_DIR, ENUMS, EVENT_MOVES, KIND_FOLDERS, KINDS, SHARDED, kind_label
+from cslog.yamlio import (TEMP_SUFFIX, YamlSyntaxError, create_exclusive, line_of, load_text, render, update_text,
+                          write_atomic)
 
-CACHE_DIR = ".cslog"
 HOLIDAYS_FILE = "holidays.json"  # in CACHE_DIR: the country's holidays by year (calendar.HolidayData)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _CONFLICT = re.compile(r"^(<{7}|={7}|>{7}|\|{7})( |$)", re.M)
-LOCK_WAIT_SECONDS = 120
 FIX_HINT = "fix the file by hand, then `cslog check` it (`cslog check --fix` rewrites labels as codes)"
 
 
@@ -312,31 +305,11 @@ class Store:
 
     # --- locking ----------------------------------------------------------------------------------
 
-    @contextmanager
-    def lock(self) -> Iterator[None]:
-        """One writer at a time per repository; others wait. The kernel frees it if the holder dies."""
-        folder = self.root / CACHE_DIR
-        self.guard_path(folder / "lock")  # the cache (lock, ids.json) is written too: never through a symlink
-        folder.mkdir(exist_ok=True)
-        fd = os.open(folder / "lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            deadline = time.monotonic() + LOCK_WAIT_SECONDS
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise OperationalError(f"cannot lock {folder / 'lock'}: {exc.strerror}") from exc
-                    if time.monotonic() > deadline:
-                        raise LockTimeout(f"another cslog process has held {folder / 'lock'} for "
-                                          f"{LOCK_WAIT_SECONDS}s", hint="see which cslog is still running") from None
-                    time.sleep(0.02)
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
-            yield
-        finally:
-            os.close(fd)  # closing releases the flock
+    def lock(self):
+        """One writer at a time per repository; others wait (transaction.repository_lock)."""
+        from cslog.transaction import repository_lock
+
+        return repository_lock(self)
 
     # --- writing ----------------------------------------------------------------------------------
 
@@ -459,18 +432,11 @@ class Store:
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
 
-    @contextmanager
-    def transaction(self, op: str, actor: str | None, now: datetime, commit: bool = True) -> Iterator["Transaction"]:
-        """Lock, write, commit: all of it or nothing (files written are restored when anything fails)."""
-        with self.lock():
-            tx = Transaction(self, op)
-            try:
-                yield tx
-                if tx.changes and commit and self.settings.auto_commit:
-                    tx.commit_id = self.commit([p for p, _ in tx.changes], tx.message(), actor, now)
-            except BaseException:
-                tx.rollback()
-                raise
+    def transaction(self, op: str, actor: str | None, now: datetime, commit: bool = True):
+        """Lock, write, commit: all of it or nothing (transaction.Transaction)."""
+        from cslog.transaction import transaction
+
+        return transaction(self, op, actor, now, commit)
 
     # --- committing -------------------------------------------------------------------------------
 
@@ -505,51 +471,6 @@ def pid_alive(pid: int) -> bool:
     except OSError:
         return True  # someone else's process: alive
     return True
-
-
-class Transaction:
-    """The records one command changes, and the commit that says so."""
-
-    def __init__(self, store: Store, op: str):
-        self.store = store
-        self.op = op
-        self.changes: list[tuple[Path, str | None]] = []  # (path, text before or None when created)
-        self.records: list[str] = []
-        self.summary = ""
-        self.commit_id: str | None = None
-        self.notices: list[str] = []  # what the command should tell the user (rules that fired)
-
-    def create(self, kind: str, build: Callable[[str], dict], moment: datetime, record_id: str | None = None) -> Record:
-        record = self.store.create(kind, build, moment, record_id)
-        self.changes.append((record.path, None))
-        self.records.append(record.id)
-        return record
-
-    def replace(self, record: Record, new_doc: dict) -> Record:
-        updated = self.store.replace(record, new_doc)
-        if updated.text != record.text:
-            self.changes.append((record.path, record.text))
-            if record.id not in self.records:
-                self.records.append(record.id)
-        return updated
-
-    def message(self) -> str:
-        subject = (f"cslog: {self.records[0]} {self.summary or self.op}" if self.records
-                   else f"cslog: {self.summary or self.op}")
-        # a summary quotes what the user typed: git refuses NUL, and a line break would end the subject
-        subject = " ".join(_CONTROL.sub(" ", subject).split())
-        trailers = "".join(f"Cslog-Record: {rid}\n" for rid in self.records)
-        return f"{subject}\n\n{trailers}Cslog-Op: {self.op}\n"
-
-    def rollback(self) -> None:
-        for path, before in reversed(self.changes):
-            try:
-                if before is None:
-                    path.unlink(missing_ok=True)
-                else:
-                    write_atomic(path, before)
-            except OSError:
-                pass
 
 
 def _more(problems: list[Problem]) -> str:

@@ -26,12 +26,31 @@ def test_init_layout(repo):
     assert "Cslog-Op: init" in git(repo, "log", "-1", "--format=%B")
 
 
-def test_init_inside_an_existing_git_repo_does_not_nest(tmp_path):
+def test_init_of_a_new_folder_inside_a_git_repo_makes_a_repository_of_its_own(tmp_path):
+    """design.md 9.7: `cslog init desk` from a checkout of anything must not commit the team's records there."""
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     cli = Cli(tmp_path / "desk")
-    cli.ok("init", str(tmp_path / "desk"), repo=False)
+    result = cli("init", str(tmp_path / "desk"), repo=False)
+    assert result.exit_code == 0 and "(new git repository)" in result.stderr
+    assert (tmp_path / "desk" / ".git").is_dir()
+    assert "cslog: init" in git(tmp_path / "desk", "log", "-1", "--format=%s")
+    assert subprocess.run(["git", "log"], cwd=tmp_path, capture_output=True).returncode != 0  # no commit there
+
+
+def test_init_in_an_existing_folder_of_a_git_repo_joins_it_and_says_so(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "desk").mkdir()
+    result = Cli(tmp_path / "desk")("init", str(tmp_path / "desk"), repo=False)
+    assert result.exit_code == 0 and f"joins the git repository at {tmp_path}" in result.stderr
     assert not (tmp_path / "desk" / ".git").exists()
     assert "cslog: init" in git(tmp_path, "log", "-1", "--format=%s")
+
+
+def test_init_keeps_workbooks_and_drafts_out_of_git(cli, repo, ticket):
+    assert {".cslog/", "/cslog-*.xlsx", "/cslog-*.md"} <= set((repo / ".gitignore").read_text().splitlines())
+    (repo / "cslog-2026-11.xlsx").write_bytes(b"x")
+    (repo / "cslog-2026-11.md").write_text("# 手册\n", encoding="utf-8")
+    assert git(repo, "status", "--porcelain") == ""
 
 
 def test_init_refuses_an_existing_repository(cli, repo):

@@ -439,6 +439,7 @@ def test_a_data_repository_in_a_subfolder_of_the_git_repository(tmp_path):
     (top / "README.txt").write_text("the team's other files\n", encoding="utf-8")
     git(top, "add", "README.txt")
     git(top, "commit", "-q", "-m", "start")
+    (top / "desk").mkdir()  # an existing folder of the repository: the data joins it
     Cli(top / "desk").ok("init", str(top / "desk"), repo=False)
     Cli(top / "desk").ok("new", "customer", "--name", "A公司")
     bare = tmp_path / "remote.git"

@@ -42,6 +42,9 @@ def init(
     result = ops.init_repo(directory, org, language, st.actor_opt or os.environ.get("CSLOG_AGENT"), now,
                            station=station, commit=st.commit)
     say(f"initialised cslog repository in {result.root}" + (" (new git repository)" if result.git_initialised else ""))
+    if result.joined is not None:
+        say(f"  it joins the git repository at {result.joined}: its commits are that repository's "
+            "(a new folder would have got a repository of its own)")
 
 
 def _ask(missing: list[tuple[str, str]], language: str) -> dict:

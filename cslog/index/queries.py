@@ -202,7 +202,7 @@ class Index:
         for folder in set(stored) - set(found.digests):
             changes.removed += [p for (p,) in db.execute("SELECT path FROM records WHERE dir = ?", (folder,))]
             db.execute("DELETE FROM dirs WHERE dir = ?", (folder,))
-        before = dict(db.execute(f"SELECT path, digest FROM records WHERE path IN (SELECT value FROM json_each(?))",
+        before = dict(db.execute("SELECT path, digest FROM records WHERE path IN (SELECT value FROM json_each(?))",
                                  (json.dumps(changes.modified),)))
         forget(db, changes.removed)
         forget(db, changes.modified, checked=False)

@@ -32,6 +32,11 @@ def missing(kind: str, given: dict[str, Any]) -> list[tuple[str, str]]:
     return [(f, flag) for f, flag in REQUIRED[kind] if given.get(f) in (None, "")]
 
 
+# What git leaves out of a data repository: the cache, and the workbooks and handbook drafts that commands write
+# into the current folder (cslog-<period>.xlsx / .md) unless they were filed on purpose.
+IGNORED = (f"{CACHE_DIR}/", "/cslog-*.xlsx", "/cslog-*.md")
+
+
 # --- init ----------------------------------------------------------------------------------------
 
 @dataclass
@@ -39,6 +44,7 @@ class InitResult:
     root: Path
     git_initialised: bool
     commit: str | None
+    joined: Path | None = None  # the repository an existing folder belongs to, which the data joined
 
 
 def init_repo(target: Path, org: str, language: str, actor: str | None, now: datetime,
@@ -46,6 +52,7 @@ def init_repo(target: Path, org: str, language: str, actor: str | None, now: dat
     if language not in ("zh", "en"):
         raise UsageError(f"unknown language '{language}'", hint="use zh or en")
     target = target.expanduser()
+    new_folder = not target.exists()  # a new folder is a repository of its own, even inside another one
     if (target / defaults.CONFIG_FILE).exists():
         raise UsageError(f"{target / defaults.CONFIG_FILE} already exists: this is a cslog repository already")
     if target.exists() and not target.is_dir():
@@ -68,11 +75,13 @@ def init_repo(target: Path, org: str, language: str, actor: str | None, now: dat
         written.append(keep)
     ignore = root / ".gitignore"
     lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
-    if f"{CACHE_DIR}/" not in lines:
-        write_atomic(ignore, "\n".join(lines + [f"{CACHE_DIR}/"]) + "\n")
+    missing_lines = [line for line in IGNORED if line not in lines]
+    if missing_lines:
+        write_atomic(ignore, "\n".join(lines + missing_lines) + "\n")
     written.append(ignore)
     git_initialised = False
-    if gitrepo.toplevel(root) is None:
+    joined = None if new_folder else gitrepo.toplevel(root)
+    if joined is None:
         gitrepo.init(root)
         git_initialised = True
     if station:
@@ -87,7 +96,7 @@ def init_repo(target: Path, org: str, language: str, actor: str | None, now: dat
         rel = [str(p.relative_to(root)) for p in written]
         message = (f"cslog: init {org or root.name}\n\nCslog-Op: init\n")
         commit_id = gitrepo.commit_paths(root, rel, message, actor=actor, when=now)
-    return InitResult(root=root, git_initialised=git_initialised, commit=commit_id)
+    return InitResult(root=root, git_initialised=git_initialised, commit=commit_id, joined=joined)
 
 
 # --- creating records ----------------------------------------------------------------------------
@@ -242,8 +251,6 @@ def new_contact(store: Store, *, actor: str, now: datetime, commit: bool = True,
 def new_from_document(store: Store, kind: str, doc: dict, *, actor: str, now: datetime, commit: bool = True,
                       allow_pii: bool = False) -> list[Record]:
     """A record from a YAML document (`--from-file`, `--edit`): fields by name, enums by code or label."""
-    from cslog import schemas
-
     if not isinstance(doc, dict):
         raise UsageError("the file must hold a mapping of fields (name: value)")
     doc = {k: v for k, v in doc.items() if v not in (None, "", [], {})}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from cslog import labels
 from cslog.model import CHANNEL, PRIORITY, SLA_CLOCKS, STATUS, TICKET_TYPE
