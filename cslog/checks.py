@@ -151,48 +151,59 @@ def run_check(store: Store, paths: list[str] | None = None, use_cache: bool = Tr
 
     With the index (use_cache), a file that passed every per-file check as it is now, under the same
     schemas, code and cslog.yaml, is not checked again; references and duplicate IDs are still looked at
-    across all records. The result is the same either way."""
-    from cslog.index import Index
-    from cslog.index.key import check_key
+    across all records. Without it every file is checked, and nothing is written. Many files are checked in
+    two processes. The result is the same either way."""
+    from cslog.index import scan as scanning
 
-    index = Index.open(store, use_cache=use_cache, strays=True)
-    found = index.last_scan
-    assert found is not None
+    index = None
+    if use_cache:
+        from cslog.index import Index
+        from cslog.index.key import check_key
+
+        index = Index.open(store, strays=True)
+        found = index.last_scan
+        assert found is not None
+    else:
+        found = scanning.scan(str(store.root), KINDS, strays=True)
     every = list(found.files()) + list(found.strays)
     targets = _under(store, every, paths) if paths else every
     chosen = {rel for _kind, rel in targets} if paths else None
-    key = check_key(store.settings)
-    dirty = index.unchecked(key) | {rel for _kind, rel in found.strays}
+    stems: dict[str, set[str]] = {kind: set() for kind in KINDS}
+    for kind, rel in found.files():
+        stems[kind].add(rel.rpartition("/")[2][:-5])
     missing: dict[str, list] = defaultdict(list)
-    for rel, field_name, pos, target, ref in index.dangling_references():
-        missing[rel].append((field_name, pos, target, ref))
-    twice = index.shared_ids()
-    # what needs a look: files not clean under this key, references to nothing, IDs held twice; every other
-    # file passed every check before, with the same bytes
+    twice: dict[str, str] = {}
+    if index is not None:
+        key = check_key(store.settings)
+        dirty = index.unchecked(key) | {rel for _kind, rel in found.strays}
+        for rel, field_name, pos, target, ref in index.dangling_references():
+            missing[rel].append((field_name, pos, target, ref))
+        twice = index.shared_ids()
+    else:
+        dirty = {rel for _kind, rel in targets}
+    # what needs a look: files not clean (under the index's key), references to nothing, IDs held twice; every
+    # other file passed every check before, with the same bytes
     look = sorted(((kind, rel) for kind, rel in targets if rel in dirty or rel in missing or rel in twice),
                   key=lambda item: file_order(item[1]))
     problems: list[Problem] = [] if paths else check_config(store.root)
     ids: dict[str, set[str]] = defaultdict(set)
     passed, failed = [], []
-    known: dict[str, set[str]] | None = None
+    from cslog import parallel
+
+    for rel, rid, own, clean in parallel.each(_check_one, (store, stems), [item for item in look if item[1] in dirty]):
+        problems += [Problem(*p) for p in own]
+        if rid is not None:
+            ids[rid].add(rel)
+        (passed if clean else failed).append(rel)
     for kind, rel in look:
-        path = store.root / rel
-        if rel in dirty:
-            item, own = check_file(store, kind, path)
-            problems += own
-            if item.ok:
-                known = known if known is not None else index.stems()
-                problems += dangling(rel, item.text, references(item.doc, kind), known)
-                if isinstance(item.doc.get("id"), str):
-                    ids[item.doc["id"]].add(rel)
-            (failed if own else passed).append(rel)
-        elif rel in missing:
-            problems += dangling(rel, _text(path), missing[rel], {k: set() for k in KINDS})
+        if rel in missing and rel not in dirty:
+            problems += dangling(rel, _text(store.root / rel), missing[rel], {k: set() for k in KINDS})
         if rel in twice:
             ids[twice[rel]].add(rel)
     # an ID held twice: the other holders too, wherever they are (a partial check names them)
-    for rel, rid in index.holders(list(ids)).items():
-        ids[rid].add(rel)
+    if index is not None:
+        for rel, rid in index.holders(list(ids)).items():
+            ids[rid].add(rel)
     for rid, holders in sorted(ids.items()):
         if len(holders) < 2:
             continue
@@ -201,9 +212,24 @@ def run_check(store: Store, paths: list[str] | None = None, use_cache: bool = Tr
                 others = ", ".join(sorted(h for h in holders if h != rel))
                 problems.append(Problem(rel, line_of(_text(store.root / rel), ("id",)),
                                         f"duplicate id {rid}: also in {others}", code="duplicate", field="id"))
-    index.mark_checked(key, passed, failed)
+    if index is not None:
+        index.mark_checked(key, passed, failed)
     problems.sort(key=lambda p: (p.path != config_mod.CONFIG_FILE, file_order(p.path), p.line or 0))
-    return CheckResult(files=len(targets), problems=problems, validated=sum(1 for _k, rel in look if rel in dirty))
+    return CheckResult(files=len(targets), problems=problems, validated=len(passed) + len(failed))
+
+
+def _check_one(context: tuple, item: tuple[str, str]) -> tuple:
+    """One file's per-file problems and references to nothing, as plain tuples (for parallel.each): (path,
+    its id or None, problems, whether it passed every per-file check)."""
+    store, stems = context
+    kind, rel = item
+    loaded, own = check_file(store, kind, store.root / rel)
+    found = list(own)
+    rid = None
+    if loaded.ok:
+        found += dangling(rel, loaded.text, references(loaded.doc, kind), stems)
+        rid = loaded.doc.get("id") if isinstance(loaded.doc.get("id"), str) else None
+    return rel, rid, [(p.path, p.line, p.message, p.code, p.field) for p in found], not own
 
 
 def file_order(rel: str) -> tuple:

@@ -123,7 +123,12 @@ DONE_STATUSES = frozenset({"resolved", "closed"})
 # SLA clocks, in the order they run (design.md section 4); followup has no budget: reports leave it out.
 CLOCK_KINDS = ("claim", "response", "update", "resolve", "callback", "followup")
 SLA_CLOCKS = CLOCK_KINDS[:-1]
-# A satisfaction or callback score at or below this needs a follow-up (design.md section 3).
+# Timeline events that set a ticket's owner (the claim clock stops at the first).
+OWNER_EVENTS = frozenset({"created", "claimed", "assigned"})
+# Satisfaction and callback scores: 1 (very dissatisfied) to 5; 4 and 5 count as satisfied (design.md section 5),
+# and a score at or below LOW_SCORE needs a follow-up (section 3).
+SCORES = range(1, 6)
+SATISFIED_SCORE = 4
 LOW_SCORE = 2
 # Resolving these types means telling the customer what was done about it.
 SOLUTION_TYPES = frozenset({"complaint", "fault", "repair"})

@@ -53,7 +53,7 @@ from typing import Any, Literal
 from cslog.calendar import WorkCalendar
 from cslog.defaults import DEFAULTS
 from cslog.durations import Duration, parse_duration
-from cslog.model import DONE_STATUSES as DONE, LOW_SCORE, PRIORITY, STATUS, TICKET_TYPE
+from cslog.model import DONE_STATUSES as DONE, LOW_SCORE, OWNER_EVENTS, PRIORITY, STATUS, TICKET_TYPE
 from cslog.timeutil import instant
 
 ClockKind = Literal["claim", "response", "update", "resolve", "callback", "followup"]
@@ -322,7 +322,7 @@ class _Story:
             kind = e.get("kind")
             if kind == "created" and e.get("status") in STATUSES and not runs:
                 initial = e["status"]
-            if kind in ("created", "claimed", "assigned") and e.get("owner") and owner_at is None:
+            if kind in OWNER_EVENTS and e.get("owner") and owner_at is None:
                 owner_at = at
             elif kind == "reply":
                 first_reply = first_reply or at

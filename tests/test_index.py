@@ -404,3 +404,22 @@ def test_a_file_with_a_byte_order_mark_is_validated_once(cli, repo, ticket):
     store = Store.open(repo)
     assert checks.run_check(store).validated >= 1
     assert checks.run_check(store).validated == 0
+
+
+def test_many_files_are_read_and_checked_alike_by_two_processes(cli, repo, customer, monkeypatch):
+    """parallel.each shares files out when there are many: the index and check say the same as one process."""
+    from cslog import parallel
+
+    first = cli.ok(*TICKET, "--customer", customer)
+    second = cli.ok(*TICKET, "--customer", customer)
+    edit = ticket_path(repo, first)
+    edit.write_text(edit.read_text(encoding="utf-8").replace("priority: urgent", "priority: 紧急"), encoding="utf-8")
+    shutil.copy(ticket_path(repo, second), ticket_path(repo, second).with_name("CW202611220077.yaml"))
+    store = Store.open(repo)
+    serial = checks.run_check(store, use_cache=False)
+    rows = Index.open(store, use_cache=False).rows("ticket")
+    monkeypatch.setattr(parallel, "AT", 1)
+    assert checks.run_check(store, use_cache=False).problems == serial.problems
+    assert checks.run_check(store).problems == serial.problems
+    assert Index.open(store, use_cache=False).rows("ticket") == rows
+    assert {p.code for p in serial.problems} >= {"not_canonical", "duplicate", "id_mismatch"}

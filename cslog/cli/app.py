@@ -209,6 +209,21 @@ def emit(text: str) -> None:
         typer.echo(text.rstrip("\n"))
 
 
+def emit_pieces(pieces: Iterable[str]) -> None:
+    """Data to stdout as it is made (a large listing is never held twice); one newline at the end, nothing
+    at all when the pieces are empty."""
+    out = sys.stdout
+    last = ""
+    for piece in pieces:
+        if piece:
+            out.write(piece)
+            last = piece
+    if last:
+        if not last.endswith("\n"):
+            out.write("\n")
+        out.flush()
+
+
 def emit_bytes(pieces: Iterable[bytes]) -> None:
     """Data to stdout, written as it comes, as emit writes it (nothing when the pieces are empty, one newline
     at the end); the pieces are UTF-8, written as they are (a large listing is never decoded to be encoded

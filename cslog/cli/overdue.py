@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cslog.cli.app import FORMATS_TABLE, app, check_format, emit, say, state
+from cslog.cli.app import FORMATS_TABLE, app, check_format, emit_pieces, say, state
 from cslog.errors import ExitCode
 
 
@@ -44,6 +44,6 @@ def overdue(
                              department=department, use_cache=not no_cache)
     for problem in found.problems:
         say(f"warning: {problem} (left out)")
-    emit(overdue_text(found.rows, format, store.settings.language))
+    emit_pieces(overdue_text(found.rows, format, store.settings.language))
     if found.rows or found.problems:
         raise typer.Exit(ExitCode.FOUND)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cslog.cli.app import FORMATS_TABLE, app, check_format, emit, interactive, say, state
+from cslog.cli.app import FORMATS_TABLE, app, check_format, emit, emit_pieces, interactive, say, state
 from cslog.errors import ConfigError, ExitCode, UsageError
 
 KIND_WORDS = {"ticket": "ticket", "tickets": "ticket", "工单": "ticket", "contact": "contact", "contacts": "contact",
@@ -34,11 +34,12 @@ def init(
 
     Example: cslog init desk --org 示例科技有限公司
     """
+    from cslog.defaults import DEFAULTS
     from cslog.ops import records as ops
     from cslog.timeutil import clock_now, zone
 
     st = state(ctx)
-    now = clock_now(zone("Asia/Shanghai"), os.environ.get("CSLOG_NOW"))
+    now = clock_now(zone(DEFAULTS["timezone"]), os.environ.get("CSLOG_NOW"))
     result = ops.init_repo(directory, org, language, st.actor_opt or os.environ.get("CSLOG_AGENT"), now,
                            station=station, commit=st.commit)
     say(f"initialised cslog repository in {result.root}" + (" (new git repository)" if result.git_initialised else ""))
@@ -263,7 +264,7 @@ def list_(
     from cslog.model import SUMMARY_FIELDS
     from cslog.ops import records as ops
     from cslog.render.record import records_table
-    from cslog.render.text import to_csv, to_json
+    from cslog.render.text import csv_pieces, json_pieces
 
     check_format(format, FORMATS_TABLE)
     st = state(ctx)
@@ -274,9 +275,9 @@ def list_(
     rows = ops.list_records(st.store, k, filters, use_cache=not no_cache,
                             warn=lambda problem: say(f"warning: {problem} (left out)"))
     if format == "json":
-        emit(to_json(rows))
+        emit_pieces(json_pieces(rows))
     elif format == "csv":
-        emit(to_csv(rows, SUMMARY_FIELDS[k]))
+        emit_pieces(csv_pieces(rows, SUMMARY_FIELDS[k]))
     else:
         emit(records_table(k, rows, st.store.settings.language))
 

@@ -18,7 +18,7 @@ from cslog.importer.sheet import Column
 from cslog.importer.values import (_contact_field, derive_title, enum_value, names, progress_steps, score_value,
                                    time_value, yes_no)
 from cslog.importer.vocab import _SOLVED, _UNSOLVED, REQUIRED, STATUS_WORDS, TYPE_WORDS, Mapping
-from cslog.model import CHANNEL, CUSTOMER_TYPE, EMOTION, PRIORITY, STATUS, TICKET_TYPE
+from cslog.model import CHANNEL, CUSTOMER_TYPE, DONE_STATUSES, EMOTION, PRIORITY, STATUS, TICKET_TYPE
 from cslog.store import Store
 from cslog.timeutil import fmt
 
@@ -250,7 +250,7 @@ class RowReader:
             elif status != "closed":
                 row.problem("archived", f"archived (是) but {row.where('status')} says {STATUS.label(status)}; an "
                             "archived ticket is 已解决 or 已关闭")
-        if resolved is not None and status not in ("resolved", "closed"):
+        if resolved is not None and status not in DONE_STATUSES:
             row.problem("resolved_at", f"a completion time is given but {row.where('status')} says "
                         f"{STATUS.label(status)}; set it to 已解决 or clear the time")
         if row.problems:
@@ -307,9 +307,9 @@ class RowReader:
             kind = "escalated" if status == "escalated" else "status"
             move = {"by": worker, "kind": kind, "from": "in_progress", "to": status}
             if status == "escalated":
-                move["reason"] = "导入时的状态: 需升级"
+                move["reason"] = f"导入时的状态: {STATUS.label('escalated', 'zh')}"
             events.append((last, move))
-        elif status in ("resolved", "closed"):
+        elif status in DONE_STATUSES:
             events.append((done_at, _drop_empty({"by": worker, "kind": "status", "from": "in_progress",
                                                  "to": "resolved", "solution": doc["solution"]})))
             if status == "closed":

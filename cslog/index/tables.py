@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import marshal
 import os
 import time
 from dataclasses import dataclass
@@ -64,9 +63,6 @@ CREATE INDEX IF NOT EXISTS clocks_path ON clocks (path);
 # What an overdue row shows of its ticket (model.OVERDUE_ROW's record fields), and what overdue filters on.
 OVERDUE_FIELDS = tuple(k for k in OVERDUE_ROW if k in SUMMARY_FIELDS["ticket"]) + ("department",)
 TABLES = ("records", "docs", "refs", "tickets", "clocks")  # (and `checked`, which outlives a same-bytes reading)
-WORKERS = 2
-PARALLEL_AT = 2000  # files to read: from here on two processes read them
-CHUNK = 400
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _US = timedelta(microseconds=1)
 
@@ -90,8 +86,6 @@ class Context:
     policy: Any  # sla.SlaPolicy, or None when cslog.yaml's SLA settings cannot be read
     calendar: Any  # calendar.WorkCalendar, or None likewise
 
-
-_CTX: Context | None = None
 
 Rows = tuple[tuple, str | None, list, list, tuple | None]
 
@@ -154,26 +148,13 @@ def compact(doc: dict) -> dict:
 
 def read_many(ctx: Context, todo: list[tuple[str, str]]) -> Iterator[Rows]:
     """read_file of each (kind, path), in two processes when there are many."""
-    global _CTX
-    if len(todo) < PARALLEL_AT or WORKERS < 2 or not hasattr(os, "fork"):
-        for kind, rel in todo:
-            yield read_file(ctx, kind, rel)
-        return
-    import multiprocessing
+    from cslog import parallel
 
-    _CTX = ctx
-    try:
-        chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
-        with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
-            for blob in pool.imap_unordered(_read_chunk, chunks):
-                yield from marshal.loads(blob)
-    finally:
-        _CTX = None
+    return parallel.each(_read, ctx, todo)
 
 
-def _read_chunk(items: list[tuple[str, str]]) -> bytes:
-    assert _CTX is not None
-    return marshal.dumps([read_file(_CTX, kind, rel) for kind, rel in items])
+def _read(ctx: Context, item: tuple[str, str]) -> Rows:
+    return read_file(ctx, *item)
 
 
 class Batch:

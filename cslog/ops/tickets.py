@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 
 from cslog import people, privacy, workflow
 from cslog.errors import NotFound, Refused, UsageError
-from cslog.model import DONE_STATUSES, OPEN_STATUSES, STATUS
+from cslog.model import DONE_STATUSES, OPEN_STATUSES, OWNER_EVENTS, SCORES, STATUS
 from cslog.store import Record, Store
 from cslog.timeutil import fmt
 
@@ -63,7 +63,7 @@ def _done(doc: dict, what: str) -> None:
 def _score(value: int | None, what: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in SCORES:
         raise UsageError(f"{what} must be a whole number from 1 to 5, not {value!r}",
                          hint="1 非常不满意, 2 不满意, 3 一般, 4 满意, 5 非常满意")
     return value
@@ -183,7 +183,7 @@ def claim(store: Store, ticket_id: str, *, actor: str, now: datetime, commit: bo
             raise Refused(f"{doc.get('id')} is owned by {current}, not by {owner}",
                           hint=f"to hand it over: cslog assign {doc.get('id')} {owner}")
         last = next((e for e in reversed(doc.get("timeline") or []) if isinstance(e, dict)
-                     and e.get("kind") in ("created", "claimed", "assigned") and e.get("owner")), {})
+                     and e.get("kind") in OWNER_EVENTS and e.get("owner")), {})
         if last.get("kind") == "claimed" and last.get("owner") == owner:
             raise Refused(f"{doc.get('id')} is already claimed by {owner}")
         doc["owner"] = owner

@@ -1,10 +1,12 @@
 """`cslog overdue` as text: the rows as a table for cron's mail (nothing at all when nothing is due), JSON, CSV."""
 from __future__ import annotations
 
+from typing import Iterator
+
 from cslog import labels
 from cslog.durations import format_minutes
 from cslog.model import OVERDUE_ROW, PRIORITY, field_label
-from cslog.render.text import clip, table, to_csv, to_json
+from cslog.render.text import clip, csv_pieces, json_pieces, table
 
 TABLE_COLUMNS = ("id", "kind", "due", "late", "priority", "owner", "title")
 
@@ -27,10 +29,10 @@ def overdue_table(rows: list[dict], language: str) -> str:
     return table(body, heads)
 
 
-def overdue_text(rows: list[dict], format: str, language: str) -> str:
-    """What `cslog overdue --format FORMAT` prints."""
+def overdue_text(rows: list[dict], format: str, language: str) -> Iterator[str]:
+    """What `cslog overdue --format FORMAT` prints, in pieces (JSON and CSV a row at a time)."""
     if format == "json":
-        return to_json(rows)
+        return json_pieces(rows)
     if format == "csv":
-        return to_csv(rows, OVERDUE_ROW)
-    return overdue_table(rows, language)
+        return csv_pieces(rows, OVERDUE_ROW)
+    return iter([overdue_table(rows, language)])

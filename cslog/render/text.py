@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 
 class _CharWidths(dict):
@@ -64,20 +64,35 @@ def table(body: Sequence[Sequence[str]], heads: Sequence[str], right: Sequence[i
 def to_json(data: Any) -> str:
     """Indented JSON; a list of objects (rows) puts one object on each line: readable, and grep- and
     diff-friendly."""
+    return "".join(json_pieces(data))
+
+
+def json_pieces(data: Any) -> Iterator[str]:
+    """to_json's text in pieces, one row at a time (a large listing is written as it is made)."""
     if isinstance(data, list) and data and all(type(item) is dict for item in data):
         encode = json.JSONEncoder(ensure_ascii=False).encode
-        return "[\n  " + ",\n  ".join(encode(item) for item in data) + "\n]"
-    return json.dumps(data, ensure_ascii=False, indent=2)
+        yield "["
+        for i, item in enumerate(data):
+            yield ("\n  " if i == 0 else ",\n  ") + encode(item)
+        yield "\n]"
+    else:
+        yield json.dumps(data, ensure_ascii=False, indent=2)
 
 
 def to_csv(rows: list[dict], columns: Sequence[str]) -> str:
     """The rows under a header of their keys; lists as `a, b`, mappings as `k=v, ...`."""
+    return "".join(csv_pieces(rows, columns))
+
+
+def csv_pieces(rows: list[dict], columns: Sequence[str]) -> Iterator[str]:
+    """to_csv's text in pieces, a line at a time."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_flat(row.get(c)) for c in columns])
-    return out.getvalue()
+    for values in [columns, *([_flat(row.get(c)) for c in columns] for row in rows)]:
+        writer.writerow(values)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
 
 
 def _flat(value: Any) -> Any:

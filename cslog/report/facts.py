@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cslog.errors import UsageError
+from cslog.model import SCORES
 from cslog.store import Store
 
 
@@ -87,7 +88,7 @@ def _text(value: Any) -> str | None:
 
 
 def _is_score(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
+    return isinstance(value, int) and not isinstance(value, bool) and value in SCORES
 
 
 # -- the period's records -----------------------------------------------------------------------------

@@ -29,8 +29,10 @@ from typing import Any
 
 from cslog.calendar import CalendarError
 from cslog.errors import UsageError
+from cslog import model
 from cslog.config import error_at
-from cslog.model import CHANNEL, OPEN_STATUSES, PRIORITY, SLA_CLOCKS as CLOCKS, STATUS, TICKET_TYPE
+from cslog.model import (CHANNEL, OPEN_STATUSES, PRIORITY, SATISFIED_SCORE, SLA_CLOCKS as CLOCKS, STATUS,
+                         TICKET_TYPE)
 from cslog.period import Period
 from cslog.report.facts import Facts, _text, records_in, ticket_facts, unreadable
 from cslog.store import Store
@@ -41,7 +43,7 @@ STREAK_LOOKBACK = 12
 TOP_CATEGORIES = 10
 RATE_PLACES = 4
 PLACES = 2
-SCORES = ("1", "2", "3", "4", "5")
+SCORES = tuple(str(s) for s in model.SCORES)  # the distribution's keys
 
 
 # -- figures ------------------------------------------------------------------------------------------
@@ -89,7 +91,7 @@ def _hours(facts: list[Facts], attr: str) -> dict:
 def _satisfaction(facts: list[Facts]) -> dict:
     scores = [f.score for f in facts if f.score is not None]
     return {"responses": len(scores), "mean": _mean(scores),
-            "satisfied_rate": _rate(sum(1 for s in scores if s >= 4), len(scores)),
+            "satisfied_rate": _rate(sum(1 for s in scores if s >= SATISFIED_SCORE), len(scores)),
             "distribution": {s: sum(1 for v in scores if str(v) == s) for s in SCORES}}
 
 

@@ -78,12 +78,14 @@ def _data_timezone(record_path: Path) -> tzinfo:
     from cslog.timeutil import zone
     from cslog.yamlio import YamlSyntaxError, load_text
 
+    from cslog.defaults import CONFIG_FILE, DEFAULTS
+
     for folder in record_path.parents:
-        config = folder / "cslog.yaml"
+        config = folder / CONFIG_FILE
         if config.is_file():
             try:
                 data = load_text(config.read_text(encoding="utf-8-sig")) or {}
-                return zone(str(data.get("timezone") or "Asia/Shanghai"))
+                return zone(str(data.get("timezone") or DEFAULTS["timezone"]))
             except (OSError, YamlSyntaxError, UsageError, AttributeError):
                 break
-    return zone("Asia/Shanghai")
+    return zone(DEFAULTS["timezone"])

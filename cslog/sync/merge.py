@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import timezone, tzinfo
 from typing import Any
 
+from cslog.model import OWNER_EVENTS
 from cslog.schemas import key_order, modeline
 from cslog.timeutil import instant
 from cslog.yamlio import YamlSyntaxError, is_empty, load_text, update_text
@@ -42,8 +43,8 @@ TIMED_LISTS = frozenset({"timeline", "callbacks"})
 SET_BY_KINDS = {
     "status": frozenset({"created", "status", "escalated"}),
     "priority": frozenset({"priority"}),
-    "owner": frozenset({"created", "claimed", "assigned"}),
-    "department": frozenset({"created", "claimed", "assigned"}),
+    "owner": OWNER_EVENTS,
+    "department": OWNER_EVENTS,
     "satisfaction": frozenset({"rated"}),
     "callbacks": frozenset({"callback"}),
     "related": frozenset({"linked"}),
