@@ -114,9 +114,30 @@ class Index:
             reason = self._stale(key)
             if reason:
                 self._create(key)
-        self.refresh(kinds, strays, rebuilt=bool(reason))
-        if reason:
+        if not reason:
+            self.refresh(kinds, strays)
+            return
+        # a rebuild writes every page once (a rollback journal; in WAL mode each page is written to the log,
+        # then copied into the file), unsynced: a crash leaves a damaged cache, which is built anew
+        journal = self._pragma("journal_mode=DELETE")
+        self._pragma("synchronous=OFF")
+        try:
+            self.refresh(kinds, strays, rebuilt=True)
             self.db.executescript(f"BEGIN;{INDEXES}COMMIT;")  # (also when there was no file to read)
+        finally:
+            if journal == "delete":
+                self._pragma("journal_mode=WAL")
+            self._pragma("synchronous=NORMAL")
+
+    def _pragma(self, setting: str) -> str | None:
+        """Set a pragma of an index file (None when another connection's hold on the file refuses it)."""
+        if self.path is None:
+            return None
+        try:
+            row = self.db.execute(f"PRAGMA {setting}").fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return str(row[0]).lower() if row else ""
 
     def _stale(self, key: dict) -> str:
         """'' when the stored key matches; else why the index must be built anew."""
@@ -386,8 +407,14 @@ def rebuild(store: Store, full: bool = True, warn: Callable[[str], None] | None 
 def _connect(path: str) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=LOCK_WAIT, isolation_level=None)
     if path != ":memory:":
-        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            db.execute("PRAGMA journal_mode=WAL")
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            # a rebuild under way (a rollback journal, see _bring_up_to_date) refuses the switch at once, busy
+            # timeout or not: read the file as it is (reads wait for the rebuild); it goes back to WAL after
+            if "locked" not in str(exc):
+                raise
         db.execute("PRAGMA synchronous=NORMAL")
     return db
 

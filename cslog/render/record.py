@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Sequence
 
 from cslog import labels, schemas
@@ -19,6 +20,7 @@ LIST_COLUMNS = {
 CLIP_AT = {"title": 40, "request": 40, "customer_name": 20, "name": 30}
 
 
+@lru_cache(maxsize=None)
 def _enums(kind: str) -> dict[str, Any]:
     """Top-level field -> the enum its codes belong to, for a kind."""
     return {path[0]: ENUMS[key] for path, key in schemas.enum_fields(kind) if len(path) == 1 and key in ENUMS}
