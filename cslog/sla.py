@@ -248,18 +248,18 @@ def _clock(kind: ClockKind, start: datetime, budget: Duration, stop: datetime | 
         due = _utc(cal.extend(due, cal.elapsed(begin, end, budget), budget))
     if stop is not None:
         state: ClockState = "met" if stop <= due else "breached"
-        late = _ceil_minutes(stop - due) if stop > due else None
+        late = minutes_late(due, stop) if stop > due else None
         left = None
     else:
         state = "breached" if now > due else ("paused" if paused_now else "running")
-        late = _ceil_minutes(now - due) if now > due else None
+        late = minutes_late(due, now) if now > due else None
         left = None if now > due else (due - now) // _MINUTE
     return Clock(kind, state, cal.local(due), cal.local(start), None if stop is None else cal.local(stop), late, left)
 
 
 def _followup(arose: datetime, cal: WorkCalendar, now: datetime) -> Clock:
     return Clock("followup", "breached", cal.local(arose), cal.local(arose), None,
-                 max(_ceil_minutes(now - arose), 0), None)
+                 max(minutes_late(arose, now), 0), None)
 
 
 def _ceil_minutes(delta: timedelta) -> int:

@@ -142,13 +142,18 @@ def figures(facts: list[Facts], period: Period) -> dict:
     return out
 
 
-def _departments(facts: list[Facts]) -> dict:
+def _groups(facts: list[Facts], attr: str) -> list[tuple[str, list[Facts]]]:
+    """The tickets by department, owner...: the largest group first (ties by name); no value, no group."""
     groups: dict[str, list[Facts]] = defaultdict(list)
     for f in facts:
-        if f.department:
-            groups[f.department].append(f)
+        if getattr(f, attr):
+            groups[getattr(f, attr)].append(f)
+    return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+
+
+def _departments(facts: list[Facts]) -> dict:
     out = {}
-    for name, group in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+    for name, group in _groups(facts, "department"):
         claim = _sla(group, ("claim",))["claim"]
         resolve = _sla(group, ("resolve",))["resolve"]
         done = [f.hours for f in group if f.hours is not None]
@@ -159,12 +164,8 @@ def _departments(facts: list[Facts]) -> dict:
 
 
 def _owners(facts: list[Facts]) -> dict:
-    groups: dict[str, list[Facts]] = defaultdict(list)
-    for f in facts:
-        if f.owner:
-            groups[f.owner].append(f)
     out = {}
-    for name, group in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+    for name, group in _groups(facts, "owner"):
         resolve = _sla(group, ("resolve",))["resolve"]
         done = [f.hours for f in group if f.hours is not None]
         scores = [f.score for f in group if f.score is not None]
