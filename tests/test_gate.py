@@ -228,3 +228,14 @@ def test_the_gate_never_raises_on_any_file_and_names_it():
     for raw in (b"", b"\xff\xfe", b"- a\n", b"a: [\n", b"<<<<<<< HEAD\na: 1\n", b"id: x\n", "id: 中文\n".encode()):
         item = load("ticket", "tickets/2026/11/X.yaml", raw)
         assert not item.ok and item.problems and all(p.path == "tickets/2026/11/X.yaml" for p in item.problems)
+
+
+def test_a_mistyped_status_in_the_timeline_is_caught(cli, repo, ticket):
+    """The clocks follow the timeline's moves: a move to a status that does not exist would be skipped in silence."""
+    cli.ok("status", ticket, "in_progress")
+    path = ticket_file(repo, ticket)
+    edit(path, "    to: in_progress", "    to: 处理中")  # a label: read as its code
+    assert json.loads(cli.ok("show", ticket, "--format", "json"))["timeline"][-1]["to"] == "in_progress"
+    edit(path, "    to: 处理中", "    to: 进行中")  # no status at all
+    result = cli("check")
+    assert result.exit_code == 1 and "timeline.1.to: '进行中' is not allowed" in result.stdout
