@@ -7,6 +7,7 @@ the index holds as one digest; only a folder whose digest moved is compared file
 from __future__ import annotations
 
 import hashlib
+from array import array
 import os
 import stat
 from dataclasses import dataclass, field
@@ -139,11 +140,20 @@ def _folders(root: str, kinds: Iterable[str], found: Scan, strays: bool) -> list
 def digest(listing: dict[str, Stamp]) -> str:
     """One digest of a folder's names and stamps, in the listing's order (the order the folder lists them
     in, which holds while it is unchanged: another order only costs a comparison file by file)."""
-    return _digest([(name, *stamp) for name, stamp in listing.items()])
+    numbers: list[int] = []
+    for stamp in listing.values():
+        numbers.extend(stamp)
+    return _digest(list(listing), numbers)
 
 
-def _digest(entries: list[tuple]) -> str:
-    return hashlib.blake2b(repr(entries).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+def _digest(names: list[str], numbers) -> str:
+    try:
+        packed = array("q", numbers).tobytes() if not isinstance(numbers, array) else numbers.tobytes()
+    except OverflowError:  # (an inode number past 2**63: the same text either way)
+        packed = repr(list(numbers)).encode()
+    h = hashlib.blake2b(packed, digest_size=16)
+    h.update("\0".join(names).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
 
 
 def stamp_of(st: os.stat_result, now_ns: int) -> Stamp:
@@ -159,7 +169,8 @@ def _list(found: Scan, kind: str, path: str, rel: str, strays: bool, known: dict
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return
-    entries: list[tuple] = []
+    names: list[str] = []
+    numbers: list[int] = []
     stat_ = os.stat
     regular = stat.S_ISREG
     try:
@@ -170,7 +181,8 @@ def _list(found: Scan, kind: str, path: str, rel: str, strays: bool, known: dict
                 except OSError:
                     continue
                 if regular(st.st_mode):
-                    entries.append((name, st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino))
+                    names.append(name)
+                    numbers += (st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino)
                     continue
             if not strays:
                 continue
@@ -181,10 +193,10 @@ def _list(found: Scan, kind: str, path: str, rel: str, strays: bool, known: dict
                 found.strays.append((kind, f"{rel}/{name}"))
     finally:
         os.close(fd)
-    found.digests[rel] = _digest(entries)
+    found.digests[rel] = _digest(names, numbers)
     found.kinds[rel] = kind
     if known is None or known.get(rel) != found.digests[rel]:
-        found.listings[rel] = {e[0]: e[1:] for e in entries}
+        found.listings[rel] = {name: tuple(numbers[4 * i:4 * i + 4]) for i, name in enumerate(names)}
 
 
 def _strays_below(found: Scan, kind: str, path: str, rel: str) -> None:
