@@ -50,8 +50,8 @@ def check_file(store: Store, kind: str, path: Path) -> tuple[Loaded, list[Proble
 def labels(item: Loaded) -> list[Problem]:
     """Labels and aliases in enum fields: read as their codes, but the file should hold the codes."""
     return [Problem(item.rel, line_of(item.text, path),
-                    f"{'.'.join(map(str, path))}: '{label}' is a label; the file should hold the code '{code}' "
-                    "(`cslog check --fix` rewrites it)", code="not_canonical", field=".".join(map(str, path)))
+                    f"{'.'.join(map(str, path))}: '{label}' is a label, not canonical: the file should hold the code "
+                    f"'{code}' (`cslog check --fix` rewrites it)", code="not_canonical", field=".".join(map(str, path)))
             for path, label, code in item.relabelled]
 
 

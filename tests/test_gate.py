@@ -58,7 +58,7 @@ def test_check_says_not_canonical_and_fix_rewrites_in_one_commit(cli, repo, norm
     edit(path, "received_at: '2026-11-22T14:30:00+08:00'", "received_at: 2026-11-22 14:30")
     result = cli("check")
     assert result.exit_code == 1
-    assert f"{path.relative_to(repo)}:5: priority: '紧急' is a label; the file should hold the code 'urgent'" in \
+    assert f"{path.relative_to(repo)}:5: priority: '紧急' is a label, not canonical: the file should hold the code 'urgent'" in \
         result.stdout
     assert "status: '待受理' is a label" in result.stdout
     commits = commit_count(repo)
