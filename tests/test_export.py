@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from openpyxl.chart import BarChart, LineChart, PieChart
 
-from conftest import Cli
+from conftest import Cli, around_the_clock
 from test_report import NOW_DT, at, month_of_tickets, put
 
 from cslog import export, report
@@ -32,6 +32,7 @@ DANGEROUS = {
 def make_desk(root: Path, language: str = "zh") -> Store:
     root.mkdir(parents=True)
     (root / "cslog.yaml").write_text(default_config_text("示例科技有限公司", language), encoding="utf-8")
+    around_the_clock(root)  # the figures were worked out on the wall clock
     store = Store.open(root)
     customer = {"id": "C0001", "name": "A公司", "type": "enterprise",
                 "contacts": [{"name": "张经理", "phone": "13812345678", "email": "zhang@example.com"}]}
