@@ -85,6 +85,7 @@ EVENTS: dict[str, Pair] = {
 }
 # Event fields that are not record fields (or mean something else in an event).
 EVENT_FIELDS: dict[str, Pair] = {
+    "skip_callback": ("未回访", "callback skipped"),
     "text": ("内容", "text"), "note": ("备注", "note"), "percent": ("进度", "progress"), "reason": ("原因", "reason"),
     "to_agent": ("升级至", "to"), "result": ("结果", "result"), "solved": ("已解决", "solved"),
     "score": ("评分", "score"), "comment": ("评价", "comment"), "efficiency": ("处理效率", "efficiency"),
@@ -101,11 +102,14 @@ CLOCKS: dict[str, Pair] = {
 }
 CLOCK_STATES: dict[str, Pair] = {
     "met": ("已达成", "met"), "breached": ("已超时", "breached"), "running": ("计时中", "running"),
-    "paused": ("已暂停", "paused"),
+    "paused": ("已暂停", "paused"), "skipped": ("不计", "not counted"),
 }
 # The same states in a workbook cell under a clock's column (解决时限: 达成).
 CLOCK_STATES_SHORT: dict[str, Pair] = {"met": ("达成", "met"), "breached": ("超时", "breached"),
-                                       "running": ("计时中", "running"), "paused": ("暂停", "paused")}
+                                       "running": ("计时中", "running"), "paused": ("暂停", "paused"),
+                                       "skipped": ("不计", "n/a")}
+# Why a ticket went back to work on its own: a callback that says it is not solved (seeds 003, 004).
+REOPENED_BY_CALLBACK: Pair = ("回访未解决", "callback: not solved")
 AT_RISK: Pair = ("即将超时", "at risk")
 SLA_TITLE: Pair = ("服务时限 (SLA):", "SLA clocks:")
 CANNOT_COMPUTE: Pair = ("无法计算", "cannot be computed")

@@ -22,12 +22,15 @@ The rules, where design.md section 4 leaves room:
   is not reported.
 - resolve runs from received_at until the ticket is resolved (or closed). After a reopen it runs
   again from received_at with the same deadline (plus pauses): a reopened ticket is usually late,
-  which is what the team should see. The time spent resolved does not pause it.
+  which is what the team should see. The time spent resolved does not pause it. A ticket closed
+  without having been resolved in that spell (a duplicate, a withdrawn request: "closed unresolved")
+  has its resolve clock `skipped`: neither met nor breached.
 - callback (only for the configured types) runs from the resolution of the current resolved/closed
-  spell until the first callback at or after it, or until the ticket is closed (closing archives the
-  ticket: a callback not made by then is breached if its due had passed, else counted met, and it
-  is never listed by overdue again). `callbacks` entries of the record count when the timeline has
-  no `callback` events (imported records).
+  spell until the first callback at or after it: only a callback meets it (design.md 9.2). Closing
+  archives the ticket: a callback not made by then is breached if its due had passed at the close;
+  a close before the due, or one that says so (`skip_callback`, `status closed --skip-callback`), makes
+  it `skipped`. Either way it is never listed by overdue again. `callbacks` entries of the record count
+  when the timeline has no `callback` events (imported records).
 - followup: on a resolved/closed ticket, a low score (<= 2; the latest `rated` event or callback
   score, else `satisfaction.score`) or a latest callback with `solved: false`, given after the last
   status change. It is due at once (due = that moment) and is reported, breached, until the next
@@ -39,8 +42,9 @@ The rules, where design.md section 4 leaves room:
   paused 3bd clock may fall due in the middle of a day. A pause that begins after the deadline moves
   nothing: the clock stays breached. A clock paused now is computed as if the pause ended now; it
   is `paused` unless its deadline had already passed, then it stays `breached`.
-- States: a stopped clock is met when it stopped at or before its deadline, else breached; a
-  running one is breached once `now` is past its deadline. late_minutes rounds up (a breach is never
+- States: a stopped clock is met when it stopped at or before its deadline, else breached (`skipped`:
+  stopped by something that is neither, see resolve and callback); a running one is breached once `now`
+  is past its deadline. late_minutes rounds up (a breach is never
   0 minutes late, except a followup looked at the moment it arose); left_minutes rounds down.
 """
 from __future__ import annotations
@@ -57,7 +61,7 @@ from cslog.model import DONE_STATUSES as DONE, LOW_SCORE, OWNER_EVENTS, PRIORITY
 from cslog.timeutil import instant
 
 ClockKind = Literal["claim", "response", "update", "resolve", "callback", "followup"]
-ClockState = Literal["met", "breached", "running", "paused"]
+ClockState = Literal["met", "breached", "running", "paused", "skipped"]
 
 PRIORITIES = tuple(PRIORITY.codes)
 STATUSES = tuple(STATUS.codes)
@@ -139,10 +143,17 @@ def clocks(ticket: Mapping[str, Any], policy: SlaPolicy, cal: WorkCalendar, now:
                cal, now),
     ]
     found.append(_clock("update", story.update_start, targets.update, done, cal, now, pauses))
-    found.append(_clock("resolve", story.received, targets.resolve, done, cal, now, pauses))
+    resolve = _clock("resolve", story.received, targets.resolve, done, cal, now, pauses)
+    if done is not None and story.resolved_at is None:  # closed unresolved
+        resolve = _skipped(resolve)
+    found.append(resolve)
     if story.resolved_at is not None and ticket.get("type") in policy.callback_types:
-        found.append(_clock("callback", story.resolved_at, policy.callback_after, story.callback_after_resolution,
-                            cal, now))
+        callback = _clock("callback", story.resolved_at, policy.callback_after,
+                          story.called_back_at or story.closed_at, cal, now)
+        if story.called_back_at is None and story.closed_at is not None and (
+                story.callback_skipped or callback.state == "met"):  # closed before its due, or said so
+            callback = _skipped(callback)
+        found.append(callback)
     if done is not None and story.followup_at is not None:
         found.append(_followup(story.followup_at, cal, now))
     return found
@@ -257,6 +268,11 @@ def _clock(kind: ClockKind, start: datetime, budget: Duration, stop: datetime | 
     return Clock(kind, state, cal.local(due), cal.local(start), None if stop is None else cal.local(stop), late, left)
 
 
+def _skipped(c: Clock) -> Clock:
+    """A stopped clock that counts as neither met nor breached."""
+    return Clock(c.kind, "skipped", c.due, c.started, c.stopped, None, None)
+
+
 def _followup(arose: datetime, cal: WorkCalendar, now: datetime) -> Clock:
     return Clock("followup", "breached", cal.local(arose), cal.local(arose), None,
                  max(minutes_late(arose, now), 0), None)
@@ -286,7 +302,9 @@ class _Story:
     done_since: datetime | None  # start of the current resolved/closed spell
     resolved_at: datetime | None  # the move to resolved within that spell
     update_start: datetime  # where the update interval running now (or at done_since) began
-    callback_after_resolution: datetime | None
+    called_back_at: datetime | None  # the first callback at or after resolved_at
+    closed_at: datetime | None  # the close after resolved_at, if any
+    callback_skipped: bool  # that close said the callback is skipped
     followup_at: datetime | None
 
     def pauses(self, pause_in: frozenset[str]) -> tuple[tuple[datetime, datetime | None], ...]:
@@ -317,6 +335,7 @@ class _Story:
         owner_at = first_reply = first_change = first_done = reopened = None
         low_score_at = unsolved_at = None
         callbacks_at: list[datetime] = []
+        skips: set[datetime] = set()  # closes that said the callback is skipped
         replies: list[datetime] = []
         for at, e in events:
             kind = e.get("kind")
@@ -338,6 +357,8 @@ class _Story:
                 elif before in DONE:
                     reopened = at
                 runs.append((max(at, received), target))
+                if target == "closed" and e.get("skip_callback"):
+                    skips.add(max(at, received))
                 low_score_at = unsolved_at = None  # a status change acts on any pending followup
             if kind in ("rated", "callback") and isinstance(e.get("score"), int):
                 low_score_at = at if e["score"] <= LOW_SCORE else None  # the latest score counts
@@ -366,14 +387,13 @@ class _Story:
         counted = replies if done_since is None else [r for r in replies if r <= done_since]
         update_start = max([received, reopened or received] + counted[-1:])
         followup_at = _earliest(low_score_at, unsolved_at) if done_since is not None else None
-        callback_done = None
+        called_back = closed_at = None
         if resolved_at is not None:
-            callback_done = next((at for at in callbacks_at if at >= resolved_at), None)
-            if callback_done is None:  # closing archives the ticket: no callback will be made any more
-                callback_done = next((since for since, state in runs if state == "closed" and since >= resolved_at),
-                                     None)
+            called_back = next((at for at in callbacks_at if at >= resolved_at), None)
+            # closing archives the ticket: no callback will be made any more
+            closed_at = next((since for since, state in runs if state == "closed" and since >= resolved_at), None)
         return cls(received, tuple(runs), owner_at, first_reply, first_change, first_done, done_since, resolved_at,
-                   update_start, callback_done, followup_at)
+                   update_start, called_back, closed_at, closed_at in skips, followup_at)
 
 
 def _events(ticket: Mapping[str, Any], cal: WorkCalendar, now: datetime, name: str) -> list[tuple[datetime, dict]]:

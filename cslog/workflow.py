@@ -33,11 +33,12 @@ def allowed_next(status: str) -> tuple[str, ...]:
 
 
 def check_transition(doc: dict, to: str, *, settings: Any, solution: str | None = None,
-                     reason: str | None = None) -> None:
-    """Raise Refused unless the ticket `doc` may move to `to` with what is given.
+                     reason: str | None = None, skip_callback: bool = False) -> None:
+    """Raise Refused unless the ticket `doc` may move to `to` with what is given (everything a close
+    still needs is said at once).
 
     `doc` is the ticket as it will be apart from its status (fields set by the same command, such as
-    a category, already in it); `solution` and `reason` are the ones given with the move.
+    a category, already in it); `solution`, `reason` and `skip_callback` are the ones given with the move.
     """
     tid = doc.get("id", "the ticket")
     current = doc.get("status") or "new"
@@ -48,9 +49,9 @@ def check_transition(doc: dict, to: str, *, settings: Any, solution: str | None 
         raise Refused(f"cannot move {tid} from {both(current)} to {both(to)}; allowed next: "
                       + (", ".join(both(s) for s in allowed) or "nothing"),
                       hint=f"e.g. cslog status {tid} {allowed[0]}" if allowed else None)
-    if current == "new" and to == "closed" and not reason:
-        raise Refused(f"closing {tid} straight from {both('new')} needs a reason (--reason), e.g. 重复工单",
-                      hint=f"cslog status {tid} closed --reason TEXT")
+    if skip_callback and to != "closed":
+        raise UsageError("--skip-callback goes with closing a ticket", hint=f"cslog status {tid} closed "
+                                                                         "--skip-callback --reason TEXT")
     if current == "closed" and not reason:
         raise Refused(f"reopening the closed ticket {tid} needs a reason (--reason)",
                       hint=f"cslog status {tid} {to} --reason TEXT")
@@ -63,7 +64,7 @@ def check_transition(doc: dict, to: str, *, settings: Any, solution: str | None 
                       "solution (--solution, 解决方案)",
                       hint=f"cslog status {tid} resolved --solution TEXT")
     if to == "closed":
-        _check_close(doc, tid, settings, solution)
+        _check_close(doc, tid, settings, solution, reason, skip_callback)
 
 
 def close_requirements(ticket_type: str | None, settings: Any) -> list[str]:
@@ -72,18 +73,49 @@ def close_requirements(ticket_type: str | None, settings: Any) -> list[str]:
     return list(rules.get(ticket_type, rules.get("default", [])) or [])
 
 
-def _check_close(doc: dict, tid: str, settings: Any, solution: str | None) -> None:
+def _check_close(doc: dict, tid: str, settings: Any, solution: str | None, reason: str | None,
+                 skip_callback: bool) -> None:
+    needs: list[str] = []  # what is missing, in words
+    flags: list[str] = []  # and the flags that give it
+    current = doc.get("status") or "new"
+    if current == "new" and not reason:
+        needs.append(f"a reason to close it straight from {both('new')} (--reason, e.g. 重复工单)")
+        flags.append("--reason TEXT")
     given = {"solution": solution}
     gaps = [f for f in close_requirements(doc.get("type"), settings) if _empty(given.get(f) or doc.get(f))]
     if gaps:
-        names = ", ".join(f"{f} ({field_label(f, 'zh')})" for f in gaps)
-        flags = " ".join(f"--{f} TEXT" for f in gaps if f in ("solution", "category", "cause", "compensation"))
-        raise Refused(f"closing {tid} needs {names} (close_requires in cslog.yaml)",
-                      hint=f"cslog status {tid} closed {flags}".rstrip())
-    if settings.review_required and (doc.get("status") == "resolved") and not approved_since_resolved(doc):
-        raise Refused(f"closing {tid} needs a supervisor's approval since it was resolved "
-                      "(review_required in cslog.yaml; 主管审核)",
-                      hint=f"cslog review {tid} --approve")
+        needs.append(", ".join(f"{f} ({field_label(f, 'zh')})" for f in gaps) + " (close_requires in cslog.yaml)")
+        flags += [f"--{f} TEXT" for f in gaps if f in ("solution", "category", "cause", "compensation")]
+    ticket_type = doc.get("type")
+    wants_callback = current == "resolved" and ticket_type in settings.policy().callback_types
+    if skip_callback and not wants_callback:
+        raise UsageError(f"--skip-callback is for closing a resolved ticket whose type asks for a callback (回访: "
+                         f"sla.callback.types); {tid} is a {ticket_type} ({TICKET_TYPE.label(ticket_type, 'zh')}), "
+                         f"{both(current)}")
+    if wants_callback and not called_back_since_resolved(doc):
+        if not skip_callback:
+            needs.append("a callback (回访) first: only a callback meets its clock")
+            flags.append("(after: cslog callback ID --result TEXT) | --skip-callback --reason TEXT")
+        elif not reason:
+            needs.append("the reason the callback is skipped (--reason)")
+            flags.append("--reason TEXT")
+    hints = [f"cslog status {tid} closed {' '.join(dict.fromkeys(flags))}"] if flags else []
+    if settings.review_required and current == "resolved" and not approved_since_resolved(doc):
+        needs.append("a supervisor's approval since it was resolved (review_required in cslog.yaml; 主管审核)")
+        hints.insert(0, f"cslog review {tid} --approve")
+    if needs:
+        raise Refused(f"closing {tid} needs " + "; and ".join(needs), hint="; then ".join(hints) or None)
+
+
+def called_back_since_resolved(doc: dict) -> bool:
+    """Whether a callback (回访) follows the last move to resolved (or, for an imported record whose timeline
+    tells no resolution, whether it has any)."""
+    timeline = [e for e in doc.get("timeline") or [] if isinstance(e, dict)]
+    last = max((i for i, e in enumerate(timeline) if e.get("kind") == "status" and e.get("to") == "resolved"),
+               default=None)
+    if last is None:
+        return bool(doc.get("callbacks"))
+    return any(e.get("kind") == "callback" for e in timeline[last + 1:])
 
 
 def approved_since_resolved(doc: dict) -> bool:

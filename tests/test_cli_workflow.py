@@ -241,7 +241,8 @@ def test_missing_requirements_change_nothing(cli, repo, customer, ticket):
     complaint = new("--type", "投诉")
     assert_refused(cli, repo, complaint, "status", complaint, "resolved", "--note", "已处理")
     assert_refused(cli, repo, complaint, "status", complaint, "closed", "--solution", "s", "--category", "c",
-                   message=f"closing {complaint} straight from new (待受理) needs a reason (--reason), e.g. 重复工单")
+                   message=f"closing {complaint} needs a reason to close it straight from new (待受理) (--reason, "
+                           "e.g. 重复工单)")
     cli.ok("status", ticket, "resolved", "--solution", "清理缓存")
     assert_refused(cli, repo, ticket, "status", ticket, "closed",
                    message=f"closing {ticket} needs category (问题分类) (close_requires in cslog.yaml)")
@@ -380,9 +381,13 @@ def test_low_scores_and_unsolved_callbacks_are_announced(cli, repo, ticket):
     result = cli("rate", ticket, "2")
     assert result.exit_code == 0 and "score 2 (<= 2): `cslog overdue` lists it as followup" in result.stderr
     result = cli("callback", ticket, "--result", "仍无法登录", "--not-solved")
-    assert "the callback says not solved" in result.stderr
-    assert load(repo, ticket)["callbacks"][0]["solved"] is False
-    assert subject(repo) == f"cslog: {ticket} callback not solved"
+    # not solved: back to work (seeds 003 and 004: 若客户仍不满意,需重新启动处理流程)
+    assert result.exit_code == 0 and f"{ticket}: 已解决 → 处理中" in result.stderr
+    doc = load(repo, ticket)
+    assert doc["callbacks"][0]["solved"] is False and doc["status"] == "in_progress"
+    assert doc["timeline"][-1] == {"at": "2026-11-22T14:30:00+08:00", "by": "小明", "kind": "status",
+                                   "from": "resolved", "to": "in_progress", "reason": "回访未解决"}
+    assert subject(repo) == f"cslog: {ticket} callback not solved: reopened, resolved -> in_progress"
 
 
 def test_link_both_ways_in_one_commit(cli, repo, customer, ticket):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOW, Cli
+from conftest import NOW, Cli, around_the_clock
 
 from cslog import report
 from cslog.model import SLA_CLOCKS
@@ -147,6 +147,7 @@ def desk(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("report") / "desk"
     root.mkdir()
     (root / "cslog.yaml").write_text(default_config_text("示例科技有限公司", "zh"), encoding="utf-8")
+    around_the_clock(root)  # the figures below were worked out on the wall clock
     month_of_tickets(Store.open(root))
     return root
 
@@ -186,7 +187,9 @@ def test_period_counts(october):
     assert october["type_shares"] == {"consultation": 0.1111, "complaint": 0.2222, "suggestion": 0.2222,
                                       "praise": 0.1111, "fault": 0.1111, "repair": 0.1111, "requirement": 0.0,
                                       "info_change": 0.0, "other": 0.1111}
-    assert (october["resolved"], october["open"], october["unassigned"]) == (8, 1, 1)
+    assert (october["resolved"], october["open"], october["unassigned"]) == (6, 1, 1)
+    # T6 and T9 were closed without being resolved (design.md 9.2): counted as such, not as handled
+    assert (october["closed_unresolved"], october["reopened"]) == (2, 0)
 
 
 def test_sla(october):
@@ -194,7 +197,7 @@ def test_sla(october):
         "claim": sla(7, 2, 0.7778),      # T2 claimed after 3h, T4 never
         "response": sla(5, 4, 0.5556),   # T2, T4, T7 (4.5h), T9 (first move after 34.5h)
         "update": sla(4, 5, 0.4444),     # T3, T4, T6, T8, T9
-        "resolve": sla(6, 3, 0.6667),    # T2 (6h), T4 (open past due), T6 (3bd)
+        "resolve": sla(5, 2, 0.7143),    # T2 (6h), T4 (open past due); T6 and T9 closed unresolved: neither
         "callback": sla(1, 2, 0.3333),   # T2 met; T3 never called back, T8 late
     }
     assert october["sla_by_priority"] == {
@@ -203,21 +206,22 @@ def test_sla(october):
         "important": {"claim": sla(3, 0, 1.0), "response": sla(2, 1, 0.6667), "update": sla(1, 2, 0.3333),
                       "resolve": sla(3, 0, 1.0), "callback": sla(0, 2, 0.0)},
         "normal": {"claim": sla(3, 1, 0.75), "response": sla(2, 2, 0.5), "update": sla(1, 3, 0.25),
-                   "resolve": sla(2, 2, 0.5), "callback": sla(0, 0, None)},
+                   "resolve": sla(1, 1, 0.5), "callback": sla(0, 0, None)},
     }
 
 
 def test_handling_time(october):
-    # wall hours: T1 3, T2 6 | T3 54, T7 24, T8 26 | T5 24, T6 144.5, T9 34.5 (T4 is open)
+    # wall hours: T1 3, T2 6 | T3 54, T7 24, T8 26 | T5 24 (T4 is open; T6 and T9 were closed unresolved,
+    # which is no handling time: a duplicate closed in 30 minutes would flatter the mean)
     assert october["handling_hours"] == {"urgent": {"mean": 4.5, "median": 4.5},
                                          "important": {"mean": 34.67, "median": 26.0},
-                                         "normal": {"mean": 67.67, "median": 34.5}}
-    # business hours: T3 4+9+9, T7 9, T8 9+2 | T5 8+1, T6 7+27+2.5, T9 only Monday's first hour
+                                         "normal": {"mean": 24.0, "median": 24.0}}
+    # business hours: T3 4+9+9, T7 9, T8 9+2 | T5 8+1
     assert october["handling_business_hours"] == {"urgent": {"mean": 4.5, "median": 4.5},
                                                   "important": {"mean": 14.0, "median": 11.0},
-                                                  "normal": {"mean": 15.5, "median": 9.0}}
-    assert october["handling"] == {"resolved": 8, "hours": {"mean": 39.5, "median": 25.0},
-                                   "business_hours": {"mean": 12.19, "median": 9.0}}
+                                                  "normal": {"mean": 9.0, "median": 9.0}}
+    assert october["handling"] == {"resolved": 6, "hours": {"mean": 22.83, "median": 24.0},
+                                   "business_hours": {"mean": 10.0, "median": 9.0}}
 
 
 def test_satisfaction_categories_departments(october):
@@ -229,8 +233,8 @@ def test_satisfaction_categories_departments(october):
     assert october["by_category"] == {"产品质量-物流延误": 3, **{c: 1 for c in ones}}
     assert october["uncategorised"] == 1
     assert october["departments"] == {
-        "客服部": {"tickets": 4, "resolved": 4, "claimed_in_time": 3, "claimed_late": 1, "response_rate": 0.75,
-                "resolve_rate": 0.5, "handling_hours_mean": 59.75},
+        "客服部": {"tickets": 4, "resolved": 2, "claimed_in_time": 3, "claimed_late": 1, "response_rate": 0.75,
+                "resolve_rate": 0.5, "handling_hours_mean": 30.0},
         "财务部": {"tickets": 2, "resolved": 2, "claimed_in_time": 2, "claimed_late": 0, "response_rate": 1.0,
                 "resolve_rate": 1.0, "handling_hours_mean": 24.0},
         "售后部": {"tickets": 1, "resolved": 1, "claimed_in_time": 1, "claimed_late": 0, "response_rate": 1.0,
@@ -242,8 +246,9 @@ def test_satisfaction_categories_departments(october):
     assert october["by_owner"] == {
         "小丽": {"tickets": 2, "resolved": 2, "resolve_met": 1, "resolve_breached": 1, "resolve_rate": 0.5,
                "handling_hours_mean": 30.0, "satisfaction_mean": 3.0},
-        "小明": {"tickets": 2, "resolved": 2, "resolve_met": 1, "resolve_breached": 1, "resolve_rate": 0.5,
-               "handling_hours_mean": 89.5, "satisfaction_mean": None},
+        # T6 and T9, both closed unresolved: no resolution to count or time
+        "小明": {"tickets": 2, "resolved": 0, "resolve_met": 0, "resolve_breached": 0, "resolve_rate": None,
+               "handling_hours_mean": None, "satisfaction_mean": None},
         "小雪": {"tickets": 2, "resolved": 2, "resolve_met": 2, "resolve_breached": 0, "resolve_rate": 1.0,
                "handling_hours_mean": 24.0, "satisfaction_mean": 4.0},
         "小强": {"tickets": 1, "resolved": 1, "resolve_met": 1, "resolve_breached": 0, "resolve_rate": 1.0,
@@ -282,13 +287,14 @@ def test_previous_period_and_change(october):
     assert change["tickets"] == 7
     assert change["tickets_ratio"] == 3.5
     assert change["by_priority"] == {"urgent": 1, "important": 2, "normal": 4}
-    assert change["sla"] == {"claim": 0.2778, "response": 0.0556, "update": -0.0556, "resolve": 0.1667,
+    assert change["sla"] == {"claim": 0.2778, "response": 0.0556, "update": -0.0556, "resolve": 0.2143,
                              "callback": -0.6667}
     assert change["satisfaction"] == {"mean": 1.33, "satisfied_rate": 0.1667}
     assert change["handling_hours"] == {"urgent": {"mean": 1.5, "median": 1.5},
                                         "important": {"mean": -37.33, "median": -46.0},
                                         "normal": {"mean": None, "median": None}}
-    assert change["resolved"] == 6 and change["open"] == 1 and change["unassigned"] == 1
+    assert change["resolved"] == 4 and change["open"] == 1 and change["unassigned"] == 1
+    assert change["closed_unresolved"] == 2 and change["reopened"] == 0
 
 
 def test_trend_covers_the_last_six_months(october):
@@ -347,7 +353,8 @@ def test_table_shows_the_figures(cli):
     assert "[连续TOP1问题]" in out and "连续3个月TOP1 (自2026-08-01起)" in out
     lines = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
     assert lines["工单总数"] == ["9", "2", "+7"]
-    assert lines["解决时限达成率"] == ["66.7%", "50.0%", "+16.7pp"]
+    assert lines["解决时限达成率"] == ["71.4%", "50.0%", "+21.4pp"]
+    assert lines["未解决即关闭"] == ["2", "0", "+2"]
     assert lines["满意度均分"] == ["3.83", "2.50", "+1.33"]
 
 
@@ -433,12 +440,12 @@ def test_every_key_and_the_rest_of_the_previous_period(october):
     assert list(october) == [
         "period", "label", "tickets", "by_type", "by_priority", "by_status", "by_channel", "sla", "handling_hours",
         "handling_business_hours", "satisfaction", "top_categories", "departments", "type_shares", "resolved",
-        "open", "unassigned", "handling", "sla_by_priority", "by_category", "uncategorised", "by_department",
+        "open", "unassigned", "closed_unresolved", "reopened", "handling", "sla_by_priority", "by_category", "uncategorised", "by_department",
         "by_owner", "callbacks", "suggestions", "praise", "previous", "change", "trend", "streak_periods", "streaks",
         "generated_at"]
     assert october["generated_at"] == "2026-11-22T14:30:00+08:00"
     prev = october["previous"]
-    assert list(prev) == list(october)[:26]
+    assert list(prev) == list(october)[:28]
     assert prev["label"] == "2026-09"
     assert prev["by_type"] == {"consultation": 0, "complaint": 1, "suggestion": 0, "praise": 0, "fault": 1,
                                "repair": 0, "requirement": 0, "info_change": 0, "other": 0}
@@ -485,8 +492,8 @@ def test_every_key_and_the_rest_of_the_previous_period(october):
     assert change["handling_business_hours"] == {"urgent": {"mean": 1.5, "median": 1.5},
                                                  "important": {"mean": 5.0, "median": 2.0},
                                                  "normal": {"mean": None, "median": None}}
-    assert change["handling"] == {"hours": {"mean": 2.0, "median": -12.5},
-                                  "business_hours": {"mean": 6.19, "median": 3.0}}
+    assert change["handling"] == {"hours": {"mean": -14.67, "median": -13.5},
+                                  "business_hours": {"mean": 4.0, "median": 3.0}}
     assert october["trend"][2] == {"label": "2026-07", "from": "2026-07-01", "until": "2026-07-31", "tickets": 1,
                                    "sla_response_rate": 0.0, "sla_resolve_rate": 0.0, "satisfaction_mean": None,
                                    "satisfied_rate": None}

@@ -6,9 +6,13 @@ import pytest
 from cslog.calendar import WorkCalendar
 from cslog.durations import Duration
 from cslog.sla import Clock, SlaPolicy, Targets, clocks, overdue_items
+from conftest import HOTLINE
 
 CAL = WorkCalendar.from_config({}, "Asia/Shanghai")
-POLICY = SlaPolicy.from_config({})
+# The hand-worked cases below count a 24-hour hotline's wall clock (test_default_policy: the business-time
+# defaults, which tests/test_business_time.py works through).
+POLICY = SlaPolicy.from_config(HOTLINE)
+DEFAULT = SlaPolicy.from_config({})
 FORMS = ("use a number followed by m, h, d (wall clock), bh (business hours) or bd (working days), "
          "e.g. 30m, 4h, 2d, 8bh, 3bd")
 
@@ -60,22 +64,23 @@ def check(c: Clock | None, state: str, due: str | None, stopped: str | None = No
 # -- policy -------------------------------------------------------------------------------------------
 
 def test_default_policy():
-    assert POLICY.urgent == Targets(Duration(1, "h"), Duration(4, "h"), Duration(4, "h"))
-    assert POLICY.important == Targets(Duration(4, "h"), Duration(24, "h"), Duration(48, "h"))
-    assert POLICY.normal == Targets(Duration(24, "h"), Duration(24, "h"), Duration(3, "bd"))
-    assert POLICY.claim == Duration(2, "h")
-    assert POLICY.callback_after == Duration(48, "h")
-    assert POLICY.callback_types == {"complaint", "repair"}
-    assert POLICY.pause_in == {"waiting"}
-    assert POLICY.warn_within == Duration(1, "h")
-    assert SlaPolicy.from_config(None) == POLICY
+    """design.md 9.2: business time."""
+    assert DEFAULT.urgent == Targets(Duration(1, "bh"), Duration(4, "bh"), Duration(4, "bh"))
+    assert DEFAULT.important == Targets(Duration(4, "bh"), Duration(1, "bd"), Duration(2, "bd"))
+    assert DEFAULT.normal == Targets(Duration(1, "bd"), Duration(1, "bd"), Duration(3, "bd"))
+    assert DEFAULT.claim == Duration(2, "bh")
+    assert DEFAULT.callback_after == Duration(2, "bd")
+    assert DEFAULT.callback_types == {"complaint", "repair"}
+    assert DEFAULT.pause_in == {"waiting"}
+    assert DEFAULT.warn_within == Duration(1, "h")
+    assert SlaPolicy.from_config(None) == DEFAULT
 
 
 def test_partial_policy_keeps_the_other_defaults():
     policy = SlaPolicy.from_config({"urgent": {"resolve": "8BH"}, "callback": {"types": ["fault"]}})
-    assert policy.urgent == Targets(Duration(1, "h"), Duration(4, "h"), Duration(8, "bh"))
-    assert policy.callback_after == Duration(48, "h") and policy.callback_types == {"fault"}
-    assert policy.normal == POLICY.normal
+    assert policy.urgent == Targets(Duration(1, "bh"), Duration(4, "bh"), Duration(8, "bh"))
+    assert policy.callback_after == Duration(2, "bd") and policy.callback_types == {"fault"}
+    assert policy.normal == DEFAULT.normal
 
 
 def test_unknown_priority_gets_normal_targets():
@@ -274,10 +279,11 @@ def test_resolve_after_a_reopen_keeps_its_original_deadline():
 
 
 def test_closing_without_resolution_stops_the_clocks():
+    """Closed unresolved (a duplicate, a withdrawn request): its resolve clock is neither met nor breached."""
     t = ticket("2026-11-02 10:00", move("2026-11-02 10:30", "new", "closed", reason="重复工单"), type="complaint",
                owner=None)
     now = "2026-11-09 10:00"
-    check(clock(t, "resolve", now), "met", "2026-11-05 18:00", "2026-11-02 10:30")
+    check(clock(t, "resolve", now), "skipped", "2026-11-05 18:00", "2026-11-02 10:30")
     check(clock(t, "claim", now), "met", "2026-11-02 12:00", "2026-11-02 10:30")
     assert clock(t, "callback", now) is None
     assert overdue(t, now) == []
@@ -299,14 +305,19 @@ def test_callback_breached_running_and_met():
     check(clock(t, "callback", "2026-11-05 13:00"), "met", "2026-11-04 12:00", "2026-11-03 10:00")
 
 
-def test_closing_stops_the_callback_clock():
-    """A closed ticket is archived: a callback not made by then is never listed by overdue again."""
+def test_closing_stops_the_callback_clock_but_never_meets_it():
+    """A closed ticket is archived: a callback not made by then is never listed by overdue again. Only a
+    callback meets the clock (design.md 9.2): a close after the due breached it, one before it (or one that
+    says the callback is skipped) leaves it not counted."""
     late = ticket("2026-11-02 10:00", *RESOLVED, move("2026-11-05 09:00", "resolved", "closed"), type="complaint")
     check(clock(late, "callback", "2026-11-20 10:00"), "breached", "2026-11-04 12:00", "2026-11-05 09:00",
           late=21 * 60)
     assert overdue(late, "2026-11-20 10:00") == []
     early = ticket("2026-11-02 10:00", *RESOLVED, move("2026-11-03 09:00", "resolved", "closed"), type="complaint")
-    check(clock(early, "callback", "2026-11-20 10:00"), "met", "2026-11-04 12:00", "2026-11-03 09:00")
+    check(clock(early, "callback", "2026-11-20 10:00"), "skipped", "2026-11-04 12:00", "2026-11-03 09:00")
+    skipped = ticket("2026-11-02 10:00", *RESOLVED, move("2026-11-05 09:00", "resolved", "closed",
+                                                         skip_callback=True, reason="客户拒绝回访"), type="complaint")
+    check(clock(skipped, "callback", "2026-11-20 10:00"), "skipped", "2026-11-04 12:00", "2026-11-05 09:00")
 
 
 def test_callback_only_for_configured_types_and_resolved_tickets():

@@ -101,10 +101,16 @@ def test_close_requires_from_the_configuration():
 
 
 def test_closing_a_new_ticket_needs_a_reason_and_the_close_requirements():
-    with pytest.raises(Refused, match=r"closing CW202611220001 straight from new \(待受理\) needs a reason"):
+    with pytest.raises(Refused, match=r"closing CW202611220001 needs a reason to close it straight from new \(待受理\)"):
         workflow.check_transition(ticket("new", category="无效"), "closed", settings=SETTINGS)
     with pytest.raises(Refused, match="needs category"):
         workflow.check_transition(ticket("new"), "closed", settings=SETTINGS, reason="重复工单")
+    with pytest.raises(Refused) as both_missing:  # everything that is missing, at once
+        workflow.check_transition(ticket("new"), "closed", settings=SETTINGS)
+    assert both_missing.value.message == ("closing CW202611220001 needs a reason to close it straight from new "
+                                          "(待受理) (--reason, e.g. 重复工单); and category (问题分类) (close_requires "
+                                          "in cslog.yaml)")
+    assert both_missing.value.hint == "cslog status CW202611220001 closed --reason TEXT --category TEXT"
     workflow.check_transition(ticket("new", category="无效"), "closed", settings=SETTINGS, reason="重复工单")
 
 

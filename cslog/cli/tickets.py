@@ -41,6 +41,8 @@ def status(
     compensation: Annotated[Optional[str], typer.Option(help="补偿措施, e.g. 运费补偿20元.")] = None,
     decision: Annotated[Optional[bool], typer.Option("--adopted/--rejected", help="Suggestions (建议): adopted "
                                                      "(采纳) or rejected (不采纳), with --reason.")] = None,
+    skip_callback: Annotated[bool, typer.Option("--skip-callback", help="Close a complaint or repair without the "
+                                                "callback (回访) it asks for, with --reason (recorded).")] = False,
     allow_pii: AllowPii = False,
 ):
     """Move a ticket along the workflow; prints the new status.
@@ -48,7 +50,9 @@ def status(
     new → in_progress, waiting, escalated, resolved, closed (--reason); in_progress, waiting and escalated →
     each other and resolved; resolved → closed, in_progress (reopen); closed → in_progress (--reason).
     Closing needs the fields `close_requires` lists in cslog.yaml (default: category; solution too for
-    complaints, faults and repairs). A suggestion is answered with --adopted or --rejected and --reason.
+    complaints, faults and repairs), and for the types that ask for a callback (回访: complaints, repairs)
+    a callback first, or --skip-callback --reason. A suggestion is answered with --adopted or --rejected and
+    --reason.
 
     Example: cslog status CW202611220001 resolved --solution "清理缓存后恢复登录" --category 技术故障-登录
     """
@@ -58,7 +62,7 @@ def status(
     record = tickets.change_status(
         st.store, ticket_id, new_status, note=note, solution=solution, reason=reason, category=category, cause=cause,
         compensation=compensation, decision=None if decision is None else "adopted" if decision else "rejected",
-        allow_pii=allow_pii, actor=st.actor, now=st.now, commit=st.commit)
+        skip_callback=skip_callback, allow_pii=allow_pii, actor=st.actor, now=st.now, commit=st.commit)
     _moved(record, st.store.settings.language)
 
 
@@ -246,7 +250,8 @@ def callback(
 ):
     """Record a callback (回访) after the resolution.
 
-    --not-solved (or a score of 2 or less) reopens nothing, but `cslog overdue` lists the ticket as followup.
+    --not-solved puts the ticket back to work (in_progress, 回访未解决: its resolve clock runs again); a score
+    of 2 or less reopens nothing, but `cslog overdue` lists the ticket as followup until someone acts.
 
     Example: cslog callback CW202611220001 --result "客户确认已可正常登录" --solved --score 5
     """
@@ -256,6 +261,8 @@ def callback(
     record = tickets.callback(st.store, ticket_id, result=result, solved=solved, score=score, allow_pii=allow_pii,
                               actor=st.actor, now=st.now, commit=st.commit)
     say(f"{record.id}: callback recorded")
+    if solved is False:
+        _moved(record, st.store.settings.language)  # back to work: 回访未解决
     _followup(record)
 
 

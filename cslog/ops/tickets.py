@@ -12,7 +12,7 @@ import copy
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from cslog import people, privacy, workflow
+from cslog import labels, people, privacy, workflow
 from cslog.errors import NotFound, Refused, UsageError
 from cslog.model import DONE_STATUSES, OPEN_STATUSES, OWNER_EVENTS, SCORES, STATUS
 from cslog.store import Record, Store
@@ -82,12 +82,13 @@ def _department(store: Store, name: str | None) -> str | None:
 def change_status(store: Store, ticket_id: str, status: str, *, actor: str, now: datetime, note: str | None = None,
                   solution: str | None = None, reason: str | None = None, category: str | None = None,
                   cause: str | None = None, compensation: str | None = None, decision: str | None = None,
-                  allow_pii: bool = False, commit: bool = True) -> Record:
+                  skip_callback: bool = False, allow_pii: bool = False, commit: bool = True) -> Record:
     """Move a ticket along the workflow (design section 3).
 
     `solution`, `category`, `cause` and `compensation` also set the ticket's fields of those names;
-    `decision` (adopted/rejected, 采纳/不采纳) answers a suggestion and needs `reason`. Moving to
-    escalated writes an `escalated` event, as `escalate` does.
+    `decision` (adopted/rejected, 采纳/不采纳) answers a suggestion and needs `reason`; `skip_callback` closes
+    a ticket whose type asks for a callback without one (with `reason`; recorded). Moving to escalated
+    writes an `escalated` event, as `escalate` does.
     """
     to = STATUS.parse(status)
     result = workflow.parse_decision(decision) if decision else None
@@ -96,13 +97,15 @@ def change_status(store: Store, ticket_id: str, status: str, *, actor: str, now:
         before = doc.get("status") or "new"
         fields = {"solution": solution, "category": category, "cause": cause, "compensation": compensation}
         doc.update({k: v for k, v in fields.items() if v})
-        workflow.check_transition(doc, to, settings=store.settings, solution=solution, reason=reason)
+        workflow.check_transition(doc, to, settings=store.settings, solution=solution, reason=reason,
+                                  skip_callback=skip_callback)
         if result:
             workflow.check_decision(doc, result, reason)
             doc["decision"] = {"result": result, "reason": reason}
         kind = "escalated" if to == "escalated" else "status"
         event = _event(store, actor, now, kind, **{"from": before, "to": to}, note=note, solution=solution,
-                       cause=cause, compensation=compensation, category=category, reason=reason, decision=result)
+                       cause=cause, compensation=compensation, category=category, reason=reason, decision=result,
+                       skip_callback=True if skip_callback else None)
         _text({"note": note, "solution": solution, "reason": reason, "cause": cause, "compensation": compensation,
                "category": category}, event, allow_pii)
         doc["status"] = to
@@ -282,7 +285,9 @@ def rate(store: Store, ticket_id: str, score: int, *, actor: str, now: datetime,
 
 def callback(store: Store, ticket_id: str, *, result: str, actor: str, now: datetime, solved: bool | None = None,
              score: int | None = None, allow_pii: bool = False, commit: bool = True) -> Record:
-    """A follow-up call after the resolution (回访): what the customer said, solved or not, a score."""
+    """A follow-up call after the resolution (回访): what the customer said, solved or not, a score. Not solved
+    puts the ticket back to work (in_progress, reason 回访未解决: seeds 003 and 004), so that its resolve clock
+    runs again to the next resolution."""
     if not result or not result.strip():
         raise UsageError("a callback needs its result (--result)", hint="cslog callback ID --result TEXT --solved")
     score = _score(score, "--score")
@@ -295,7 +300,14 @@ def callback(store: Store, ticket_id: str, *, result: str, actor: str, now: date
         event = _event(store, actor, now, "callback", result=result, solved=solved, score=score)
         _text({"result": result}, event, allow_pii)
         said = "" if solved is None else " solved" if solved else " not solved"
-        return _append(doc, event), f"callback{said}"
+        _append(doc, event)
+        if solved is False:
+            before = doc.get("status")
+            reason = labels.say(labels.REOPENED_BY_CALLBACK, store.settings.language)
+            _append(doc, _event(store, actor, now, "status", **{"from": before, "to": "in_progress"}, reason=reason))
+            doc["status"] = "in_progress"
+            said += f": reopened, {before} -> in_progress"
+        return doc, f"callback{said}"
 
     return _apply(store, "callback", ticket_id, actor, now, commit, build)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cslog.errors import UsageError
-from cslog.model import SCORES
+from cslog.model import DONE_STATUSES, OPEN_STATUSES, SCORES
 from cslog.store import Store
 
 
@@ -39,7 +39,9 @@ class Facts:
     owner: str | None
     department: str | None
     clocks: dict  # clock kind -> sla.Clock
-    done_at: datetime | None
+    done_at: datetime | None  # resolved at (the start of its current resolved spell); None when not resolved
+    closed_unresolved: bool  # closed without having been resolved (a duplicate, a withdrawn request)
+    reopened: bool  # went back to work after a resolution or a close, at least once
     hours: float | None
     business_hours: float | None
     score: int | None
@@ -60,7 +62,8 @@ def ticket_facts(doc: Mapping[str, Any], received: datetime, policy, cal, now: d
 
     found = {c.kind: c for c in clocks(doc, policy, cal, now)}
     resolve = found.get("resolve")
-    done = resolve.stopped if resolve is not None else None
+    unresolved = resolve is not None and resolve.state == "skipped"  # closed unresolved: no handling time
+    done = resolve.stopped if resolve is not None and not unresolved else None
     hours = business = None
     if done is not None:
         hours = max((done - received).total_seconds(), 0) / 3600
@@ -74,6 +77,7 @@ def ticket_facts(doc: Mapping[str, Any], received: datetime, policy, cal, now: d
         id=str(doc.get("id") or ""), received=received, type=doc.get("type"), priority=doc.get("priority"),
         status=doc.get("status"), channel=doc.get("channel"), category=_text(doc.get("category")),
         owner=_text(doc.get("owner")), department=_text(doc.get("department")), clocks=found, done_at=done,
+        closed_unresolved=unresolved, reopened=_reopened(doc),
         hours=hours, business_hours=business, score=score if _is_score(score) else None,
         callback_solved=last_call.get("solved") if last_call and isinstance(last_call.get("solved"), bool) else None,
         callback_score=last_call.get("score") if last_call and _is_score(last_call.get("score")) else None,
@@ -81,6 +85,12 @@ def ticket_facts(doc: Mapping[str, Any], received: datetime, policy, cal, now: d
         decision=decision.get("result") if isinstance(decision, Mapping) else None,
         praised=_text(doc.get("praised")),
     )
+
+
+def _reopened(doc: Mapping[str, Any]) -> bool:
+    """Whether the timeline moves the ticket from resolved or closed back to an open status."""
+    return any(isinstance(e, Mapping) and e.get("kind") == "status" and e.get("from") in DONE_STATUSES
+               and e.get("to") in OPEN_STATUSES for e in doc.get("timeline") or [])
 
 
 def _text(value: Any) -> str | None:

@@ -46,7 +46,8 @@ _TITLES = {
     "suggestions": ("建议采纳情况", "Suggestions"), "praise": ("表扬对象", "Praise"),
 }
 _OVERVIEW = {
-    "tickets": ("工单总数", "Tickets"), "resolved": ("已解决/关闭", "Resolved or closed"),
+    "tickets": ("工单总数", "Tickets"), "resolved": ("已解决", "Resolved"),
+    "closed_unresolved": ("未解决即关闭", "Closed unresolved"), "reopened": ("重新处理", "Reopened"),
     "open": ("未结工单", "Still open"), "unassigned": ("未分派", "Without owner"),
     "hours_mean": ("平均处理时长(小时)", "Mean handling time (h)"),
     "hours_median": ("处理时长中位数(小时)", "Median handling time (h)"),
@@ -85,6 +86,9 @@ def sections(data: dict, language: str) -> list[Section]:
     overview = [
         (say(ov["tickets"]), data["tickets"], prev["tickets"], chg["tickets"], "count"),
         (say(ov["resolved"]), data["resolved"], prev["resolved"], chg["resolved"], "count"),
+        (say(ov["closed_unresolved"]), data["closed_unresolved"], prev["closed_unresolved"],
+         chg["closed_unresolved"], "count"),
+        (say(ov["reopened"]), data["reopened"], prev["reopened"], chg["reopened"], "count"),
         (say(ov["open"]), data["open"], prev["open"], chg["open"], "count"),
         (say(ov["unassigned"]), data["unassigned"], prev["unassigned"], chg["unassigned"], "count"),
         (say(ov["hours_mean"]), data["handling"]["hours"]["mean"], prev["handling"]["hours"]["mean"],
