@@ -26,8 +26,9 @@ def overdue(
 ):
     """List breached SLA clocks and pending followups, most late first; made for cron.
 
-    Exits 0 when nothing is listed, 1 when something is (or a ticket file needs a look: it is named on
-    stderr, left out), 2 on bad input. With nothing listed the table prints nothing at all (cron mails
+    A clock that was already late when its ticket began to wait for the customer stays listed (the breach
+    happened), marked with the status. Exits 0 when nothing is listed, 1 when something is (or a ticket file
+    needs a look: it is named on stderr, left out), 2 on bad input. With nothing listed the table prints nothing at all (cron mails
     nothing), json prints [] and csv its header line.
 
     Example: cslog overdue --within 1h --kind resolve --format table
@@ -44,6 +45,6 @@ def overdue(
                              department=department, use_cache=not no_cache)
     for problem in found.problems:
         say(f"warning: {problem} (left out)")
-    emit_pieces(overdue_text(found.rows, format, store.settings.language))
+    emit_pieces(overdue_text(found.rows, format, store.settings.language, store.policy().pause_in))
     if found.rows or found.problems:
         raise typer.Exit(ExitCode.FOUND)

@@ -2,7 +2,9 @@
 
 Decisions where design.md is silent:
 - Listed: clocks still running past their due (on open tickets; a callback runs on resolved ones) and
-  pending followups. A clock that stopped late is history; a paused clock waits on the customer.
+  pending followups. A clock that stopped late is history; a clock paused before its due waits on the
+  customer, but one already late when the pause began stays listed (the breach happened; the row's status
+  says it waits).
 - `within` may be any duration, business units included (`--within 2bh`: what falls due within the next two
   business hours). overdue_minutes of a soon-due item is minus the minutes left, rounded up (below zero).
 - Rows: most late first, then by due, ID and clock order.
