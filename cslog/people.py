@@ -16,10 +16,30 @@ def resolve(entries: tuple, value: str | None, what: str) -> str | None:
     for entry in entries:
         if value in (entry["id"], entry["name"]):
             return entry["name"]
-    names = [e["name"] for e in entries] + [e["id"] for e in entries if e["id"] != e["name"]]
-    close = difflib.get_close_matches(value, names, n=1, cutoff=0.4)
-    hint = f"did you mean '{close[0]}'?" if close else f"known {what}s: {', '.join(e['name'] for e in entries)}"
-    raise UsageError(f"unknown {what} '{value}' (cslog.yaml lists the {what}s)", hint=hint)
+    raise UsageError(f"unknown {what} '{value}' (cslog.yaml lists the {what}s)", hint=suggest(entries, value, what))
+
+
+def suggest(entries: tuple, value: str, what: str) -> str:
+    """Every listed name as close to `value` as the closest (小莉: 小丽 and 小明 alike), else the list."""
+    names = list(dict.fromkeys([e["name"] for e in entries] + [e["id"] for e in entries]))
+    scores = {n: difflib.SequenceMatcher(None, value, n).ratio() for n in names}
+    best = max(scores.values(), default=0.0)
+    close = [n for n in names if scores[n] >= 0.4 and scores[n] >= best - 1e-9]
+    if close:
+        return "did you mean " + " or ".join(f"'{n}'" for n in close) + "?"
+    return f"known {what}s: {', '.join(e['name'] for e in entries)}"
+
+
+def actor(entries: tuple, name: str, source: str) -> str:
+    """Who acts (--as, $CSLOG_AGENT, git's user.name...): when cslog.yaml lists the agents, one of them,
+    whichever way the name came; `source` says which, for the message."""
+    if not entries:
+        return name
+    try:
+        return resolve(entries, name, "agent") or name
+    except UsageError as exc:
+        raise UsageError(f"{exc.message}: the actor, from {source}",
+                         hint=f"{exc.hint}; say who acts with --as NAME or $CSLOG_AGENT") from None
 
 
 def department_of(entries: tuple, name: str | None) -> str | None:

@@ -197,6 +197,8 @@ def _message(err, path: tuple) -> str:
         return f"{where}: {err.message.replace(' is a required property', '')} is required but missing"
     if err.validator == "pattern" and "ISO 8601" in str(err.schema.get("description", "")):
         return f"{where}: {err.instance!r} is not a time; write it as '2026-11-22T14:30:00+08:00'"
+    if err.validator == "pattern" and "one line" in str(err.schema.get("description", "")):
+        return f"{where}: {err.instance!r} holds a line break; it is one line"
     return f"{where}: {err.message}"
 
 

@@ -42,7 +42,7 @@ def normal(cli, customer) -> str:
 def test_a_hand_written_label_counts_as_its_code_everywhere(cli, normal):
     rows = json.loads(cli("overdue", "--at", LATE, "--format", "json").stdout)
     assert {r["priority"] for r in rows} == {"urgent"}
-    assert [r["due"] for r in rows if r["kind"] == "resolve"] == ["2026-11-22T18:30:00+08:00"]  # 紧急: 4h, not 3bd
+    assert [r["due"] for r in rows if r["kind"] == "resolve"] == ["2026-11-23T13:00:00+08:00"]  # 紧急 4bh, not 3bd
     assert json.loads(cli.ok("list", "--format", "json"))[0]["priority"] == "urgent"
     assert json.loads(cli.ok("list", "--priority", "urgent", "--format", "json"))[0]["id"] == normal
     assert "优先级:" in cli.ok("show", normal) and "紧急" in cli.ok("show", normal)

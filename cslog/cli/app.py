@@ -171,12 +171,20 @@ class State:
 
     @property
     def actor(self) -> str:
-        name = self.actor_opt or os.environ.get("CSLOG_AGENT")
+        """Who acts: --as, $CSLOG_AGENT, git's user.name, $USER; one of cslog.yaml's agents when it lists them."""
+        from cslog import people
+
+        name, source = self.actor_opt, "--as"
+        if not name:
+            name, source = os.environ.get("CSLOG_AGENT"), "$CSLOG_AGENT"
         if not name:
             from cslog import gitrepo
 
             name = gitrepo.config_value(self.store.root, "user.name") if self._store or self.repo else ""
-        return name or os.environ.get("USER") or "cslog"
+            source = "git's user.name"
+        if not name:
+            name, source = os.environ.get("USER") or "cslog", "$USER"
+        return people.actor(self.store.settings.agents, name, source) if self._store or self.repo else name
 
 
 def state(ctx: typer.Context) -> State:

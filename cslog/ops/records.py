@@ -156,8 +156,11 @@ def _ticket_doc(store: Store, actor: str, now: datetime, f: dict, allow_pii: boo
         "attempted": f.get("attempted"), "expectation": f.get("expectation"),
         "emotion": _opt(EMOTION.parse, f.get("emotion")), "category": f.get("category"),
         "tags": list(f.get("tags") or ()), "owner": owner, "department": department,
-        "contacts": list(f.get("contacts") or ()), "praised": f.get("praised"), "timeline": [created],
+        "contacts": list(f.get("contacts") or ()), "praised": people.resolve(s.agents, f.get("praised"), "agent"),
+        "timeline": [created],
     }
+    if "\n" in doc["title"] or "\r" in doc["title"]:
+        raise UsageError("--title: a title is one line (the description holds the rest)")
     if doc["praised"] and doc["type"] != "praise":
         raise UsageError("--praised names the person a praise (表扬) ticket is about; this ticket is a "
                          f"{doc['type']} ({TICKET_TYPE.label(doc['type'])})")
@@ -176,8 +179,24 @@ def new_ticket(store: Store, *, actor: str, now: datetime, commit: bool = True, 
         record = tx.create("ticket", lambda new_id: {"id": new_id, **doc}, now)
         tx.summary = f"new {doc['type']} ticket: {doc['title']}"
         after_new_ticket(store, tx, record, actor, now)
-    _tell(notify, tx.notices)
+    _tell(notify, _received_later(store, doc, now) + tx.notices)
     return record
+
+
+FUTURE_SLACK_MINUTES = 10  # clocks on two desks differ a little: later than this is a typo, or the wrong day
+
+
+def _received_later(store: Store, doc: dict, now: datetime) -> list[str]:
+    """A warning when a ticket is received after `now` (its clocks start only then)."""
+    from datetime import timedelta
+
+    from cslog.timeutil import instant
+
+    received = instant(doc["received_at"], store.settings.tz)
+    if received - now <= timedelta(minutes=FUTURE_SLACK_MINUTES):
+        return []
+    return [f"warning: received_at {doc['received_at']} is in the future (now {fmt(now, store.settings.tz)}): "
+            "its SLA clocks start only then; a typo? correct received_at in the ticket's file"]
 
 
 def _tell(notify: Callable[[str], None] | None, notices: list[str]) -> None:
@@ -244,7 +263,7 @@ def new_contact(store: Store, *, actor: str, now: datetime, commit: bool = True,
             if contact.id not in contacts:
                 tx.replace(linked, {**linked.doc, "contacts": contacts + [contact.id]})
             tx.summary += f", for ticket {linked.id}"
-    _tell(notify, tx.notices)
+    _tell(notify, (_received_later(store, ticket_doc, now) if ticket_doc else []) + tx.notices)
     return made
 
 
@@ -375,6 +394,8 @@ def list_records(store: Store, kind: str, filters: Filters, use_cache: bool = Tr
     if kind not in KINDS:
         raise UsageError(f"unknown record kind '{kind}'", hint="use tickets, contacts or customers")
     warn = warn or (lambda _message: None)
+    filters.owner = people.resolve(store.settings.agents, filters.owner, "agent")
+    filters.department = people.resolve(store.settings.departments, filters.department, "department")
     statuses = set(filters.status) if filters.status else None
     if filters.open:
         statuses = (statuses & OPEN_STATUSES) if statuses is not None else set(OPEN_STATUSES)

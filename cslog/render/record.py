@@ -150,7 +150,7 @@ def clock_lines(clocks: Sequence[Any], warn_until: datetime | None, language: st
 def _detail(c: Any, language: str) -> str:
     say = labels.say
     done = f"{say(labels.DONE_AT, language)} {when(c.stopped, language)}" if c.stopped is not None else ""
-    if c.state == "met":
+    if c.state in ("met", "skipped"):
         return done
     if c.state == "breached":
         late = format_minutes(c.late_minutes or 0, language)  # type: ignore[arg-type]
