@@ -140,6 +140,17 @@ class HolidayData:
         self._save()
         return public, makeup
 
+    def named(self, code: str, year: int, language: str = "zh") -> dict[date, str]:
+        """The public holidays of one country in one year with their names in the library (zh: Chinese where
+        it has them); read from python-holidays each time (a listing, not a deadline)."""
+        import holidays
+
+        found = holidays.country_holidays(code, years=year)
+        wanted = {"zh": "zh_CN", "en": "en_US"}.get(language)
+        if wanted in getattr(found, "supported_languages", ()):
+            found = holidays.country_holidays(code, years=year, language=wanted)
+        return {d: name for d, name in sorted(found.items()) if d.year == year}
+
     def _save(self) -> None:
         if not self.cache:
             return
@@ -237,6 +248,21 @@ class WorkCalendar:
                 loaded = self.holidays.year(self.country, year)
             self._country_years[year] = loaded
         return loaded
+
+    def unofficial(self, year: int) -> bool:
+        """Whether `year`'s make-up working days (调休) are missing: the holiday library has none for it
+        although it has some in the ten years before (its dates are then estimates, the State Council's
+        notice not in it yet), and cslog.yaml's calendar.extra_workdays has none in that year either."""
+        if self.country is None or any(d.year == year for d in self.extra_workdays) or self._country_year(year)[1]:
+            return False
+        return any(self._country_year(y)[1] for y in range(year - 1, year - 11, -1))
+
+    def unofficial_warnings(self, years: Iterable[int]) -> list[str]:
+        """One warning line per year in `years` whose make-up working days cslog has to guess."""
+        return [f"warning: {year}: the holiday library has no official make-up working days (调休) for {year} "
+                f"(its dates are estimates): deadlines in {year} count no 调休; add the State Council's "
+                f"make-up days to calendar.extra_workdays in cslog.yaml (cslog calendar {year} lists what is known)"
+                for year in sorted(set(years)) if self.unofficial(year)]
 
     # -- moments ----------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ class CheckResult:
     files: int
     problems: list[Problem]
     validated: int = 0  # files whose per-file checks ran (the others passed them before, unchanged)
+    warnings: list[str] = field(default_factory=list)  # not problems: years whose 调休 the calendar guesses
 
     @property
     def ok(self) -> bool:

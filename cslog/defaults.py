@@ -79,7 +79,8 @@ calendar:
   business_hours: [{{start: '09:00', end: '18:00'}}]   # several windows allowed, e.g. a lunch break
   weekdays: [mon, tue, wed, thu, fri]
   extra_holidays: []          # company days off, e.g. ['2026-12-31']
-  extra_workdays: []          # company extra working days
+  extra_workdays: []          # company extra working days, and make-up days (调休) the holiday library
+                              # does not know yet (cslog calendar YEAR shows what it knows)
 
 # 结单要求 / what closing a ticket needs, per type ("default" for the other types).
 close_requires:

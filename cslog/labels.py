@@ -125,3 +125,12 @@ LEFT_WORDS: dict[str, tuple[str, str]] = {"zh": ("还剩", ""), "en": ("", " lef
 
 # The columns of `cslog overdue --format table` that are not record fields.
 OVERDUE_COLUMNS: dict[str, Pair] = {"kind": ("时限", "Clock"), "due": ("截止时间", "Due"), "late": ("超时", "Late")}
+# `cslog calendar`: the days that are not what their weekday says, and where each comes from.
+DAY_KINDS: dict[str, Pair] = {"holiday": ("放假", "day off"), "workday": ("上班", "working day")}
+DAY_SOURCES: dict[str, Pair] = {"library": ("节假日库", "holiday library"), "cslog.yaml": ("cslog.yaml", "cslog.yaml")}
+MAKEUP_DAY: Pair = ("调休上班", "make-up working day")
+MAKEUP_FOR: Pair = ("调休上班(对应 {day} 放假)", "make-up working day (for the day off on {day})")
+COMPANY_DAYS: dict[str, Pair] = {"holiday": ("公司休息日", "company day off"),
+                                 "workday": ("公司上班日", "company working day")}
+CALENDAR_COLUMNS: dict[str, Pair] = {"date": ("日期", "Date"), "weekday": ("星期", "Weekday"),
+                                     "kind": ("类别", "Kind"), "name": ("名称", "Name"), "source": ("来源", "Source")}

@@ -292,6 +292,13 @@ class Store:
         pattern = "*/*/*.yaml" if kind in SHARDED else "*.yaml"
         return sorted(p for p in folder.glob(pattern) if not p.name.startswith("."))
 
+    def years(self, kind: str) -> set[int]:
+        """The years that have a folder of records of a (sharded) kind: one directory listing."""
+        folder = self.root / KIND_FOLDERS[kind]
+        if kind not in SHARDED or not folder.is_dir():
+            return set()
+        return {int(p.name) for p in folder.iterdir() if p.name.isdigit() and len(p.name) == 4 and p.is_dir()}
+
     def iter_records(self, kind: str, warn: Callable[[Problem], None] | None = None) -> Iterator[Record]:
         """Every record of a kind that passes the gate; the others go to warn (a broken file never hides the
         others; `cslog check` says everything that is wrong with it)."""

@@ -9,6 +9,7 @@ from cslog.cli import reports  # noqa: F401  (report, export)
 from cslog.cli import sync  # noqa: F401
 from cslog.cli import imports  # noqa: F401
 from cslog.cli import index  # noqa: F401  (reindex)
+from cslog.cli import calendar  # noqa: F401
 
 
 def main() -> None:

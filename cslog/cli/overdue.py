@@ -43,6 +43,8 @@ def overdue(
     now = parse_time(at, store.settings.tz, "--at") if at else st.now
     found = ops.find_overdue(store, now, within=ops.parse_within(within), kinds=kind or (), owner=owner,
                              department=department, use_cache=not no_cache)
+    for line in found.warnings:
+        say(line)
     for problem in found.problems:
         say(f"warning: {problem} (left out)")
     emit_pieces(overdue_text(found.rows, format, store.settings.language, store.policy().pause_in))

@@ -228,6 +228,8 @@ def show(
     check_format(format, ("text", "yaml", "json"))
     st = state(ctx)
     shown = ops.show(st.store, record_id, st.now)
+    for line in shown.warnings:
+        say(line)
     record, language = shown.record, st.store.settings.language
     if format == "yaml":
         emit(record.text)
@@ -316,7 +318,9 @@ def check(
             fixed = ops.fix(store, actor=st.actor, now=st.now, paths=paths or None, commit=st.commit)
             say(f"rewrote {len(fixed.files)} file(s) in canonical form"
                 + (f" in commit {fixed.commit[:10]}" if fixed.commit else ""))
-        result = ops.check(store, paths or None, use_cache=not no_cache)
+        result = ops.check(store, st.now, paths or None, use_cache=not no_cache)
+        for line in result.warnings:
+            say(line)
     if format == "json":
         emit(to_json({"files": result.files, "problems": [p.to_dict() for p in result.problems]}))
     else:

@@ -1,4 +1,5 @@
 """`cslog overdue`: the clocks someone must act on now, as rows (the JSON shape of design.md section 5).
+A year of `at` or of a listed due whose make-up working days the calendar has to guess is a warning.
 
 Decisions where design.md is silent:
 - Listed: clocks still running past their due (on open tickets; a callback runs on resolved ones) and
@@ -32,6 +33,7 @@ class Overdue:
 
     rows: list[dict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # years whose 调休 the calendar has to guess
 
 
 def parse_kind(value: str) -> str:
@@ -98,6 +100,8 @@ def find_overdue(store: Store, at: datetime, within: Duration | timedelta | None
     listed.sort(key=lambda pair: (-pair[1]["overdue_minutes"], pair[0], str(pair[1]["id"]),
                                   CLOCK_KINDS.index(pair[1]["kind"])))  # most late first, then by due, ID, clock
     found.rows = [r for _due, r in listed]
+    found.warnings = calendar.unofficial_warnings({calendar.local(at).year} | {calendar.local(due).year
+                                                                             for due, _row in listed})
     return found
 
 

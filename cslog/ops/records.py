@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from cslog import defaults, gitrepo, people, privacy
-from cslog.errors import NotFound, UsageError
+from cslog.errors import ConfigError, NotFound, UsageError
 from cslog.model import (CHANNEL, CUSTOMER_TYPE, EMOTION, KIND_FOLDERS, KINDS, OPEN_STATUSES, PRIORITY, STATUS,
                          SUMMARY_FIELDS, TICKET_TYPE, WHEN)
 from cslog.schemas import schema_dir
@@ -425,6 +425,7 @@ class Shown:
     clocks: list = field(default_factory=list)
     warn_until: datetime | None = None
     problem: str | None = None
+    warnings: list[str] = field(default_factory=list)  # years of its clocks whose 调休 the calendar guesses
 
 
 def show(store: Store, record_id: str, now: datetime) -> Shown:
@@ -440,6 +441,8 @@ def show(store: Store, record_id: str, now: datetime) -> Shown:
     try:
         shown.clocks = sla.clocks(record.doc, policy, calendar, now)
         shown.warn_until = calendar.add_duration(now, policy.warn_within)
+        shown.warnings = calendar.unofficial_warnings({calendar.local(t).year for c in shown.clocks
+                                                       for t in (c.started, c.due, c.stopped) if t is not None})
     except CalendarError as exc:
         raise error_at(store.where, f"calendar: {exc}") from None
     except ValueError as exc:
@@ -447,11 +450,18 @@ def show(store: Store, record_id: str, now: datetime) -> Shown:
     return shown
 
 
-def check(store: Store, paths: list[str] | None = None, use_cache: bool = True):
-    """`cslog check`: every problem of the record files (all, or under paths) and of cslog.yaml."""
+def check(store: Store, now: datetime, paths: list[str] | None = None, use_cache: bool = True):
+    """`cslog check`: every problem of the record files (all, or under paths) and of cslog.yaml; and, as
+    warnings, the years (now's, the tickets') whose make-up working days the calendar has to guess."""
     from cslog import checks
 
-    return checks.run_check(store, paths, use_cache)
+    result = checks.run_check(store, paths, use_cache)
+    try:
+        calendar = store.calendar()
+    except ConfigError:  # a broken calendar section is one of the problems found already
+        return result
+    result.warnings = calendar.unofficial_warnings({calendar.local(now).year} | store.years("ticket"))
+    return result
 
 
 def check_config(root: Path):
