@@ -18,7 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from cslog import actions, ops  # noqa: E402
+from cslog.ops import records as ops, tickets as actions  # noqa: E402
 from cslog.store import Store  # noqa: E402
 from cslog.timeutil import zone  # noqa: E402
 
@@ -117,6 +117,7 @@ def main() -> None:
     agents = "agents:\n" + "".join(f"  - {{id: {a}, name: {n}, department: {d}}}\n" for a, n, d in AGENTS)
     config = config.replace("agents: []\n", agents).replace("departments: []\n",
                                                             f"departments: [{', '.join(DEPARTMENTS)}]\n")
+    config = _hotline(config)
     (HERE / "cslog.yaml").write_text(config, encoding="utf-8")
     store = Store.open(HERE)
 
@@ -244,9 +245,31 @@ def make_case(store: Store, rng: random.Random, customers: list[str], when: date
                          solved=solved, score=rng.choice([4, 5]) if solved else 2, actor=agent_of(rng),
                          now=clock.step(rng, 600, 2800), commit=False)
         if not solved:
-            return
+            return  # the callback put it back to work (回访未解决)
     if stage == "closed":
-        actions.change_status(store, tid, "closed", actor=owner, now=clock.step(rng, 10, 600), commit=False)
+        uncalled = typ in ("complaint", "repair") and not store.read(tid, "ticket").doc.get("callbacks")
+        actions.change_status(store, tid, "closed", actor=owner, now=clock.step(rng, 10, 600), commit=False,
+                              skip_callback=uncalled, reason="客户未接听回访电话" if uncalled else None)
+
+
+# The example team runs a 24-hour hotline: its SLA counts the wall clock (cslog's defaults count business time).
+HOTLINE_SLA = {
+    "urgent:    {response: 1bh, update: 4bh, resolve: 4bh}": "urgent:    {response: 1h,  update: 4h,  resolve: 4h} ",
+    "important: {response: 4bh, update: 1bd, resolve: 2bd}": "important: {response: 4h,  update: 24h, resolve: 48h}",
+    "normal:    {response: 1bd, update: 1bd, resolve: 3bd}": "normal:    {response: 24h, update: 24h, resolve: 3bd}",
+    "claim: 2bh                  # 任务卡认领: a ticket must have an owner within 2 business hours":
+        "claim: 2h                   # 任务卡认领: a ticket must have an owner within 2 hours",
+    "callback: {after: 2bd,": "callback: {after: 48h,",
+}
+
+
+def _hotline(config: str) -> str:
+    for default, hotline in HOTLINE_SLA.items():
+        assert default in config, default
+        config = config.replace(default, hotline, 1)
+    return config.replace("# 服务时限 / SLA per priority, in business time:",
+                          "# This team runs a 24-hour hotline: its SLA counts the wall clock (h, d) where cslog's defaults\n"
+                          "# count business time.\n# 服务时限 / SLA per priority, in business time:", 1)
 
 
 def agent_of(rng: random.Random) -> str:
