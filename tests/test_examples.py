@@ -33,3 +33,24 @@ def test_examples_have_ratings_and_overdue_tickets():
     assert len(rated) >= 50
     result = cli("overdue", "--at", "2026-11-20T17:00", "--format", "json")
     assert result.exit_code == 1 and len(json.loads(result.stdout)) >= 5
+
+
+def test_examples_are_what_generate_py_makes(tmp_path):
+    """examples/generate.py still runs through the library's rules, and makes exactly the committed files."""
+    import shutil
+    import subprocess
+    import sys
+
+    made = tmp_path / "examples"
+    made.mkdir()
+    shutil.copyfile(EXAMPLES / "generate.py", made / "generate.py")
+    done = subprocess.run([sys.executable, str(made / "generate.py")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    def files(root):
+        return {str(p.relative_to(root)): p.read_bytes() for folder in ("tickets", "contacts", "customers", "schemas")
+                for p in (root / folder).rglob("*") if p.is_file()} | {"cslog.yaml": (root / "cslog.yaml").read_bytes()}
+
+    expected, got = files(EXAMPLES), files(made)
+    assert sorted(got) == sorted(expected)
+    assert [name for name in sorted(expected) if got[name] != expected[name]] == []
