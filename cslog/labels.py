@@ -109,6 +109,7 @@ CLOCK_STATES_SHORT: dict[str, Pair] = {"met": ("达成", "met"), "breached": ("�
                                        "running": ("计时中", "running"), "paused": ("暂停", "paused"),
                                        "skipped": ("不计", "n/a")}
 # Why a ticket went back to work on its own: a callback that says it is not solved (seeds 003, 004).
+CLOSED_WITHOUT: Pair = ("关闭时未完成", "closed without it")  # a callback clock closed before its due, none made
 REOPENED_BY_CALLBACK: Pair = ("回访未解决", "callback: not solved")
 AT_RISK: Pair = ("即将超时", "at risk")
 SLA_TITLE: Pair = ("服务时限 (SLA):", "SLA clocks:")

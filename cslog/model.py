@@ -6,6 +6,7 @@ live in cslog.labels.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -148,3 +149,24 @@ OVERDUE_ROW = ("id", "kind", "due", "overdue_minutes", "priority", "status", "ow
 # Free text a ticket may carry at length: what the index leaves out of its copy of a ticket.
 LONG_TEXT = frozenset({"description", "attempted", "expectation", "cause", "solution", "compensation"})
 ENTRY_TEXT = frozenset({"text", "note", "reason", "result", "comment", "solution", "cause", "compensation"})
+
+
+
+# `cslog callback` writes a callback twice, with one `at`: in the `callbacks` list and as a timeline event; a
+# hand edit may write one place only. Both are read, matched by `at`.
+def callbacks(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A ticket's callbacks (回访): its `callbacks` list, then the timeline's callback events the list lacks."""
+    listed = [c for c in doc.get("callbacks") or [] if isinstance(c, Mapping)]
+    known = {str(c.get("at")) for c in listed}
+    return listed + [{k: v for k, v in e.items() if k in ("at", "by", "result", "solved", "score")}
+                     for e in _timeline_callbacks(doc) if str(e.get("at")) not in known]
+
+
+def callbacks_off_timeline(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The `callbacks` entries that have no timeline event (imported or hand-written records)."""
+    known = {str(e.get("at")) for e in _timeline_callbacks(doc)}
+    return [c for c in doc.get("callbacks") or [] if isinstance(c, Mapping) and str(c.get("at")) not in known]
+
+
+def _timeline_callbacks(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [e for e in doc.get("timeline") or [] if isinstance(e, Mapping) and e.get("kind") == "callback"]

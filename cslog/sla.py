@@ -24,13 +24,15 @@ The rules, where design.md section 4 leaves room:
   again from received_at with the same deadline (plus pauses): a reopened ticket is usually late,
   which is what the team should see. The time spent resolved does not pause it. A ticket closed
   without having been resolved in that spell (a duplicate, a withdrawn request: "closed unresolved")
-  has its resolve clock `skipped`: neither met nor breached.
+  before its resolve clock was due has it `skipped`: neither met nor breached. Closed after the due, the
+  clock stays breached: no close erases a breach that happened (as a pause does not).
 - callback (only for the configured types) runs from the resolution of the current resolved/closed
   spell until the first callback at or after it: only a callback meets it (design.md 9.2). Closing
-  archives the ticket: a callback not made by then is breached if its due had passed at the close;
-  a close before the due, or one that says so (`skip_callback`, `status closed --skip-callback`), makes
-  it `skipped`. Either way it is never listed by overdue again. `callbacks` entries of the record count
-  when the timeline has no `callback` events (imported records).
+  archives the ticket: a callback not made by then is breached if its due had passed at the close. A
+  close before the due that says why no callback is made (`skip_callback`: `status closed --skip-callback
+  --reason`) makes it `skipped`; one that does not (a hand edit, a record from before cslog 9.2) leaves it
+  breached, with no minutes late: no callback was made. Either way it is never listed by overdue again. A callback is read from the `callbacks`
+  list and from the timeline alike (model.callbacks: a hand edit may write one place only).
 - followup: on a resolved/closed ticket, a low score (<= 2; the latest `rated` event or callback
   score, else `satisfaction.score`) or a latest callback with `solved: false`, given after the last
   status change. It is due at once (due = that moment) and is reported, breached, until the next
@@ -50,14 +52,14 @@ The rules, where design.md section 4 leaves room:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 
 from cslog.calendar import WorkCalendar
 from cslog.defaults import DEFAULTS
 from cslog.durations import Duration, parse_duration
-from cslog.model import DONE_STATUSES as DONE, LOW_SCORE, OWNER_EVENTS, PRIORITY, STATUS, TICKET_TYPE
+from cslog.model import DONE_STATUSES as DONE, LOW_SCORE, OWNER_EVENTS, PRIORITY, STATUS, TICKET_TYPE, callbacks_off_timeline
 from cslog.timeutil import instant
 
 ClockKind = Literal["claim", "response", "update", "resolve", "callback", "followup"]
@@ -144,19 +146,26 @@ def clocks(ticket: Mapping[str, Any], policy: SlaPolicy, cal: WorkCalendar, now:
     ]
     found.append(_clock("update", story.update_start, targets.update, done, cal, now, pauses))
     resolve = _clock("resolve", story.received, targets.resolve, done, cal, now, pauses)
-    if done is not None and story.resolved_at is None:  # closed unresolved
+    if done is not None and story.resolved_at is None and resolve.state == "met":  # closed unresolved in time
         resolve = _skipped(resolve)
     found.append(resolve)
     if story.resolved_at is not None and ticket.get("type") in policy.callback_types:
         callback = _clock("callback", story.resolved_at, policy.callback_after,
                           story.called_back_at or story.closed_at, cal, now)
-        if story.called_back_at is None and story.closed_at is not None and (
-                story.callback_skipped or callback.state == "met"):  # closed before its due, or said so
-            callback = _skipped(callback)
+        if story.called_back_at is None and story.closed_at is not None and callback.state == "met":
+            # closed before its due without a callback: skipped when the close said so, else none was made
+            callback = _skipped(callback) if story.callback_skipped else replace(callback, state="breached")
         found.append(callback)
     if done is not None and story.followup_at is not None:
         found.append(_followup(story.followup_at, cal, now))
     return found
+
+
+def closed_unresolved(ticket: Mapping[str, Any], cal: WorkCalendar, now: datetime) -> bool:
+    """Whether the ticket stands closed without having been resolved first (a duplicate, a withdrawn request):
+    no handling time, no callback; its resolve clock skipped when closed in time."""
+    story = _Story.read(ticket, cal, _utc(now))
+    return story is not None and story.done_since is not None and story.resolved_at is None
 
 
 def overdue_items(ticket: Mapping[str, Any], policy: SlaPolicy, cal: WorkCalendar, now: datetime,
@@ -406,10 +415,9 @@ def _events(ticket: Mapping[str, Any], cal: WorkCalendar, now: datetime, name: s
         events.append((_instant(e["at"], cal, f"{name}: timeline[{i}].at"), e))
     kinds = {e.get("kind") for _, e in events}
     last = max((at for at, _ in events), default=None)
-    if "callback" not in kinds:
-        for i, c in enumerate(ticket.get("callbacks") or []):
-            if isinstance(c, Mapping) and c.get("at") is not None:
-                events.append((_instant(c["at"], cal, f"{name}: callbacks[{i}].at"), {"kind": "callback", **c}))
+    for c in callbacks_off_timeline(ticket):  # imported or hand-written: the list is all there is
+        if c.get("at") is not None:
+            events.append((_instant(c["at"], cal, f"{name}: callbacks.at"), {"kind": "callback", **c}))
     satisfaction = ticket.get("satisfaction")
     if "rated" not in kinds and isinstance(satisfaction, Mapping) and isinstance(satisfaction.get("score"), int):
         when = satisfaction.get("at")

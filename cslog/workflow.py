@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from cslog.errors import Refused, UsageError
-from cslog.model import DECISION, DONE_STATUSES, LOW_SCORE, OPEN_STATUSES, SOLUTION_TYPES, STATUS, TICKET_TYPE, field_label
+from cslog.model import (DECISION, DONE_STATUSES, LOW_SCORE, OPEN_STATUSES, SOLUTION_TYPES, STATUS, TICKET_TYPE,
+                         callbacks, field_label)
 
 # design.md section 3: from -> allowed next statuses, in the order a team usually takes them.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -92,13 +93,17 @@ def _check_close(doc: dict, tid: str, settings: Any, solution: str | None, reaso
         raise UsageError(f"--skip-callback is for closing a resolved ticket whose type asks for a callback (回访: "
                          f"sla.callback.types); {tid} is a {ticket_type} ({TICKET_TYPE.label(ticket_type, 'zh')}), "
                          f"{both(current)}")
-    if wants_callback and not called_back_since_resolved(doc):
+    called_back = wants_callback and called_back_since_resolved(doc, settings.tz)
+    if skip_callback and called_back:
+        raise UsageError(f"{tid} was called back (回访) since it was resolved: close it without --skip-callback",
+                         hint=f"cslog status {tid} closed")
+    if wants_callback and not called_back:
         if not skip_callback:
-            needs.append("a callback (回访) first: only a callback meets its clock")
-            flags.append("(after: cslog callback ID --result TEXT) | --skip-callback --reason TEXT")
+            needs.append(f"a callback (回访) first, only a callback meets its clock (cslog callback {tid} --result "
+                         "TEXT --solved); or, to close without one, --skip-callback --reason TEXT")
         elif not reason:
             needs.append("the reason the callback is skipped (--reason)")
-            flags.append("--reason TEXT")
+            flags.append("--skip-callback --reason TEXT")
     hints = [f"cslog status {tid} closed {' '.join(dict.fromkeys(flags))}"] if flags else []
     if settings.review_required and current == "resolved" and not approved_since_resolved(doc):
         needs.append("a supervisor's approval since it was resolved (review_required in cslog.yaml; 主管审核)")
@@ -107,15 +112,18 @@ def _check_close(doc: dict, tid: str, settings: Any, solution: str | None, reaso
         raise Refused(f"closing {tid} needs " + "; and ".join(needs), hint="; then ".join(hints) or None)
 
 
-def called_back_since_resolved(doc: dict) -> bool:
-    """Whether a callback (回访) follows the last move to resolved (or, for an imported record whose timeline
-    tells no resolution, whether it has any)."""
-    timeline = [e for e in doc.get("timeline") or [] if isinstance(e, dict)]
-    last = max((i for i, e in enumerate(timeline) if e.get("kind") == "status" and e.get("to") == "resolved"),
-               default=None)
-    if last is None:
-        return bool(doc.get("callbacks"))
-    return any(e.get("kind") == "callback" for e in timeline[last + 1:])
+def called_back_since_resolved(doc: dict, tz: Any) -> bool:
+    """Whether a callback (回访, from the list or the timeline: model.callbacks) was made at or after the last
+    move to resolved (or, for an imported record whose timeline tells no resolution, whether it has any)."""
+    from cslog.timeutil import instant
+
+    calls = callbacks(doc)
+    resolved = [e.get("at") for e in doc.get("timeline") or [] if isinstance(e, dict) and e.get("kind") == "status"
+                and e.get("to") == "resolved" and e.get("at") is not None]
+    if not resolved:
+        return bool(calls)
+    since = instant(resolved[-1], tz)
+    return any(c.get("at") is not None and instant(c["at"], tz) >= since for c in calls)
 
 
 def approved_since_resolved(doc: dict) -> bool:

@@ -266,3 +266,91 @@ def test_a_title_is_one_line(repo, cli, customer):
               "--title", "第一行\n第二行", "--description", "d")
     assert out.exit_code == 2 and "one line" in out.stderr
     assert git(repo, "rev-parse", "HEAD") == before
+
+
+# -- hand edits and second thoughts (what a review of the above found) ----------------------------------------
+
+def edit(repo, tid: str, change) -> None:
+    """Edit a ticket's file by hand, as a person with an editor would."""
+    import yaml
+
+    path = next(repo.glob(f"tickets/*/*/{tid}.yaml"))
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(doc)
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def clock_line(cli: Cli, tid: str, label: str, now: str) -> str:
+    return next(line for line in cli.ok("show", tid, env=at(now)).splitlines() if line.strip().split(" ")[0] == label)
+
+
+def test_a_close_written_by_hand_without_a_callback_is_no_skip(repo, cli, customer):
+    tid = resolved_complaint(cli, customer, "2026-11-02T10:00:00+08:00")
+
+    def close(doc):
+        doc["status"] = "closed"
+        doc["timeline"].append({"at": "2026-11-02T12:00:00+08:00", "by": "小明", "kind": "status",
+                                "from": "resolved", "to": "closed"})
+    edit(repo, tid, close)
+    line = clock_line(cli, tid, "回访", "2026-11-20T10:00:00+08:00")
+    assert "已超时" in line and "关闭时未完成" in line and "不计" not in line
+    assert report(cli, "2026-11", "2026-12-01T09:00:00+08:00")["sla"]["callback"]["breached"] == 1
+
+
+def test_closing_a_late_ticket_unresolved_keeps_the_breach(cli, customer):
+    tid = ticket_at(cli, customer, "2026-11-02T10:00:00+08:00", *CONSULTATION, "--priority", "紧急")
+    before = report(cli, "2026-11", "2026-11-09T10:00:00+08:00")["sla"]["resolve"]
+    cli.ok("status", tid, "closed", "--reason", "客户撤回", "--category", "其他", env=at("2026-11-09T10:00:00+08:00"))
+    after = report(cli, "2026-11", "2026-11-09T11:00:00+08:00")
+    assert before["breached"] == after["sla"]["resolve"]["breached"] == 1
+    assert after["closed_unresolved"] == 1 and after["handling"]["resolved"] == 0
+    assert "已超时" in clock_line(cli, tid, "解决", "2026-11-09T11:00:00+08:00")
+
+
+def test_a_callback_written_in_one_place_counts_everywhere(repo, cli, customer):
+    listed = resolved_complaint(cli, customer, "2026-11-02T10:00:00+08:00")
+    edit(repo, listed, lambda doc: doc.setdefault("callbacks", []).append(
+        {"at": "2026-11-03T10:00:00+08:00", "by": "小明", "result": "客户满意", "solved": True}))
+    timed = resolved_complaint(cli, customer, "2026-11-04T10:00:00+08:00")
+    edit(repo, timed, lambda doc: doc["timeline"].append(
+        {"at": "2026-11-05T10:00:00+08:00", "by": "小明", "kind": "callback", "result": "客户满意", "solved": True}))
+    for tid in (listed, timed):
+        assert "已达成" in clock_line(cli, tid, "回访", "2026-11-06T10:00:00+08:00")
+        cli.ok("status", tid, "closed", env=at("2026-11-06T10:00:00+08:00"))
+    figures = report(cli, "2026-11", "2026-12-01T09:00:00+08:00")
+    assert figures["callbacks"]["tickets"] == 2 and figures["sla"]["callback"]["met"] == 2
+
+
+def test_skip_callback_hints_and_refusals(cli, customer):
+    tid = resolved_complaint(cli, customer, "2026-11-02T10:00:00+08:00")
+    first = cli("status", tid, "closed", env=at("2026-11-02T12:00:00+08:00"))
+    assert first.exit_code == 2 and f"cslog callback {tid} --result" in first.stderr and " ID " not in first.stderr
+    bare = cli("status", tid, "closed", "--skip-callback", env=at("2026-11-02T12:00:00+08:00"))
+    assert bare.exit_code == 2 and f"cslog status {tid} closed --skip-callback --reason TEXT" in bare.stderr
+    cli.ok("callback", tid, "--result", "客户满意", "--solved", env=at("2026-11-03T10:00:00+08:00"))
+    twice = cli("status", tid, "closed", "--skip-callback", "--reason", "不需要", env=at("2026-11-03T11:00:00+08:00"))
+    assert twice.exit_code == 2 and "was called back" in twice.stderr
+
+
+def test_no_callback_on_a_ticket_closed_unresolved(cli, customer):
+    tid = ticket_at(cli, customer, "2026-11-02T10:00:00+08:00", *COMPLAINT)
+    cli.ok("status", tid, "closed", "--reason", "重复提交", "--solution", "见原工单", "--category", "上门服务",
+           env=at("2026-11-02T10:30:00+08:00"))
+    out = cli("callback", tid, "--result", "未解决", "--not-solved", env=at("2026-11-03T10:00:00+08:00"))
+    assert out.exit_code == 2 and "closed without being resolved" in out.stderr
+
+
+def test_calendar_json_says_a_year_is_guessed_and_check_looks_a_month_ahead(repo, cli, customer):
+    shown = json.loads(cli.ok("calendar", "2027", "--format", "json"))
+    assert (shown["official"], shown["guessed"]) == (False, True)
+    assert json.loads(cli.ok("calendar", "2050", "--format", "json"))["guessed"] is False  # nothing to guess from
+    assert json.loads(cli.ok("calendar", "2026", "--format", "json"))["guessed"] is False
+    done = run(repo, "check", now="2026-12-31T17:00:00+08:00")
+    assert done.returncode == 0 and "warning: 2027:" in done.stderr
+
+
+def test_a_title_with_any_line_break_is_refused(cli, customer):
+    for title in ("第一行\u2028第二行", "一行\n"):
+        out = cli("new", "ticket", "--customer", customer, "--type", "咨询", "--priority", "一般", "--channel", "电话",
+                  "--title", title, "--description", "d")
+        assert out.exit_code == 2 and "one line" in out.stderr, repr(title)

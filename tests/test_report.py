@@ -197,7 +197,8 @@ def test_sla(october):
         "claim": sla(7, 2, 0.7778),      # T2 claimed after 3h, T4 never
         "response": sla(5, 4, 0.5556),   # T2, T4, T7 (4.5h), T9 (first move after 34.5h)
         "update": sla(4, 5, 0.4444),     # T3, T4, T6, T8, T9
-        "resolve": sla(5, 2, 0.7143),    # T2 (6h), T4 (open past due); T6 and T9 closed unresolved: neither
+        "resolve": sla(5, 3, 0.625),     # T2 (6h), T4 (open past due), T6 (closed unresolved after its due: the
+                                         # breach stays); T9 closed unresolved in time: neither
         "callback": sla(1, 2, 0.3333),   # T2 met; T3 never called back, T8 late
     }
     assert october["sla_by_priority"] == {
@@ -206,7 +207,7 @@ def test_sla(october):
         "important": {"claim": sla(3, 0, 1.0), "response": sla(2, 1, 0.6667), "update": sla(1, 2, 0.3333),
                       "resolve": sla(3, 0, 1.0), "callback": sla(0, 2, 0.0)},
         "normal": {"claim": sla(3, 1, 0.75), "response": sla(2, 2, 0.5), "update": sla(1, 3, 0.25),
-                   "resolve": sla(1, 1, 0.5), "callback": sla(0, 0, None)},
+                   "resolve": sla(1, 2, 0.3333), "callback": sla(0, 0, None)},  # T6 breached
     }
 
 
@@ -234,7 +235,7 @@ def test_satisfaction_categories_departments(october):
     assert october["uncategorised"] == 1
     assert october["departments"] == {
         "客服部": {"tickets": 4, "resolved": 2, "claimed_in_time": 3, "claimed_late": 1, "response_rate": 0.75,
-                "resolve_rate": 0.5, "handling_hours_mean": 30.0},
+                "resolve_rate": 0.3333, "handling_hours_mean": 30.0},
         "财务部": {"tickets": 2, "resolved": 2, "claimed_in_time": 2, "claimed_late": 0, "response_rate": 1.0,
                 "resolve_rate": 1.0, "handling_hours_mean": 24.0},
         "售后部": {"tickets": 1, "resolved": 1, "claimed_in_time": 1, "claimed_late": 0, "response_rate": 1.0,
@@ -246,8 +247,8 @@ def test_satisfaction_categories_departments(october):
     assert october["by_owner"] == {
         "小丽": {"tickets": 2, "resolved": 2, "resolve_met": 1, "resolve_breached": 1, "resolve_rate": 0.5,
                "handling_hours_mean": 30.0, "satisfaction_mean": 3.0},
-        # T6 and T9, both closed unresolved: no resolution to count or time
-        "小明": {"tickets": 2, "resolved": 0, "resolve_met": 0, "resolve_breached": 0, "resolve_rate": None,
+        # T6 and T9, both closed unresolved: no resolution to time; T6's resolve clock was breached before
+        "小明": {"tickets": 2, "resolved": 0, "resolve_met": 0, "resolve_breached": 1, "resolve_rate": 0.0,
                "handling_hours_mean": None, "satisfaction_mean": None},
         "小雪": {"tickets": 2, "resolved": 2, "resolve_met": 2, "resolve_breached": 0, "resolve_rate": 1.0,
                "handling_hours_mean": 24.0, "satisfaction_mean": 4.0},
@@ -287,7 +288,7 @@ def test_previous_period_and_change(october):
     assert change["tickets"] == 7
     assert change["tickets_ratio"] == 3.5
     assert change["by_priority"] == {"urgent": 1, "important": 2, "normal": 4}
-    assert change["sla"] == {"claim": 0.2778, "response": 0.0556, "update": -0.0556, "resolve": 0.2143,
+    assert change["sla"] == {"claim": 0.2778, "response": 0.0556, "update": -0.0556, "resolve": 0.125,
                              "callback": -0.6667}
     assert change["satisfaction"] == {"mean": 1.33, "satisfied_rate": 0.1667}
     assert change["handling_hours"] == {"urgent": {"mean": 1.5, "median": 1.5},
@@ -353,7 +354,7 @@ def test_table_shows_the_figures(cli):
     assert "[连续TOP1问题]" in out and "连续3个月TOP1 (自2026-08-01起)" in out
     lines = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
     assert lines["工单总数"] == ["9", "2", "+7"]
-    assert lines["解决时限达成率"] == ["71.4%", "50.0%", "+21.4pp"]
+    assert lines["解决时限达成率"] == ["62.5%", "50.0%", "+12.5pp"]
     assert lines["未解决即关闭"] == ["2", "0", "+2"]
     assert lines["满意度均分"] == ["3.83", "2.50", "+1.33"]
 

@@ -307,17 +307,23 @@ def test_callback_breached_running_and_met():
 
 def test_closing_stops_the_callback_clock_but_never_meets_it():
     """A closed ticket is archived: a callback not made by then is never listed by overdue again. Only a
-    callback meets the clock (design.md 9.2): a close after the due breached it, one before it (or one that
-    says the callback is skipped) leaves it not counted."""
+    callback meets the clock (design.md 9.2): a close after the due breached it; one before it that says why
+    no callback is made (skip_callback) leaves it not counted, one that does not (a hand edit) breaches it
+    with no minutes late; a skip after the due does not undo the breach."""
     late = ticket("2026-11-02 10:00", *RESOLVED, move("2026-11-05 09:00", "resolved", "closed"), type="complaint")
     check(clock(late, "callback", "2026-11-20 10:00"), "breached", "2026-11-04 12:00", "2026-11-05 09:00",
           late=21 * 60)
     assert overdue(late, "2026-11-20 10:00") == []
     early = ticket("2026-11-02 10:00", *RESOLVED, move("2026-11-03 09:00", "resolved", "closed"), type="complaint")
-    check(clock(early, "callback", "2026-11-20 10:00"), "skipped", "2026-11-04 12:00", "2026-11-03 09:00")
-    skipped = ticket("2026-11-02 10:00", *RESOLVED, move("2026-11-05 09:00", "resolved", "closed",
+    check(clock(early, "callback", "2026-11-20 10:00"), "breached", "2026-11-04 12:00", "2026-11-03 09:00")
+    assert overdue(early, "2026-11-20 10:00") == []
+    skipped = ticket("2026-11-02 10:00", *RESOLVED, move("2026-11-03 09:00", "resolved", "closed",
                                                          skip_callback=True, reason="客户拒绝回访"), type="complaint")
-    check(clock(skipped, "callback", "2026-11-20 10:00"), "skipped", "2026-11-04 12:00", "2026-11-05 09:00")
+    check(clock(skipped, "callback", "2026-11-20 10:00"), "skipped", "2026-11-04 12:00", "2026-11-03 09:00")
+    too_late = ticket("2026-11-02 10:00", *RESOLVED, move("2026-11-05 09:00", "resolved", "closed",
+                                                          skip_callback=True, reason="客户拒绝回访"), type="complaint")
+    check(clock(too_late, "callback", "2026-11-20 10:00"), "breached", "2026-11-04 12:00", "2026-11-05 09:00",
+          late=21 * 60)
 
 
 def test_callback_only_for_configured_types_and_resolved_tickets():

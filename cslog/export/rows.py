@@ -18,7 +18,7 @@ from typing import Any
 from cslog import report as rpt
 from cslog.errors import UsageError
 from cslog import labels
-from cslog.model import CHANNEL, CUSTOMER_TYPE, DECISION, EMOTION, PRIORITY, SLA_CLOCKS, STATUS, TICKET_TYPE
+from cslog.model import CHANNEL, CUSTOMER_TYPE, DECISION, EMOTION, PRIORITY, SLA_CLOCKS, STATUS, TICKET_TYPE, callbacks
 from cslog.store import Store
 
 MAX_CELL = 32767
@@ -165,13 +165,12 @@ def ticket_row(doc: Mapping[str, Any], facts: rpt.Facts, known: Mapping[str, Cus
         progress = " ".join(p for p in (f"{percent}%" if isinstance(percent, int) else "",
                                          str(last_note.get("text") or "")) if p)
     calls = []
-    for c in doc.get("callbacks") or []:
-        if isinstance(c, Mapping):
-            solved = c.get("solved")
-            said = "" if solved is None else (("已解决" if solved else "未解决") if zh else
-                                              ("solved" if solved else "not solved"))
-            score = f"{c['score']}分" if zh and c.get("score") else f"score {c['score']}" if c.get("score") else ""
-            calls.append(" ".join(p for p in (_fmt_day(c.get("at")), said, score, str(c.get("result") or "")) if p))
+    for c in callbacks(doc):
+        solved = c.get("solved")
+        said = "" if solved is None else (("已解决" if solved else "未解决") if zh else
+                                          ("solved" if solved else "not solved"))
+        score = f"{c['score']}分" if zh and c.get("score") else f"score {c['score']}" if c.get("score") else ""
+        calls.append(" ".join(p for p in (_fmt_day(c.get("at")), said, score, str(c.get("result") or "")) if p))
     notes_text = []
     if doc.get("compensation"):
         notes_text.append(("补偿: " if zh else "Compensation: ") + str(doc["compensation"]))

@@ -6,8 +6,9 @@ Decisions where design.md is silent:
   public holidays (days off moved by 调休 among them, a weekend one too) and make-up working days, and
   cslog.yaml's calendar.extra_holidays and extra_workdays. A date cslog.yaml names appears once, as
   cslog.yaml says (it wins in the deadlines too).
-- `official`: the library has make-up working days for that year; when it has none although it had some in
-  the years before, the year is guessed and the same warning as `overdue`'s is given.
+- `official`: the library has make-up working days for that year. `guessed`: it has none although it had
+  some in the years before, and cslog.yaml names none in that year either (calendar.WorkCalendar.unofficial):
+  the deadlines count no 调休 that year, and the same warning as `overdue`'s is given.
 """
 from __future__ import annotations
 
@@ -29,11 +30,13 @@ class CalendarYear:
     year: int
     country: str | None
     official: bool
+    guessed: bool
     days: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"year": self.year, "country": self.country, "official": self.official, "days": self.days}
+        return {"year": self.year, "country": self.country, "official": self.official, "guessed": self.guessed,
+                "days": self.days}
 
 
 def calendar_year(store: Store, year: int) -> CalendarYear:
@@ -56,7 +59,8 @@ def calendar_year(store: Store, year: int) -> CalendarYear:
                 found[day] = (kind, labels.say(labels.COMPANY_DAYS[kind], language), "cslog.yaml")
     rows = [{"date": day.isoformat(), "weekday": WEEKDAY_NAMES[day.weekday()], "kind": kind, "name": name,
              "source": source} for day, (kind, name, source) in sorted(found.items())]
-    return CalendarYear(year, calendar.country, bool(makeup), rows, calendar.unofficial_warnings([year]))
+    return CalendarYear(year, calendar.country, bool(makeup), calendar.unofficial(year), rows,
+                        calendar.unofficial_warnings([year]))
 
 
 def _makeup_name(day: date, named: dict[date, str], language: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -159,7 +159,7 @@ def _ticket_doc(store: Store, actor: str, now: datetime, f: dict, allow_pii: boo
         "contacts": list(f.get("contacts") or ()), "praised": people.resolve(s.agents, f.get("praised"), "agent"),
         "timeline": [created],
     }
-    if "\n" in doc["title"] or "\r" in doc["title"]:
+    if "".join(str(doc["title"]).splitlines()) != doc["title"]:  # \n, \r and the other line breaks (U+2028...)
         raise UsageError("--title: a title is one line (the description holds the rest)")
     if doc["praised"] and doc["type"] != "praise":
         raise UsageError("--praised names the person a praise (表扬) ticket is about; this ticket is a "
@@ -188,8 +188,6 @@ FUTURE_SLACK_MINUTES = 10  # clocks on two desks differ a little: later than thi
 
 def _received_later(store: Store, doc: dict, now: datetime) -> list[str]:
     """A warning when a ticket is received after `now` (its clocks start only then)."""
-    from datetime import timedelta
-
     from cslog.timeutil import instant
 
     received = instant(doc["received_at"], store.settings.tz)
@@ -452,7 +450,7 @@ def show(store: Store, record_id: str, now: datetime) -> Shown:
 
 def check(store: Store, now: datetime, paths: list[str] | None = None, use_cache: bool = True):
     """`cslog check`: every problem of the record files (all, or under paths) and of cslog.yaml; and, as
-    warnings, the years (now's, the tickets') whose make-up working days the calendar has to guess."""
+    warnings, the years (now's and a month on, the tickets') whose make-up working days the calendar guesses."""
     from cslog import checks
 
     result = checks.run_check(store, paths, use_cache)
@@ -460,7 +458,8 @@ def check(store: Store, now: datetime, paths: list[str] | None = None, use_cache
         calendar = store.calendar()
     except ConfigError:  # a broken calendar section is one of the problems found already
         return result
-    result.warnings = calendar.unofficial_warnings({calendar.local(now).year} | store.years("ticket"))
+    soon = {calendar.local(now).year, calendar.local(now + timedelta(days=31)).year}  # deadlines a month ahead
+    result.warnings = calendar.unofficial_warnings(soon | store.years("ticket"))
     return result
 
 

@@ -12,7 +12,7 @@ import copy
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from cslog import labels, people, privacy, workflow
+from cslog import labels, people, privacy, sla, workflow
 from cslog.errors import NotFound, Refused, UsageError
 from cslog.model import DONE_STATUSES, OPEN_STATUSES, OWNER_EVENTS, SCORES, STATUS
 from cslog.store import Record, Store
@@ -294,6 +294,10 @@ def callback(store: Store, ticket_id: str, *, result: str, actor: str, now: date
 
     def build(doc: dict) -> tuple[dict, str]:
         _done(doc, "a callback")
+        if sla.closed_unresolved(doc, store.calendar(), now):
+            raise Refused(f"a callback follows the resolution, and {doc.get('id')} was closed without being resolved "
+                          "(a duplicate, a withdrawn request)",
+                          hint=f"to take it up again: cslog status {doc.get('id')} in_progress --reason TEXT")
         entry = {k: v for k, v in {"at": fmt(now, store.settings.tz), "by": actor, "result": result,
                                    "solved": solved, "score": score}.items() if v is not None}
         doc["callbacks"] = list(doc.get("callbacks") or []) + [entry]

@@ -152,8 +152,10 @@ def _detail(c: Any, language: str) -> str:
     done = f"{say(labels.DONE_AT, language)} {when(c.stopped, language)}" if c.stopped is not None else ""
     if c.state in ("met", "skipped"):
         return done
+    if c.state == "breached" and c.late_minutes is None:  # the ticket was closed before its due, without it
+        return say(labels.CLOSED_WITHOUT, language) + (f" ({done})" if done else "")
     if c.state == "breached":
-        late = format_minutes(c.late_minutes or 0, language)  # type: ignore[arg-type]
+        late = format_minutes(c.late_minutes, language)  # type: ignore[arg-type]
         text = f"{say(labels.LATE, language)} {late}" if language == "zh" else f"{late} {say(labels.LATE, language)}"
         return text + (f" ({done})" if done else "")
     left = format_minutes(c.left_minutes or 0, language)  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cslog.errors import UsageError
-from cslog.model import DONE_STATUSES, OPEN_STATUSES, SCORES
+from cslog.model import DONE_STATUSES, OPEN_STATUSES, SCORES, callbacks
 from cslog.store import Store
 
 
@@ -58,11 +58,11 @@ class Facts:
 
 def ticket_facts(doc: Mapping[str, Any], received: datetime, policy, cal, now: datetime) -> Facts:
     """The facts of one ticket; ValueError when its times cannot be read (sla says which)."""
-    from cslog.sla import clocks
+    from cslog.sla import closed_unresolved, clocks
 
     found = {c.kind: c for c in clocks(doc, policy, cal, now)}
     resolve = found.get("resolve")
-    unresolved = resolve is not None and resolve.state == "skipped"  # closed unresolved: no handling time
+    unresolved = closed_unresolved(doc, cal, now)  # no handling time
     done = resolve.stopped if resolve is not None and not unresolved else None
     hours = business = None
     if done is not None:
@@ -70,7 +70,7 @@ def ticket_facts(doc: Mapping[str, Any], received: datetime, policy, cal, now: d
         business = cal.business_between(received, done).total_seconds() / 3600
     satisfaction = doc.get("satisfaction")
     score = satisfaction.get("score") if isinstance(satisfaction, Mapping) else None
-    calls = [c for c in (doc.get("callbacks") or []) if isinstance(c, Mapping)]
+    calls = callbacks(doc)
     last_call = max(calls, key=lambda c: str(c.get("at") or ""), default=None)
     decision = doc.get("decision")
     return Facts(
