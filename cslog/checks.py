@@ -105,6 +105,26 @@ def dangling(rel: str, text: str, refs, known: dict[str, set[str]]) -> list[Prob
     return problems
 
 
+# -- git ----------------------------------------------------------------------------------------------------
+
+def git_problems(store: Store) -> list[Problem]:
+    """A git operation stopped half-way in the clone, and the paths git still holds as conflicted."""
+    from cslog import gitrepo
+
+    if store.git_root is None:
+        return []
+    problems = []
+    stopped = gitrepo.unfinished(store.root, store.git_root)
+    if stopped is not None:
+        problems.append(Problem(".git", None, f"{stopped[0]} is in progress: finish it, or undo it with "
+                                f"`{stopped[1]}` (an ID collision: `git merge --abort`, then `cslog sync`)",
+                                code="git"))
+    for rel in gitrepo.unmerged_paths(store.root):
+        problems.append(Problem(rel, None, "unmerged: git holds two versions of this file; resolve the conflict "
+                                "(an ID collision: `git merge --abort`, then `cslog sync`)", code="git"))
+    return problems
+
+
 # -- cslog.yaml ---------------------------------------------------------------------------------------------
 
 def check_config(root: Path) -> list[Problem]:
@@ -186,7 +206,7 @@ def run_check(store: Store, paths: list[str] | None = None, use_cache: bool = Tr
     # other file passed every check before, with the same bytes
     look = sorted(((kind, rel) for kind, rel in targets if rel in dirty or rel in missing or rel in twice),
                   key=lambda item: file_order(item[1]))
-    problems: list[Problem] = [] if paths else check_config(store.root)
+    problems: list[Problem] = git_problems(store) + ([] if paths else check_config(store.root))
     ids: dict[str, set[str]] = defaultdict(set)
     passed, failed = [], []
     from cslog import parallel

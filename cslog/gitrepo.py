@@ -124,6 +124,30 @@ def git_dir(cwd: Path) -> Path:
     return Path(run(cwd, "rev-parse", "--absolute-git-dir").stdout.strip())
 
 
+# What git leaves in a clone's git folder while an operation waits for the user, and how to undo it.
+_UNFINISHED = (("rebase-merge", "a rebase", "git rebase --abort"), ("rebase-apply", "a rebase or git am",
+               "git rebase --abort (or git am --abort)"), ("MERGE_HEAD", "a merge", "git merge --abort"),
+               ("CHERRY_PICK_HEAD", "a cherry-pick", "git cherry-pick --abort"),
+               ("REVERT_HEAD", "a revert", "git revert --abort"), ("BISECT_LOG", "a bisect", "git bisect reset"))
+
+
+def unfinished(cwd: Path, top: Path | None = None) -> tuple[str, str] | None:
+    """(what, how to undo it) of a git operation stopped half-way in this clone (a merge with conflicts, a
+    rebase, cherry-pick, revert, am or bisect), or None. `top`: the work tree's root, when known (its .git
+    folder is then looked at without running git)."""
+    folder = top / ".git" if top is not None and (top / ".git").is_dir() else git_dir(cwd)
+    for name, what, undo in _UNFINISHED:
+        if (folder / name).exists():
+            return what, undo
+    return None
+
+
+def unmerged_paths(cwd: Path) -> list[str]:
+    """The paths git holds as conflicted (both sides' versions in the index), relative to cwd."""
+    out = run(cwd, "ls-files", "-u", "-z").stdout  # under cwd, relative to it
+    return sorted({entry.split("\t", 1)[1] for entry in out.split("\0") if "\t" in entry})
+
+
 def commit_paths(cwd: Path, paths: list[str], message: str, actor: str | None = None,
                  when: datetime | None = None) -> str:
     """Commit these paths (relative to cwd) as they are in the work tree, and nothing else.

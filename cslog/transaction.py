@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from cslog.errors import LockTimeout, OperationalError
+from cslog.errors import LockTimeout, OperationalError, UsageError
 from cslog.model import CACHE_DIR
 from cslog.yamlio import write_atomic
 
@@ -52,7 +52,9 @@ def repository_lock(store: Any) -> Iterator[None]:
 @contextmanager
 def transaction(store: Any, op: str, actor: str | None, now: datetime, commit: bool = True
                 ) -> Iterator["Transaction"]:
-    """Lock, write, commit: all of it or nothing (files written are restored when anything fails)."""
+    """Lock, write, commit: all of it or nothing (files written are restored when anything fails). Nothing is
+    written while a git operation waits in the clone (a rebase --abort would take the change away)."""
+    refuse_during_git_operation(store)
     with repository_lock(store):
         tx = Transaction(store, op)
         try:
@@ -62,6 +64,20 @@ def transaction(store: Any, op: str, actor: str | None, now: datetime, commit: b
         except BaseException:
             tx.rollback()
             raise
+
+
+def refuse_during_git_operation(store: Any) -> None:
+    """UsageError while a merge, rebase, cherry-pick, revert, am or bisect is stopped half-way in the clone."""
+    top = store.git_root
+    if top is None:
+        return
+    from cslog import gitrepo
+
+    stopped = gitrepo.unfinished(store.root, top)
+    if stopped is not None:
+        raise UsageError(f"{stopped[0]} is in progress in this clone: a change made now would be lost or mixed "
+                         "into it; nothing was written",
+                         hint=f"finish it, or undo it with `{stopped[1]}`; then run the command again")
 
 
 class Transaction:

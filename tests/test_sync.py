@@ -489,14 +489,60 @@ def _driver(tmp_path: Path, base: str, ours: str, theirs: str, name: str = "tick
     return proc, (tmp_path / "A").read_text(encoding="utf-8")
 
 
-def test_the_driver_refuses_an_id_collision_without_markers(tmp_path, team):
+def test_the_driver_keeps_both_records_of_an_id_collision(tmp_path, team):
+    """design.md 9.3: two different records at one path are never resolved by taking one side."""
     a, b, _c = team
     ours = (a.path / f"tickets/2026/11/{a.ticket('我们的')}.yaml").read_text(encoding="utf-8")
     theirs = (b.path / f"tickets/2026/11/{b.ticket('他们的', at='10:30')}.yaml").read_text(encoding="utf-8")
     proc, result = _driver(tmp_path, "", ours, theirs)
     assert proc.returncode == 1
-    assert "ID collision" in proc.stderr and "cslog sync" in proc.stderr
-    assert result == ours
+    assert "ID collision" in proc.stderr and "git merge --abort" in proc.stderr and "cslog sync" in proc.stderr
+    assert result == f"<<<<<<< ours\n{ours}=======\n{theirs}>>>>>>> theirs\n"
+
+
+def test_a_plain_git_pull_after_an_id_collision_loses_nothing(team):
+    a, b, _c = team
+    mine = a.ticket("A的工单", at="09:00")
+    a.sync()
+    theirs = b.ticket("B的工单", at="09:30")
+    assert mine == theirs  # the same ID, given out on two clones
+    path = b.path / f"tickets/2026/11/{mine}.yaml"
+    pulled = subprocess.run(["git", "pull", "--no-rebase", "--no-edit"], cwd=b.path, capture_output=True, text=True)
+    assert pulled.returncode != 0 and "git merge --abort" in pulled.stdout + pulled.stderr
+    text = path.read_text(encoding="utf-8")
+    assert "A的工单" in text and "B的工单" in text and text.startswith("<<<<<<<")
+    check = b.run("check")
+    assert check.exit_code == 1
+    assert f"tickets/2026/11/{mine}.yaml:1: git conflict markers" in check.stdout
+    assert "unmerged" in check.stdout and "a merge is in progress" in check.stdout
+    refused = b.run("note", mine, "合并中写入")
+    assert refused.exit_code == 2 and "a merge is in progress" in refused.stderr
+    assert path.read_text(encoding="utf-8") == text  # nothing written
+    git(b.path, "commit", "-q", "-am", "merge")  # what a hurried user does: both records are still in the file
+    committed = git(b.path, "show", f"HEAD:tickets/2026/11/{mine}.yaml")
+    assert "A的工单" in committed and "B的工单" in committed
+    assert b.run("check").exit_code == 1
+
+
+def test_a_write_during_a_stopped_rebase_is_refused(team):
+    a = team[0]
+    tid = a.ticket("变基", at="09:00")
+    (a.path / "notes.txt").write_text("one\n", encoding="utf-8")
+    git(a.path, "add", "notes.txt")
+    git(a.path, "commit", "-q", "-m", "notes")
+    git(a.path, "checkout", "-q", "-b", "side", "HEAD~1")
+    (a.path / "notes.txt").write_text("two\n", encoding="utf-8")
+    git(a.path, "add", "notes.txt")
+    git(a.path, "commit", "-q", "-m", "other notes")
+    stopped = subprocess.run(["git", "rebase", "main"], cwd=a.path, capture_output=True, text=True)
+    assert stopped.returncode != 0  # stops on the conflict in notes.txt
+    before = a.files()
+    refused = a.run("note", tid, "变基中的备注", at="10:00")
+    assert refused.exit_code == 2 and "a rebase is in progress" in refused.stderr and "git rebase --abort" in refused.stderr
+    assert a.files() == before
+    git(a.path, "rebase", "--abort")
+    git(a.path, "checkout", "-q", "main")
+    assert a.run("note", tid, "变基后的备注", at="10:05").exit_code == 0
 
 
 def test_the_driver_refuses_broken_yaml_and_leaves_ours(tmp_path, team):

@@ -51,7 +51,13 @@ def run_driver(base: Path, ours: Path, theirs: Path, name: str, cwd: Path | None
     try:
         result = merge.merge_texts(kind, texts[0], texts[1], texts[2], tz)
     except merge.NotSameRecord as exc:
-        return DriverOutcome(1, [f"{NOTE_PREFIX}{name}: {exc}: an ID collision",
+        # never one side alone: a `git commit -a` now would lose the other record for good. Both stay in the
+        # file, between conflict markers, which every cslog command and `cslog check` refuse to read.
+        from cslog.yamlio import write_atomic
+
+        write_atomic(ours, both_sides(texts[1], texts[2]))
+        return DriverOutcome(1, [f"{NOTE_PREFIX}{name}: {exc}: an ID collision; both are kept in the file, "
+                                 "between conflict markers",
                                  "  run `git merge --abort`, then `cslog sync`: it renumbers the record not yet "
                                  "pushed"])
     except merge.Unmergeable as exc:
@@ -66,6 +72,14 @@ def run_driver(base: Path, ours: Path, theirs: Path, name: str, cwd: Path | None
     write_atomic(ours, text)
     rid = result.doc.get("id") or Path(name).stem
     return DriverOutcome(0, [f"{NOTE_PREFIX}{rid}: {note}" for note in result.notes])
+
+
+def both_sides(ours: str, theirs: str) -> str:
+    """Two versions of a file between git's conflict markers, whole."""
+    def ended(text: str) -> str:
+        return text if text.endswith("\n") or not text else text + "\n"
+
+    return f"<<<<<<< ours\n{ended(ours)}=======\n{ended(theirs)}>>>>>>> theirs\n"
 
 
 def _read(path: Path) -> str:

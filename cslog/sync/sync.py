@@ -121,11 +121,10 @@ def find_target(root: Path, remote: str | None) -> Target:
 
 
 def _refuse_unfinished(root: Path) -> None:
-    folder = gitrepo.git_dir(root)  # this work tree's own git folder, where git marks what is under way
-    for name in ("MERGE_HEAD", "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD"):
-        if (folder / name).exists():
-            raise UsageError("a git merge or rebase is unfinished in this clone",
-                             hint="finish it, or `git merge --abort` / `git rebase --abort`, then `cslog sync`")
+    stopped = gitrepo.unfinished(root)
+    if stopped is not None:
+        raise UsageError(f"{stopped[0]} is unfinished in this clone",
+                         hint=f"finish it, or undo it with `{stopped[1]}`, then `cslog sync`")
 
 
 def _refuse_uncommitted_records(root: Path) -> None:
