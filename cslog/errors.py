@@ -46,6 +46,17 @@ class OperationalError(CslogError):
     exit_code = ExitCode.OPERATIONAL
 
 
+def cannot_write(path: object, exc: OSError) -> OperationalError:
+    """A write refused by the file system: a read-only repository (a mounted backup) is said as such."""
+    import errno
+
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OperationalError(f"cannot write {path}: {exc.strerror}: this repository is read-only here",
+                                hint="reading works as it is (list, show, overdue, report, check); "
+                                     "to change records, use a writable clone")
+    return OperationalError(f"cannot write {path}: {exc.strerror}")
+
+
 class GitError(OperationalError):
     """git failed."""
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from cslog.errors import LockTimeout, OperationalError, UsageError
+from cslog.errors import LockTimeout, OperationalError, UsageError, cannot_write
 from cslog.model import CACHE_DIR
 from cslog.yamlio import write_atomic
 
@@ -27,8 +27,11 @@ def repository_lock(store: Any) -> Iterator[None]:
     """One writer at a time per repository; others wait. The kernel frees it if the holder dies."""
     folder = store.root / CACHE_DIR
     store.guard_path(folder / "lock")  # the cache (lock, ids.json) is written too: never through a symlink
-    folder.mkdir(exist_ok=True)
-    fd = os.open(folder / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        folder.mkdir(exist_ok=True)
+        fd = os.open(folder / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise cannot_write(folder / "lock", exc) from None
     try:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from cslog.errors import OperationalError
+from cslog.errors import OperationalError, cannot_write
 from cslog.index import scan as scanning
 from cslog.index.key import index_key
 from cslog.index.tables import INDEXES, OVERDUE_FIELDS, SCHEMA, Batch, Context, forget, from_us, read_many, us
@@ -446,7 +446,11 @@ class _IndexLock:
         self.depth += 1
         if self.path is None or self.depth > 1:
             return self
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            self.depth -= 1
+            raise cannot_write(self.path, exc) from None
         deadline = time.monotonic() + LOCK_WAIT
         while True:
             try:
