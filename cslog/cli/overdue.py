@@ -23,6 +23,8 @@ def overdue(
     format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Read every ticket file instead of the index "
                                            "(.cslog/index.sqlite).")] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="With --format csv: cells as they are; by default a cell "
+                                      "a spreadsheet would run as a formula (=, +, -, @) starts with '.")] = False,
 ):
     """List breached SLA clocks and pending followups, most late first; made for cron.
 
@@ -47,6 +49,6 @@ def overdue(
         say(line)
     for problem in found.problems:
         say(f"warning: {problem} (left out)")
-    emit_pieces(overdue_text(found.rows, format, store.settings.language, store.policy().pause_in))
+    emit_pieces(overdue_text(found.rows, format, store.settings.language, store.policy().pause_in, raw=raw))
     if found.rows or found.problems:
         raise typer.Exit(ExitCode.FOUND)

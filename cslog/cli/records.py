@@ -258,6 +258,8 @@ def list_(
     format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Read every file instead of the index "
                                            "(.cslog/index.sqlite).")] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="With --format csv: cells as they are; by default a cell "
+                                      "a spreadsheet would run as a formula (=, +, -, @) starts with '.")] = False,
 ):
     """List records that pass the filters, oldest first.
 
@@ -279,7 +281,7 @@ def list_(
     if format == "json":
         emit_pieces(json_pieces(rows))
     elif format == "csv":
-        emit_pieces(csv_pieces(rows, SUMMARY_FIELDS[k]))
+        emit_pieces(csv_pieces(rows, SUMMARY_FIELDS[k], raw=raw))
     else:
         emit(records_table(k, rows, st.store.settings.language))
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from openpyxl.cell import Cell as _CELL
 
-from cslog.export.rows import MAX_CELL, _FIRST_RISKY, clean, needs_guard
+from cslog.export.rows import MAX_CELL, clean
+from cslog.render.text import GUARD_FIRST, needs_guard
 
 
 class _StyledCell(_CELL):
@@ -58,7 +59,7 @@ class _Cells:
     def put(self, cell, value: Any):
         """`value` in `cell`, or for text a spreadsheet would run, in a guarded copy of `cell`."""
         if isinstance(value, str):
-            if value[:1] in _FIRST_RISKY or len(value) > MAX_CELL:
+            if value[:1] in GUARD_FIRST or len(value) > MAX_CELL:
                 value = clean(value)
                 if needs_guard(value):
                     return self.text(value, cell)

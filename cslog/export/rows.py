@@ -22,9 +22,6 @@ from cslog.model import CHANNEL, CUSTOMER_TYPE, DECISION, EMOTION, PRIORITY, SLA
 from cslog.store import Store
 
 MAX_CELL = 32767
-_RISKY_START = ("=", "+", "-", "@")
-_FIRST_RISKY = "=+-@#"  # first characters worth a closer look (# for error codes such as #N/A)
-_ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
@@ -93,11 +90,6 @@ def clean(text: str) -> str:
     """Text a worksheet can hold: no XML-illegal control characters, at most Excel's cell size."""
     text = _ILLEGAL.sub("", text)
     return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"
-
-
-def needs_guard(text: str) -> bool:
-    """Would a spreadsheet program run this text, or read it as something else than text?"""
-    return text.startswith(_RISKY_START) or text in _ERROR_CODES
 
 
 def naive(moment: datetime | None, tz) -> datetime | None:

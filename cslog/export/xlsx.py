@@ -23,9 +23,9 @@ from pathlib import Path
 from cslog import report as rpt
 from cslog.errors import OperationalError, UsageError
 from cslog.export.cells import _Cells
-from cslog.export.rows import (CONTACT_COLUMNS, MAX_CELL, TICKET_COLUMNS, _FIRST_RISKY, _ILLEGAL, Contents, _say,
+from cslog.export.rows import (CONTACT_COLUMNS, MAX_CELL, TICKET_COLUMNS, _ILLEGAL, Contents, _say,
                                collect)
-from cslog.render.text import text_width
+from cslog.render.text import GUARD_FIRST, text_width
 from cslog.store import Store
 
 DATE_TIME = "yyyy-mm-dd hh:mm"
@@ -208,7 +208,7 @@ def _listing(ws, columns, rows: list[tuple], language: str) -> None:
                 continue
             if not isinstance(v, str):  # a hand-edited file may hold a number or a list where text belongs
                 v = values[i] = str(v)
-            if v[:1] in _FIRST_RISKY or len(v) > MAX_CELL or (odd and _ILLEGAL.search(v)):
+            if v[:1] in GUARD_FIRST or len(v) > MAX_CELL or (odd and _ILLEGAL.search(v)):
                 values[i] = cells.plain(v)
         lines = 1
         for i, room in wrapping:  # only text that does not fit gets the wrapping style (each styled cell costs)

@@ -34,10 +34,12 @@ def overdue_table(rows: list[dict], language: str, paused: Collection[str] = ())
     return table(body, heads)
 
 
-def overdue_text(rows: list[dict], format: str, language: str, paused: Collection[str] = ()) -> Iterator[str]:
-    """What `cslog overdue --format FORMAT` prints, in pieces (JSON and CSV a row at a time)."""
+def overdue_text(rows: list[dict], format: str, language: str, paused: Collection[str] = (),
+                 raw: bool = False) -> Iterator[str]:
+    """What `cslog overdue --format FORMAT` prints, in pieces (JSON and CSV a row at a time; CSV cells a
+    spreadsheet would run are neutralised unless raw)."""
     if format == "json":
         return json_pieces(rows)
     if format == "csv":
-        return csv_pieces(rows, OVERDUE_ROW)
+        return csv_pieces(rows, OVERDUE_ROW, raw)
     return iter([overdue_table(rows, language, paused)])

@@ -79,20 +79,36 @@ def json_pieces(data: Any) -> Iterator[str]:
         yield json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def to_csv(rows: list[dict], columns: Sequence[str]) -> str:
+# Text a spreadsheet program would run as a formula (or read as an error code) instead of showing it.
+_RISKY_START = ("=", "+", "-", "@")
+_ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
+GUARD_FIRST = "".join(_RISKY_START) + "#"  # the first characters worth a closer look (a quick test before needs_guard)
+
+
+def needs_guard(text: str) -> bool:
+    """Would a spreadsheet program run this text, or read it as something else than text?"""
+    return text.startswith(_RISKY_START) or text in _ERROR_CODES
+
+
+def to_csv(rows: list[dict], columns: Sequence[str], raw: bool = False) -> str:
     """The rows under a header of their keys; lists as `a, b`, mappings as `k=v, ...`."""
-    return "".join(csv_pieces(rows, columns))
+    return "".join(csv_pieces(rows, columns, raw))
 
 
-def csv_pieces(rows: list[dict], columns: Sequence[str]) -> Iterator[str]:
-    """to_csv's text in pieces, a line at a time."""
+def csv_pieces(rows: list[dict], columns: Sequence[str], raw: bool = False) -> Iterator[str]:
+    """to_csv's text in pieces, a line at a time. A text cell a spreadsheet would run (=HYPERLINK(...),
+    +cmd|..., @SUM...) gets a leading apostrophe, the usual form, unless raw."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    for values in [columns, *([_flat(row.get(c)) for c in columns] for row in rows)]:
+    for values in [columns, *([_guard(_flat(row.get(c)), raw) for c in columns] for row in rows)]:
         writer.writerow(values)
         yield out.getvalue()
         out.seek(0)
         out.truncate()
+
+
+def _guard(value: Any, raw: bool) -> Any:
+    return "'" + value if not raw and isinstance(value, str) and needs_guard(value) else value
 
 
 def _flat(value: Any) -> Any:
