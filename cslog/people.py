@@ -7,16 +7,35 @@ from cslog.errors import UsageError
 
 
 def resolve(entries: tuple, value: str | None, what: str) -> str | None:
-    """The listed name for `value` (matched by id or name); free text when nothing is listed."""
+    """The listed name for `value` (matched by id or name); free text when nothing is listed. Either way a
+    name is one line of printable text without personal data (it reaches commits and git's author)."""
     if value is None or value == "":
         return value
-    value = str(value).strip()
+    value = checked_name(str(value).strip(), what)
     if not entries:
         return value
     for entry in entries:
         if value in (entry["id"], entry["name"]):
             return entry["name"]
     raise UsageError(f"unknown {what} '{value}' (cslog.yaml lists the {what}s)", hint=suggest(entries, value, what))
+
+
+def checked_name(name: str, what: str, source: str = "") -> str:
+    """`name` when it is one line of printable text without an identity-card or bank-card number; UsageError
+    otherwise (a name lands in the record, the timeline, the commit subject and git's author, for good)."""
+    import unicodedata
+
+    from cslog import privacy
+
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
+        raise UsageError(f"the {what} name{source} {name!r} holds a line break or a control character: a name "
+                         "is one line of printable text")
+    found = privacy.find_pii(name)
+    if found:
+        raise UsageError(f"the {what} name{source} holds what looks like an {found[0].label} "
+                         f"({found[0].masked}): a name never holds personal data (严禁记录客户敏感信息)",
+                         hint=f"give the {what}'s name alone")
+    return name
 
 
 def suggest(entries: tuple, value: str, what: str) -> str:
@@ -34,7 +53,7 @@ def actor(entries: tuple, name: str, source: str) -> str:
     """Who acts (--as, $CSLOG_AGENT, git's user.name...): when cslog.yaml lists the agents, one of them,
     whichever way the name came; `source` says which, for the message."""
     if not entries:
-        return name
+        return checked_name(name, "acting agent", f" (from {source})")
     try:
         return resolve(entries, name, "agent") or name
     except UsageError as exc:

@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterator
 
-# Digits glued to letters (order numbers like DD20261122000123, SF1234567890123) are not candidates.
-_ID_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
-_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{4}(?:[ -]?\d{4}){2,3}(?:[ -]?\d{1,3})?|\d{13,19})(?![0-9A-Za-z])")
+# An identity-card number may be glued to letters (ID11010519491231002X, 王110105...) or split by spaces, dashes
+# or dots (110105 19491231 002X): its region, birth date and check digit tell it from an order number. A bank
+# card glued to letters is not a candidate (order numbers like DD20261122000123, SF1234567890123 are).
+_SEP = r"[ .\-]?"
+_ID_CARD = re.compile(r"(?<!\d)(?=(\d(?:" + _SEP + r"\d){16}" + _SEP + r"[\dXx])(?!\d))")  # overlapping
+_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{4}(?:[ .-]?\d{4}){2,3}(?:[ .-]?\d{1,3})?|\d{13,19})(?![0-9A-Za-z])")
+_SEPARATORS = re.compile(r"[ .\-]")
 _REGIONS = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
             50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83, 91}
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -70,10 +74,11 @@ def is_bank_card(digits: str) -> bool:
 def find_pii(text: str) -> list[Finding]:
     found: list[Finding] = []
     for m in _ID_CARD.finditer(text):
-        if is_id_card(m.group(1)):
-            found.append(Finding("id_card", m.group(1)))
+        number = _SEPARATORS.sub("", m.group(1))
+        if is_id_card(number):
+            found.append(Finding("id_card", number))
     for m in _CARD.finditer(text):
-        digits = re.sub(r"[ -]", "", m.group(1))
+        digits = _SEPARATORS.sub("", m.group(1))
         if is_bank_card(digits) and not is_id_card(digits):
             found.append(Finding("bank_card", digits))
     return found

@@ -206,7 +206,8 @@ def history_text(entries: list[Any], language: str = "zh") -> str:
                              f"{_value(change.new, leaf, language)}")
         for event in entry.events:
             lines.append("    + " + (event_line(event, language) if isinstance(event, dict) else str(event)))
-    return "\n".join(lines) + ("\n" if lines else "")
+    # a text's own line breaks stay, indented: no line of a note can pass for a commit's header or trailer
+    return "".join(line.replace("\n", "\n        ") + "\n" for line in lines)
 
 
 def _value(value: Any, field_name: str, language: str) -> str:
