@@ -104,10 +104,17 @@ def config_value(cwd: Path, key: str) -> str:
     return proc.stdout.strip()
 
 
-def identity_env(cwd: Path, actor: str | None, when: datetime | None) -> dict:
+def commit_config(cwd: Path) -> dict[str, str]:
+    """What a commit needs of git's config (user.name, user.email, commit.gpgsign), in one call."""
+    out = run(cwd, "config", "-z", "--get-regexp", r"^(user\.name|user\.email|commit\.gpgsign)$", check=False).stdout
+    return {key.lower(): value for key, _, value in (item.partition("\n") for item in out.split("\0") if item)}
+
+
+def identity_env(cwd: Path, actor: str | None, when: datetime | None, config: dict | None = None) -> dict:
     """The commit's author is the acting agent; a machine with no git identity still commits."""
-    name = config_value(cwd, "user.name")
-    email = config_value(cwd, "user.email") or FALLBACK_EMAIL
+    config = commit_config(cwd) if config is None else config
+    name = config.get("user.name", "")
+    email = config.get("user.email", "") or FALLBACK_EMAIL
     env = {"GIT_AUTHOR_NAME": actor or name or "cslog", "GIT_AUTHOR_EMAIL": email,
            "GIT_COMMITTER_NAME": name or actor or "cslog", "GIT_COMMITTER_EMAIL": email}
     if when is not None:
@@ -157,22 +164,31 @@ def commit_paths(cwd: Path, paths: list[str], message: str, actor: str | None = 
     the user has staged stays out. HEAD moves with a compare-and-swap, so a commit made meanwhile by
     someone else is never lost (the tree is then built again on top of it).
     """
-    env = identity_env(cwd, actor, when)
-    gdir, prefix, top = _where(cwd)
+    from cslog import githooks
+
+    config = commit_config(cwd)
+    env = identity_env(cwd, actor, when, config)
+    gdir, prefix, top, hooks_dir = _where(cwd)
     _sweep_private_indexes(gdir)
+    hooks = githooks.Hooks(hooks_dir, top, gdir)
+    sign = ["-S"] if githooks.signs(config) else []
     full = [_repo_path(prefix, p) for p in paths]
-    for _ in range(5):
+    for attempt in range(5):
         parent = head(cwd)
         tree = _tree_with(cwd, top, parent, full, paths) if parent else None
         if tree is None:
             tree = _tree_by_index(cwd, gdir, parent, paths, env)
-        args = ["commit-tree", tree, "-F", "-"] + (["-p", parent] if parent else [])
+        if hooks:
+            tree = hooks.pre_commit(tree, env)
+            message = hooks.message(message, env) if attempt == 0 else message
+        args = ["commit-tree", tree, *sign, "-F", "-"] + (["-p", parent] if parent else [])
         commit = run(cwd, *args, env=env, input=message).stdout.strip()
         if _move_head(cwd, commit, parent):
             break
     else:
         raise GitError("HEAD kept moving while cslog committed; try again")
     _refresh_index(cwd, gdir, paths)
+    hooks.post_commit(env)
     return commit
 
 
@@ -193,10 +209,12 @@ def _move_head(cwd: Path, commit: str, parent: str | None) -> bool:
     raise GitError(f"git update-ref failed: {proc.stderr.strip()}", hint=lock_hint(proc.stderr))
 
 
-def _where(cwd: Path) -> tuple[Path, str, Path]:
-    """The git directory, cwd's path inside the work tree ('' or 'sub/dir/'), and the work tree."""
-    lines = run(cwd, "rev-parse", "--absolute-git-dir", "--show-prefix", "--show-toplevel").stdout.split("\n")
-    return Path(lines[0].strip()), lines[1].strip(), Path(lines[2].strip())
+def _where(cwd: Path) -> tuple[Path, str, Path, Path]:
+    """The git directory, cwd's path inside the work tree ('' or 'sub/dir/'), the work tree, and the hooks'
+    folder (core.hooksPath or the git directory's hooks/)."""
+    lines = run(cwd, "rev-parse", "--absolute-git-dir", "--show-prefix", "--show-toplevel", "--git-path",
+                "hooks").stdout.split("\n")
+    return Path(lines[0].strip()), lines[1].strip(), Path(lines[2].strip()), cwd / lines[3].strip()
 
 
 def _repo_path(prefix: str, path: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cslog import gitrepo
 from cslog.errors import UsageError
+from cslog.githooks import OWN_HOOK_MARK
 from cslog.model import KIND_FOLDERS, KINDS
 from cslog.store import Store
 
@@ -17,7 +18,6 @@ DRIVER = "cslog"
 RECORD_FOLDERS = tuple(KIND_FOLDERS[k] for k in KINDS)
 ATTRIBUTE_LINES = [f"{folder}/** merge={DRIVER}" for folder in RECORD_FOLDERS]
 ATTRIBUTES_HEADER = "# cslog: record files merge through `cslog merge-driver` (installed by `cslog setup-git`)"
-HOOK_MARK = "installed by `cslog setup-git --hook`"
 
 
 def driver_command() -> str:
@@ -56,7 +56,7 @@ def attributes_ok(root: Path) -> bool:
 
 def hook_text(root: Path) -> str:
     return f'''#!{sys.executable}
-# {HOOK_MARK}: `cslog check` on the record files this commit adds or changes
+# {OWN_HOOK_MARK}: `cslog check` on the record files this commit adds or changes
 # (as they are in the work tree). Remove this file to stop it.
 import os, re, subprocess, sys
 top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True).stdout.strip()
@@ -73,7 +73,7 @@ if files:
 def install_hook(root: Path) -> Path:
     hooks = _git_path(root, "hooks")
     path = hooks / "pre-commit"
-    if path.exists() and HOOK_MARK not in path.read_text(encoding="utf-8", errors="replace"):
+    if path.exists() and OWN_HOOK_MARK not in path.read_text(encoding="utf-8", errors="replace"):
         raise UsageError(f"{path} exists and is not cslog's; cslog leaves it alone",
                          hint="add `cslog check` to it yourself, or use pre-commit with the cslog-check hook")
     hooks.mkdir(parents=True, exist_ok=True)
