@@ -125,6 +125,52 @@ def git_problems(store: Store) -> list[Problem]:
     return problems
 
 
+def start_tracked(store: Store):
+    """The record files git tracks (relative to the repository), listed while check goes on: a function
+    that waits for the answer (None without git, or when git cannot say)."""
+    import subprocess
+
+    if store.git_root is None:
+        return lambda: None
+    folders = [KIND_FOLDERS[k] for k in KINDS]
+    try:
+        proc = subprocess.Popen(["git", "ls-files", "-z", "--", *folders], cwd=store.root, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
+    except OSError:
+        return lambda: None
+
+    def answer() -> set[str] | None:
+        out, _ = proc.communicate()
+        return set(out.decode("utf-8", "surrogateescape").split("\0")) if proc.returncode == 0 else None
+
+    return answer
+
+
+def untracked_referenced(store: Store, files: list[tuple[str, str]], tracked: set[str] | None,
+                         index) -> list[Problem]:
+    """Record files git does not track that tracked records refer to: a fresh clone has references to nothing
+    (what a writer killed before its commit left, before cslog put such leftovers back itself)."""
+    if tracked is None:
+        return []
+    loose = {(kind, rel.rpartition("/")[2][:-5]): rel for kind, rel in files if rel not in tracked}
+    if not loose:
+        return []
+    if index is not None:
+        refs = index.references_to(loose)
+    else:  # read the tracked files that name one of them
+        named = re.compile("|".join(re.escape(rid) for _kind, rid in loose))
+        refs = [(rel, *ref) for kind, rel in files if rel in tracked and named.search(_text(store.root / rel))
+                for item in [store.load(kind, store.root / rel)] if item.ok for ref in references(item.doc, kind)]
+    referrers: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for rel, _field, _pos, target, ref in refs:
+        if rel in tracked and (target, ref) in loose:
+            referrers[(target, ref)].add(rel)
+    return [Problem(loose[key], None, f"git does not track this file, yet committed records refer to {key[1]} "
+                    f"({', '.join(sorted(by)[:3])}{' ...' if len(by) > 3 else ''}): commit it (git add "
+                    f"{loose[key]} && git commit), or a fresh clone has references to nothing", code="untracked")
+            for key, by in sorted(referrers.items())]
+
+
 # -- cslog.yaml ---------------------------------------------------------------------------------------------
 
 def check_config(root: Path) -> list[Problem]:
@@ -176,6 +222,7 @@ def run_check(store: Store, paths: list[str] | None = None, use_cache: bool = Tr
     two processes. The result is the same either way."""
     from cslog.index import scan as scanning
 
+    tracked = start_tracked(store)
     index = None
     if use_cache:
         from cslog.index import Index
@@ -233,6 +280,8 @@ def run_check(store: Store, paths: list[str] | None = None, use_cache: bool = Tr
                 others = ", ".join(sorted(h for h in holders if h != rel))
                 problems.append(Problem(rel, line_of(_text(store.root / rel), ("id",)),
                                         f"duplicate id {rid}: also in {others}", code="duplicate", field="id"))
+    problems += [p for p in untracked_referenced(store, list(found.files()), tracked(), index)
+                 if chosen is None or p.path in chosen]
     if index is not None:
         index.mark_checked(key, passed, failed)
     problems.sort(key=lambda p: (p.path != config_mod.CONFIG_FILE, file_order(p.path), p.line or 0))
@@ -320,6 +369,7 @@ def fix(store: Store, *, actor: str, now, paths: list[str] | None = None, commit
             text = store.render_new(kind, canonical_doc(kind, item.doc, store.settings.tz), path)
             if text != item.text:
                 store.guard_path(path)
+                tx.journal.note(path, item.text, text)
                 write_atomic(path, text)
                 tx.changes.append((path, item.text))
                 done.files.append(rel)

@@ -429,6 +429,21 @@ def changed_between(cwd: Path, old: str, new: str, folders: list[str]) -> set[st
     return {p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p}
 
 
+def committed_bytes(cwd: Path, paths: list[str]) -> dict[str, bytes | None]:
+    """{path: its bytes in HEAD, or None when HEAD has no such file} for paths relative to cwd (one git)."""
+    asked = "".join(f"HEAD:./{p}\n" for p in paths).encode()  # ./: relative to cwd
+    out = subprocess.run(["git", "cat-file", "--batch"], cwd=cwd, input=asked, capture_output=True).stdout
+    found: dict[str, bytes | None] = {}
+    for path in paths:
+        header, _, out = out.partition(b"\n")
+        parts = header.split()
+        if len(parts) == 3 and parts[1] == b"blob":
+            found[path], out = out[:int(parts[2])], out[int(parts[2]) + 1:]
+        else:
+            found[path] = None  # missing, or not a file
+    return found
+
+
 MANY_PATHS = 2000  # more paths than this: list the folders instead of naming each path on the command line
 
 

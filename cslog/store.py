@@ -16,6 +16,7 @@ import dataclasses
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -153,6 +154,7 @@ class Store:
     _swept: set = field(default_factory=set, repr=False)  # folders cleared of dead writers' temp files
     _policy: object = field(default=None, repr=False)
     _calendar: object = field(default=None, repr=False)
+    tell: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr), repr=False)  # rare news
 
     # --- finding the repository -----------------------------------------------------------------
 
@@ -368,9 +370,10 @@ class Store:
             marks[series] = seq
             write_atomic(self.root / CACHE_DIR / "ids.json", json.dumps(marks, sort_keys=True))
 
-    def create(self, kind: str, build: Callable[[str], dict], moment: datetime,
-               record_id: str | None = None) -> Record:
-        """Allocate an ID (unless given), build the record for it and create its file exclusively."""
+    def create(self, kind: str, build: Callable[[str], dict], moment: datetime, record_id: str | None = None,
+               on_write: Callable[[Path, str | None, str], None] | None = None) -> Record:
+        """Allocate an ID (unless given), build the record for it and create its file exclusively (on_write
+        hears of it first: the transaction's journal)."""
         fmt = self.id_format(kind)
         for _ in range(1000):
             series = None
@@ -387,6 +390,8 @@ class Store:
             self.guard_path(path)
             self.sweep(path.parent)
             text = self.render_new(kind, doc, path)
+            if on_write is not None:
+                on_write(path, None, text)
             if create_exclusive(path, text):
                 if series:
                     self._remember(series, seq)
@@ -397,10 +402,13 @@ class Store:
                 self._remember(series, seq)
         raise OperationalError(f"could not allocate a new {kind} ID")
 
-    def replace(self, record: Record, new_doc: dict) -> Record:
+    def replace(self, record: Record, new_doc: dict,
+                on_write: Callable[[Path, str | None, str], None] | None = None) -> Record:
         self.guard_path(record.path)
         self.sweep(record.path.parent)
         text = self.render_update(record, new_doc)
+        if on_write is not None and text != record.text:
+            on_write(record.path, record.text, text)
         write_atomic(record.path, text)
         return Record(kind=record.kind, id=record.id, path=record.path, text=text, doc=new_doc)
 

@@ -1,9 +1,15 @@
 """A command's change: the repository lock, the record files it writes, and the one commit that says so (or, when
-anything fails, the files put back as they were)."""
+anything fails, the files put back as they were).
+
+A writer killed mid-way (kill -9, a power cut) cannot put anything back itself. So every write is first noted in
+a journal (.cslog/journal: the file, its text before, a digest of its text after), and whoever takes the lock
+next puts back what the dead writer left uncommitted (`recover`), before doing anything else. What the dead
+writer committed stays; a file changed again since is left alone and named."""
 from __future__ import annotations
 
 import errno
 import fcntl
+import json
 import os
 import re
 import time
@@ -47,6 +53,7 @@ def repository_lock(store: Any) -> Iterator[None]:
                 time.sleep(0.02)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
+        recover(store)
         yield
     finally:
         os.close(fd)  # closing releases the flock
@@ -66,7 +73,104 @@ def transaction(store: Any, op: str, actor: str | None, now: datetime, commit: b
                 tx.commit_id = store.commit([p for p, _ in tx.changes], tx.message(), actor, now)
         except BaseException:
             tx.rollback()
+            tx.journal.close()
             raise
+        tx.journal.close()
+
+
+class Journal:
+    """The writes of the lock's holder, each noted before it is made (see the module's docstring)."""
+
+    def __init__(self, store: Any):
+        self.root = store.root
+        self.path = store.root / CACHE_DIR / JOURNAL
+        self.out = None
+
+    def note(self, path: Path, before: str | None, after: str | None) -> None:
+        """About to turn `path` from `before` (None: absent) into `after` (None: removed)."""
+        if self.out is None:
+            self.out = open(self.path, "a", encoding="utf-8")
+        entry = {"path": os.path.relpath(path, self.root), "before": before, "after": _digest(after)}
+        self.out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self.out.flush()  # in the kernel's hands: a killed process's writes survive it
+
+    def close(self) -> None:
+        """Done: committed, rolled back, or (--no-commit) meant to stay as written."""
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+            self.path.unlink(missing_ok=True)
+
+
+JOURNAL = "journal"
+
+
+def recover(store: Any, quiet: bool = False) -> list[str]:
+    """Under the lock: put back what a killed writer's journal says it wrote and did not commit, newest first;
+    the paths put back. What it does is said on stderr (store.tell)."""
+    path = store.root / CACHE_DIR / JOURNAL
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return []
+    entries = []
+    for line in lines:
+        try:
+            entries.append(json.loads(line))
+        except ValueError:  # the last line, cut short by the kill: its write was never made
+            pass
+    committed: dict = {}
+    if entries and store.git_root is not None:
+        from cslog import gitrepo
+
+        if gitrepo.head(store.root):
+            committed = gitrepo.committed_bytes(store.root, sorted({e["path"] for e in entries}))
+    undone: list[str] = []
+    settled: set[str] = set()  # committed, or changed since: earlier entries of the path stay as they are
+    changed: list[str] = []
+    for entry in reversed(entries):
+        rel = entry["path"]
+        current = _current(store.root / rel)
+        if rel in settled or _digest_bytes(current) == _digest(entry["before"]):
+            continue  # never written, or already put back
+        if _digest_bytes(current) != entry["after"] or (rel in committed and committed[rel] == current):
+            settled.add(rel)
+            if _digest_bytes(current) != entry["after"]:
+                changed.append(rel)
+            continue
+        if entry["before"] is None:
+            (store.root / rel).unlink(missing_ok=True)
+        else:
+            write_atomic(store.root / rel, entry["before"])
+        undone.append(rel)
+    path.unlink(missing_ok=True)
+    undone = sorted(set(undone))
+    if undone and not quiet:
+        store.tell(f"cslog: a cslog command was killed before its commit; what it had written is put back "
+                   f"({len(undone)} file(s): {', '.join(undone[:5])}{' ...' if len(undone) > 5 else ''})")
+    if changed:
+        store.tell("cslog: a cslog command was killed before its commit; these files it wrote were changed "
+                   f"again since and are left as they are: {', '.join(sorted(changed))}")
+    return undone
+
+
+def _current(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _digest(text: str | None) -> str | None:
+    return None if text is None else _digest_bytes(text.encode("utf-8"))
+
+
+def _digest_bytes(data: bytes | None) -> str | None:
+    if data is None:
+        return None
+    import hashlib
+
+    return hashlib.sha1(data).hexdigest()
 
 
 def refuse_during_git_operation(store: Any) -> None:
@@ -94,15 +198,16 @@ class Transaction:
         self.summary = ""
         self.commit_id: str | None = None
         self.notices: list[str] = []  # what the command should tell the user (rules that fired)
+        self.journal = Journal(store)
 
     def create(self, kind: str, build: Callable[[str], dict], moment: datetime, record_id: str | None = None) -> Any:
-        record = self.store.create(kind, build, moment, record_id)
+        record = self.store.create(kind, build, moment, record_id, on_write=self.journal.note)
         self.changes.append((record.path, None))
         self.records.append(record.id)
         return record
 
     def replace(self, record: Any, new_doc: dict) -> Any:
-        updated = self.store.replace(record, new_doc)
+        updated = self.store.replace(record, new_doc, on_write=self.journal.note)
         if updated.text != record.text:
             self.changes.append((record.path, record.text))
             if record.id not in self.records:

@@ -197,3 +197,49 @@ def test_a_lock_held_by_a_running_git_is_not_taken(repo, ticket, tmp_path):
     finally:
         user.wait(timeout=30)
     assert not gitrepo.git_running(repo)
+
+
+def test_an_import_killed_half_way_is_put_back_and_a_rerun_commits_everything(repo, tmp_path):
+    """issue 15, item 3: a kill -9 leaves no uncommitted customers for a re-run to reuse, and a fresh clone has
+    every record its tickets refer to."""
+    sheet = tmp_path / "跟踪表.csv"
+    rows = ["工单编号,客户名称,联系方式,问题类型,紧急程度,问题描述,处理人,处理进度,任务开始时间"]
+    rows += [f"A{i:03d},客户{i}公司,1381234{i:04d},故障,高,无法登录系统{i},小明,处理中,2026-11-20 09:00"
+             for i in range(300)]
+    sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    journal = repo / ".cslog/journal"
+    proc = start(repo, ["import", sheet])
+    deadline = time.monotonic() + 60
+    while not (journal.exists() and journal.read_text(encoding="utf-8").count("\n") >= 20):
+        assert proc.poll() is None and time.monotonic() < deadline, "the import ended before it could be killed"
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    left = git(repo, "status", "--porcelain", "--untracked-files=all", "--", "customers", "tickets")
+    assert left  # what a killed import leaves: files nobody committed
+
+    again = run(repo, "import", sheet)
+    assert again.returncode == 0, again.stderr
+    assert "killed before its commit" in again.stderr and "put back" in again.stderr
+    assert "imported 300 tickets, 300 new customers" in again.stderr
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+    clone = tmp_path / "fresh"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    assert len(list((clone / "customers").glob("*.yaml"))) == 300
+    check = run(clone, "check")
+    assert check.returncode == 0, check.stdout
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]], ids=["index", "no index"])
+def test_check_reports_an_untracked_record_that_committed_records_refer_to(repo, cache):
+    assert run(repo, "--no-commit", "new", "customer", "--name", "未提交公司").returncode == 0
+    customer = git(repo, "status", "--porcelain", "--untracked-files=all").split()[-1]
+    ticket = run(repo, *TICKET, "--customer", customer.rpartition("/")[2][:-5])
+    assert ticket.returncode == 0, ticket.stderr
+    check = run(repo, "check", *cache)
+    assert check.returncode == 1
+    assert f"{customer}:" in check.stdout and "git does not track this file" in check.stdout
+    assert f"git add {customer}" in check.stdout
+    git(repo, "add", customer)
+    git(repo, "commit", "-q", "-m", "the customer too")
+    assert run(repo, "check", *cache).returncode == 0

@@ -566,3 +566,61 @@ def test_kind_of_path():
     assert sync_mod.kind_of_path("customers/C0001.yaml") == "customer"
     assert sync_mod.kind_of_path("customers/.gitkeep") is None
     assert sync_mod.kind_of_path("cslog.yaml") is None
+
+
+# -- a sync killed half-way (issue 15, item 4) ---------------------------------------------------------------
+
+def _killed_at_hook(clone: Clone, hook: str, *args: str) -> None:
+    """Run the installed `cslog sync` in the clone with a git hook that waits, and kill it (and its git) there."""
+    import os
+    import signal
+    import time
+
+    from conftest import cslog_bin
+
+    mark = clone.path.parent / f"{clone.path.name}-{hook}.reached"
+    path = clone.path / ".git/hooks" / hook
+    path.write_text(f'#!/bin/sh\ntouch "{mark}"\nsleep 60\n', encoding="utf-8")
+    path.chmod(0o755)
+    env = {**os.environ, "CSLOG_AGENT": clone.agent, "CSLOG_NOW": f"{DAY}T18:00:00+08:00"}
+    proc = subprocess.Popen([*cslog_bin(), "-C", str(clone.path), "sync", *args], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not mark.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the hook was never reached"
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    path.unlink()
+
+
+def test_a_sync_killed_while_committing_its_renumbering_is_put_back_and_taken_up(team):
+    a, b, _c = team
+    mine = a.ticket("A的工单", at="09:00")
+    a.sync()
+    assert b.ticket("B的工单", at="09:30") == mine  # the same ID on two clones: B's sync renumbers its own
+    _killed_at_hook(b, "pre-commit")  # cslog commits the renumbering through the clone's hooks
+    assert (b.path / ".cslog/journal").exists() and (b.path / ".cslog/sync-running").exists()
+    again = b.run("sync", at="18:05")
+    assert again.exit_code == 0, again.stderr
+    assert "was interrupted before it was done" in again.stderr and "put back" in again.stderr
+    settle(a, b)
+    assert_consistent(a, b)
+    titles = sorted(a.doc(p.stem)["title"] for p in (a.path / "tickets").rglob("*.yaml"))
+    assert titles == ["A的工单", "B的工单"]
+
+
+def test_a_sync_killed_in_the_middle_of_its_merge_says_how_to_undo_it(team):
+    a, b, _c = team
+    a.ticket("A的工单", at="09:00")
+    a.sync()
+    b.ok("new", "customer", "--name", "B公司", at="09:30")  # no collision: B's sync merges
+    _killed_at_hook(b, "pre-merge-commit")
+    stopped = b.run("sync", at="18:05")
+    assert stopped.exit_code == 2
+    assert "the last `cslog sync`" in stopped.stderr and "interrupted while it merged origin/main" in stopped.stderr
+    assert "git reset --merge" in stopped.stderr  # git is killed in its hook: the files merged, no merge to abort
+    git(b.path, "reset", "--merge")
+    b.sync(at="18:10")
+    settle(a, b)
+    assert_consistent(a, b)

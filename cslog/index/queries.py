@@ -369,6 +369,12 @@ class Index:
             "SELECT f.path, f.field, f.pos, f.target, f.ref FROM refs f WHERE NOT EXISTS "
             "(SELECT 1 FROM records r WHERE r.kind = f.target AND r.stem = f.ref)").fetchall()
 
+    def references_to(self, records: Iterable[tuple[str, str]]) -> list[tuple[str, str, int, str, str]]:
+        """References (path, field, position or -1, kind, ID) to these (kind, ID) records."""
+        return self.db.execute(
+            "SELECT path, field, pos, target, ref FROM refs WHERE target || ' ' || ref IN (SELECT value FROM "
+            "json_each(?))", (json.dumps(sorted(f"{kind} {rid}" for kind, rid in records)),)).fetchall()
+
     def shared_ids(self) -> dict[str, str]:
         """{path: id} of the records whose id another record holds too."""
         return dict(self.db.execute(

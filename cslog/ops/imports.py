@@ -26,6 +26,9 @@ def import_file(store: Store, file: Path, *, actor: str, now: datetime, kind: st
     to notify; invalid rows refuse the whole import (UsageError) unless skip_invalid."""
     from cslog import importer
 
+    if not dry_run:
+        with store.lock():  # what a killed import left uncommitted is put back before the plan reads the repository
+            pass
     engine, plan = importer.plan_import(store, file, actor=actor, now=now, kind=kind, mapping=mapping, sheet=sheet,
                                         allow_pii=allow_pii)
     for warning in plan.warnings:

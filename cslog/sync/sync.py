@@ -13,13 +13,14 @@ from typing import Callable
 
 from cslog import gitrepo
 from cslog.errors import GitError, NotFound, Problem, UsageError
-from cslog.model import KINDS, REFERENCES
+from cslog.model import CACHE_DIR, KINDS, REFERENCES
 from cslog.store import Store
 from cslog.sync.driver import _RECORD_FILE, NOTE_PREFIX, kind_of_path
 from cslog.sync.setup import (ATTRIBUTE_LINES, DRIVER, RECORD_FOLDERS, _git_path, _need_git, _prefix, attributes_ok,
                               driver_command)
 
 PUSH_ATTEMPTS = 5
+RUNNING = "sync-running"  # .cslog/sync-running: 'when target' while a sync works; left behind, it was killed
 
 
 @dataclass
@@ -60,39 +61,55 @@ def sync(store: Store, *, actor: str, now: datetime, remote: str | None = None,
     """
     root = _need_git(store)
     tell = notify or (lambda _m: None)
-    with store.lock():
+    with store.lock():  # (a killed sync's uncommitted renumbering is put back as the lock is taken)
         target = find_target(root, remote)
-        _refuse_unfinished(root)
-        _refuse_uncommitted_records(root)
+        running = store.root / CACHE_DIR / RUNNING
+        interrupted = _interrupted(running)
+        _refuse_unfinished(root, interrupted)
+        _refuse_uncommitted_records(root, interrupted)
+        if interrupted:
+            tell(f"the last `cslog sync` (started {interrupted.partition(' ')[0]}) was interrupted before it was "
+                 "done; this one takes up from where the clone is")
         _ensure_driver(root)
-        result = SyncResult(remote=target.remote, branch=target.branch)
-        for attempt in range(1, attempts + 1):
-            result.attempts = attempt
-            theirs = fetch(root, target)
-            if theirs is not None:
-                base = _merge_base(root, theirs, target)
-                for rid in _record_ids(_changed(root, base, theirs)):
-                    if rid not in result.incoming:
-                        result.incoming.append(rid)
-                for old, new in renumber_collisions(store, base, theirs, actor, now):
-                    result.renumbered.append((old, new))
-                    if on_renumber:
-                        on_renumber(old, new)
-                result.notes += integrate(root, theirs, target, actor, now)
-            head = gitrepo.head(root)
-            if head is None or head == theirs:
-                return result
-            outgoing = _changed(root, theirs, head)
-            result.problems = check_outgoing(store, theirs, head, outgoing)
-            if result.problems:
-                return result
-            result.outgoing = _record_ids(outgoing)
-            if push(root, target, head):
-                result.pushed = True
-                return result
-            tell(f"{target.label} moved while pushing; fetching again (attempt {attempt + 1} of {attempts})")
-        raise GitError(f"{target.label} kept moving: {attempts} pushes were rejected because others pushed "
-                       "first", hint="run `cslog sync` again")
+        running.write_text(f"{now.isoformat()} {target.label}\n", encoding="utf-8")
+        try:
+            return _rounds(store, target, actor, now, tell, on_renumber, attempts)
+        finally:
+            running.unlink(missing_ok=True)
+
+
+def _rounds(store: Store, target: Target, actor: str, now: datetime, tell: Callable[[str], None],
+            on_renumber: Callable[[str, str], None] | None, attempts: int) -> SyncResult:
+    """sync's work once the clone is ready: fetch, renumber, merge, check, push, again while others push."""
+    root = store.root
+    result = SyncResult(remote=target.remote, branch=target.branch)
+    for attempt in range(1, attempts + 1):
+        result.attempts = attempt
+        theirs = fetch(root, target)
+        if theirs is not None:
+            base = _merge_base(root, theirs, target)
+            for rid in _record_ids(_changed(root, base, theirs)):
+                if rid not in result.incoming:
+                    result.incoming.append(rid)
+            for old, new in renumber_collisions(store, base, theirs, actor, now):
+                result.renumbered.append((old, new))
+                if on_renumber:
+                    on_renumber(old, new)
+            result.notes += integrate(root, theirs, target, actor, now)
+        head = gitrepo.head(root)
+        if head is None or head == theirs:
+            return result
+        outgoing = _changed(root, theirs, head)
+        result.problems = check_outgoing(store, theirs, head, outgoing)
+        if result.problems:
+            return result
+        result.outgoing = _record_ids(outgoing)
+        if push(root, target, head):
+            result.pushed = True
+            return result
+        tell(f"{target.label} moved while pushing; fetching again (attempt {attempt + 1} of {attempts})")
+    raise GitError(f"{target.label} kept moving: {attempts} pushes were rejected because others pushed "
+                   "first", hint="run `cslog sync` again")
 
 
 def find_target(root: Path, remote: str | None) -> Target:
@@ -120,21 +137,47 @@ def find_target(root: Path, remote: str | None) -> Target:
                      hint="cslog sync --remote NAME")
 
 
-def _refuse_unfinished(root: Path) -> None:
+def _interrupted(running: Path) -> str | None:
+    """'when target' of a sync that was killed (or lost its machine) before it was done, else None. Read
+    under the lock: a sync's mark that is still there belongs to a sync that is gone."""
+    try:
+        return running.read_text(encoding="utf-8").strip() or "?"
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+
+
+def _refuse_unfinished(root: Path, interrupted: str | None) -> None:
     stopped = gitrepo.unfinished(root)
-    if stopped is not None:
-        raise UsageError(f"{stopped[0]} is unfinished in this clone",
-                         hint=f"finish it, or undo it with `{stopped[1]}`, then `cslog sync`")
+    label = (interrupted or "").partition(" ")[2]
+    if stopped is None:
+        return
+    message = (gitrepo.git_dir(root) / "MERGE_MSG")
+    ours = stopped[0] == "a merge" and (interrupted is not None or (
+        message.exists() and message.read_text(encoding="utf-8", errors="replace").startswith("cslog: sync with")))
+    if ours:
+        raise UsageError("the last `cslog sync` was interrupted in the middle of its merge"
+                         + (f" with {label}" if label else "") + ": the merge is not committed",
+                         hint="undo it with `git merge --abort`, then run `cslog sync` again (or, when `git status` "
+                              "names no conflict, finish it with `git commit --no-edit`, then `cslog sync` to push)")
+    raise UsageError(f"{stopped[0]} is unfinished in this clone",
+                     hint=f"finish it, or undo it with `{stopped[1]}`, then `cslog sync`")
 
 
-def _refuse_uncommitted_records(root: Path) -> None:
+def _refuse_uncommitted_records(root: Path, interrupted: str | None = None) -> None:
     status = gitrepo.run(root, "status", "--porcelain", "-z", "--untracked-files=all", "--",
                          *RECORD_FOLDERS).stdout
     dirty = [entry[3:] for entry in status.split("\0") if len(entry) > 3 and _RECORD_FILE.search(entry)]
-    if dirty:
-        shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
-        raise UsageError(f"uncommitted changes in record files: {shown}",
-                         hint="commit them (git add FILE && git commit) or discard them, then `cslog sync`")
+    if not dirty:
+        return
+    shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+    if interrupted:  # killed while git merged: git leaves the merged files in place, and no merge to abort
+        when, _, label = interrupted.partition(" ")
+        raise UsageError(f"the last `cslog sync` (started {when}) was interrupted while it merged {label or 'the remote'}:"
+                         f" it left a half-done merge in the record files: {shown}",
+                         hint="undo it with `git reset --merge` (changes of your own that git did not stage stay), "
+                              "then run `cslog sync` again")
+    raise UsageError(f"uncommitted changes in record files: {shown}",
+                     hint="commit them (git add FILE && git commit) or discard them, then `cslog sync`")
 
 
 def _ensure_driver(root: Path) -> None:
@@ -234,11 +277,19 @@ def renumber_collisions(store: Store, base: str | None, theirs: str, actor: str,
     for kind, rid, _path in collisions:
         mapping[rid] = _next_free(store, kind, rid, taken, now)
         taken.add(mapping[rid])
-    changed = _rewrite(store, base, head, mapping)
     message = (f"cslog: sync renumbered {', '.join(f'{o} -> {n}' for o, n in mapping.items())}\n\n"
                "IDs taken meanwhile on the remote by other records.\n\n"
                + "".join(f"Cslog-Record: {n}\n" for n in mapping.values()) + "Cslog-Op: sync\n")
-    store.commit(changed, message, actor, now)
+    from cslog.transaction import Journal, recover
+
+    journal = Journal(store)  # killed before the commit: the next lock holder puts the files back
+    try:
+        store.commit(_rewrite(store, base, head, mapping, journal.note), message, actor, now)
+    except BaseException:
+        recover(store, quiet=True)  # a refusing hook, a failing git: the files as they were
+        raise
+    finally:
+        journal.close()
     return list(mapping.items())
 
 
@@ -273,7 +324,8 @@ def _next_free(store: Store, kind: str, old: str, taken: set[str], now: datetime
     return candidate
 
 
-def _rewrite(store: Store, base: str | None, head: str, mapping: dict[str, str]) -> list[Path]:
+def _rewrite(store: Store, base: str | None, head: str, mapping: dict[str, str],
+             note: Callable[[Path, str | None, str | None], None]) -> list[Path]:
     """Move each renamed record to its new file, with its new id, and rewrite references to it in the
     records this clone changed since `base` (no other record can know an ID that was never pushed)."""
     from cslog.yamlio import write_atomic
@@ -296,10 +348,13 @@ def _rewrite(store: Store, base: str | None, head: str, mapping: dict[str, str])
         text = store.render_update(record, doc)
         if new_path != path:
             store.guard_path(new_path)
+            note(new_path, None, text)
             write_atomic(new_path, text)
+            note(path, record.text, None)
             path.unlink()
             touched += [path, new_path]
         else:
+            note(path, record.text, text)
             write_atomic(path, text)
             touched.append(path)
     return list(dict.fromkeys(touched))
