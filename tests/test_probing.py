@@ -138,3 +138,45 @@ def test_a_read_only_repository_is_read_as_it_is_and_writes_say_so(cli, repo, ti
     finally:
         for folder, dirs, _files in os.walk(backup):
             os.chmod(folder, 0o755)
+
+
+def test_an_edit_that_keeps_size_and_mtime_reaches_overdue_check_and_reindex(cli, repo, ticket):
+    """Item 9: touch -d, cp -p, rsync -t and restores keep the modification time; the change time still tells."""
+    import time
+
+    at = "2026-12-01T10:00:00+08:00"
+    path = repo / f"tickets/2026/11/{ticket}.yaml"
+    old = time.time() - 3600  # long past: the index trusts what it read then
+    os.utime(path, (old, old))
+
+    def edit(old_text: str, new_text: str) -> None:
+        stamp = path.stat()
+        path.write_text(path.read_text(encoding="utf-8").replace(old_text, new_text, 1), encoding="utf-8")
+        os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+        assert path.stat().st_mtime_ns == stamp.st_mtime_ns
+
+    cli.ok("reindex")
+    edit("title: 无法登录系统", "title: 无法登陆系统")  # same size, same mtime
+    changed = cli("reindex", "--changes")
+    assert "1 changed" in changed.stdout + changed.stderr
+    assert cli("overdue", "--at", at).exit_code == 1
+    cli.ok("check")
+    edit("status: new", "status: closed")
+    edit("无法登录系统,", " " + ID_CARD)  # as many bytes as the words it replaces
+    assert ticket not in cli("overdue", "--at", at, "--format", "json").stdout  # closed: no clock runs
+    check = cli("check")
+    assert check.exit_code == 1 and "personal data" in check.stdout
+
+
+def test_an_impossible_date_is_said_with_its_line_by_overdue(cli, repo, ticket):
+    """Item 11: 2026-11-31 is no day; `overdue` leaves the ticket out with path:line, `check` says so too."""
+    path = repo / f"tickets/2026/11/{ticket}.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("received_at: '2026-11-22T14:30:00+08:00'",
+                                 "received_at: '2026-11-31T14:30:00+08:00'"), encoding="utf-8")
+    line = next(i for i, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if row.startswith("received_at:"))
+    late = cli("overdue", "--at", "2026-12-01T10:00:00+08:00")
+    assert late.exit_code == 1
+    assert f"warning: tickets/2026/11/{ticket}.yaml:{line}: received_at" in late.stderr
+    assert "is not a real moment" in late.stderr
