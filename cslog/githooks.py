@@ -24,6 +24,7 @@ class Hooks:
     def __init__(self, folder: Path, top: Path, gdir: Path):
         self.top = top
         self.gdir = gdir
+        self.folder = folder
         self.names = {name for name in NAMES if _runnable(folder / name)}
 
     def __bool__(self) -> bool:
@@ -66,8 +67,8 @@ class Hooks:
 
     def _run(self, name: str, args: list[str], env: dict, check: bool = True) -> None:
         full = {**os.environ, **env}
-        proc = subprocess.run(["git", "hook", "run", name, "--", *args], cwd=self.top, env=full,
-                              stdin=subprocess.DEVNULL, stdout=2, stderr=2)
+        argv = ["git", "hook", "run", name, "--", *args] if _git_runs_hooks() else [str(self.folder / name), *args]
+        proc = subprocess.run(argv, cwd=self.top, env=full, stdin=subprocess.DEVNULL, stdout=2, stderr=2)
         if check and proc.returncode != 0:
             raise GitError(f"the clone's {name} hook refused the commit (exit {proc.returncode}): nothing was "
                            "committed and the files are as they were",
@@ -79,6 +80,21 @@ def signs(config: dict[str, str]) -> bool:
     """Does the clone ask for signed commits (commit.gpgsign)? `config`: lower-cased keys to values."""
     value = config.get("commit.gpgsign")
     return value is not None and value.strip().lower() in _TRUE
+
+
+def _git_runs_hooks() -> bool:
+    """Has git `git hook run` (2.36 and later)? Older git: cslog runs the hook itself, as git would (in the
+    work tree's top folder, hook output on stderr)."""
+    global _HOOK_RUN
+    if _HOOK_RUN is None:
+        out = subprocess.run(["git", "version"], capture_output=True, text=True).stdout
+        words = out.split()  # git version 2.39.5 (Apple Git-145)
+        digits = [int(p) for p in words[2].split(".")[:2] if p.isdigit()] if len(words) > 2 else []
+        _HOOK_RUN = len(digits) == 2 and tuple(digits) >= (2, 36)
+    return _HOOK_RUN
+
+
+_HOOK_RUN: bool | None = None
 
 
 def _runnable(path: Path) -> bool:

@@ -156,7 +156,7 @@ def unmerged_paths(cwd: Path) -> list[str]:
 
 
 def commit_paths(cwd: Path, paths: list[str], message: str, actor: str | None = None,
-                 when: datetime | None = None) -> str:
+                 when: datetime | None = None, committed: Callable[[str], None] | None = None) -> str:
     """Commit these paths (relative to cwd) as they are in the work tree, and nothing else.
 
     The new tree is HEAD's with only these paths replaced: the trees on their way to the root are read
@@ -187,6 +187,8 @@ def commit_paths(cwd: Path, paths: list[str], message: str, actor: str | None = 
             break
     else:
         raise GitError("HEAD kept moving while cslog committed; try again")
+    if committed is not None:  # told before anything else can fail: the commit stands
+        committed(commit)
     _refresh_index(cwd, gdir, paths)
     hooks.post_commit(env)
     return commit
@@ -429,19 +431,14 @@ def changed_between(cwd: Path, old: str, new: str, folders: list[str]) -> set[st
     return {p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p}
 
 
-def committed_bytes(cwd: Path, paths: list[str]) -> dict[str, bytes | None]:
-    """{path: its bytes in HEAD, or None when HEAD has no such file} for paths relative to cwd (one git)."""
-    asked = "".join(f"HEAD:./{p}\n" for p in paths).encode()  # ./: relative to cwd
-    out = subprocess.run(["git", "cat-file", "--batch"], cwd=cwd, input=asked, capture_output=True).stdout
-    found: dict[str, bytes | None] = {}
-    for path in paths:
-        header, _, out = out.partition(b"\n")
-        parts = header.split()
-        if len(parts) == 3 and parts[1] == b"blob":
-            found[path], out = out[:int(parts[2])], out[int(parts[2]) + 1:]
-        else:
-            found[path] = None  # missing, or not a file
-    return found
+def same_as_head(cwd: Path, paths: list[str]) -> set[str]:
+    """The paths (relative to cwd) whose work-tree file is what HEAD holds, as git stores it (its filters and
+    line endings applied: `hash-object --stdin-paths`), or that neither holds."""
+    present = [p for p in paths if (cwd / p).is_file()]
+    ids = run(cwd, "hash-object", "--stdin-paths", input="".join(f"{p}\n" for p in present)).stdout.split()
+    work = dict(zip(present, ids)) if present else {}
+    held = blob_ids(cwd, "HEAD", paths, sorted({p.split("/")[0] for p in paths})) or {}
+    return {p for p in paths if work.get(p) == held.get(p)}
 
 
 MANY_PATHS = 2000  # more paths than this: list the folders instead of naming each path on the command line

@@ -75,13 +75,33 @@ def find_pii(text: str) -> list[Finding]:
     found: list[Finding] = []
     for m in _ID_CARD.finditer(text):
         number = _SEPARATORS.sub("", m.group(1))
-        if is_id_card(number):
+        if is_id_card(number) and (_standalone(text, m) or _born_a_year_ago(number)):
             found.append(Finding("id_card", number))
     for m in _CARD.finditer(text):
         digits = _SEPARATORS.sub("", m.group(1))
         if is_bank_card(digits) and not is_id_card(digits):
             found.append(Finding("bank_card", digits))
     return found
+
+
+def _standalone(text: str, m: re.Match) -> bool:
+    """Eighteen digits on their own (no letters glued before, no separators inside)."""
+    start = m.start(1)
+    return _unbroken(m.group(1)) and not (start > 0 and text[start - 1].isalpha() and text[start - 1].isascii())
+
+
+def _unbroken(text: str) -> bool:
+    return _SEPARATORS.search(text) is None
+
+
+def _born_a_year_ago(number: str) -> bool:
+    """A number in disguise (glued to letters, split by separators) counts when its birth date is over a year
+    past: order and waybill numbers carry the recent date where an identity card carries the birthday
+    (SH440305202611220009 is a store code, a day and a sequence)."""
+    born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    today = date.today()
+    return born <= today.replace(year=today.year - 1) if not (today.month == 2 and today.day == 29) else \
+        born <= date(today.year - 1, 2, 28)
 
 
 def walk_strings(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:

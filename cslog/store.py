@@ -455,11 +455,12 @@ class Store:
 
     # --- committing -------------------------------------------------------------------------------
 
-    def commit(self, paths: list[Path], message: str, actor: str | None, when: datetime | None) -> str | None:
+    def commit(self, paths: list[Path], message: str, actor: str | None, when: datetime | None,
+               committed: Callable[[str], None] | None = None) -> str | None:
         if self.git_root is None:
             return None
         rel = [os.path.relpath(p, self.root) for p in paths]
-        return gitrepo.commit_paths(self.root, rel, message, actor=actor, when=when)
+        return gitrepo.commit_paths(self.root, rel, message, actor=actor, when=when, committed=committed)
 
 
 def check_id(record_id: str) -> None:

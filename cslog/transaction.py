@@ -70,9 +70,10 @@ def transaction(store: Any, op: str, actor: str | None, now: datetime, commit: b
         try:
             yield tx
             if tx.changes and commit and store.settings.auto_commit:
-                tx.commit_id = store.commit([p for p, _ in tx.changes], tx.message(), actor, now)
+                tx.commit_id = store.commit([p for p, _ in tx.changes], tx.message(), actor, now, tx.committed)
         except BaseException:
-            tx.rollback()
+            if tx.commit_id is None:  # (a post-commit hook interrupted: the commit stands, and so do the files)
+                tx.rollback()
             tx.journal.close()
             raise
         tx.journal.close()
@@ -81,18 +82,30 @@ def transaction(store: Any, op: str, actor: str | None, now: datetime, commit: b
 class Journal:
     """The writes of the lock's holder, each noted before it is made (see the module's docstring)."""
 
-    def __init__(self, store: Any):
+    def __init__(self, store: Any, op: str = ""):
         self.root = store.root
         self.path = store.root / CACHE_DIR / JOURNAL
+        self.op = op
         self.out = None
 
-    def note(self, path: Path, before: str | None, after: str | None) -> None:
-        """About to turn `path` from `before` (None: absent) into `after` (None: removed)."""
+    def note(self, path: Path, before: str | None, after: str | bytes | None) -> None:
+        """About to turn `path` from `before` (None: absent) into `after` (None: removed; bytes: a file that is
+        not a record, such as an attachment, which is only ever created)."""
         if self.out is None:
             self.out = open(self.path, "a", encoding="utf-8")
+            self.out.write(json.dumps({"op": self.op}, ensure_ascii=False) + "\n")
         entry = {"path": os.path.relpath(path, self.root), "before": before, "after": _digest(after)}
+        self._line(entry)
+
+    def committed(self, commit: str) -> None:
+        """The commit holds every write noted: from now on nothing is to be put back."""
+        if self.out is not None:
+            self._line({"committed": commit})
+
+    def _line(self, entry: dict) -> None:
         self.out.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        self.out.flush()  # in the kernel's hands: a killed process's writes survive it
+        self.out.flush()
+        os.fsync(self.out.fileno())  # before the write it announces: a power cut too leaves it behind
 
     def close(self) -> None:
         """Done: committed, rolled back, or (--no-commit) meant to stay as written."""
@@ -119,12 +132,18 @@ def recover(store: Any, quiet: bool = False) -> list[str]:
             entries.append(json.loads(line))
         except ValueError:  # the last line, cut short by the kill: its write was never made
             pass
-    committed: dict = {}
+    if any("committed" in e for e in entries):  # killed after its commit: what it wrote stands
+        path.unlink(missing_ok=True)
+        return []
+    op = next((str(e["op"]) for e in entries if e.get("op")), "")
+    who = f"`cslog {op}`" if op else "a cslog command"
+    entries = [e for e in entries if "path" in e]
+    committed: set[str] = set()
     if entries and store.git_root is not None:
         from cslog import gitrepo
 
-        if gitrepo.head(store.root):
-            committed = gitrepo.committed_bytes(store.root, sorted({e["path"] for e in entries}))
+        if gitrepo.head(store.root):  # (killed between its commit and saying so in the journal)
+            committed = gitrepo.same_as_head(store.root, sorted({e["path"] for e in entries}))
     undone: list[str] = []
     settled: set[str] = set()  # committed, or changed since: earlier entries of the path stay as they are
     changed: list[str] = []
@@ -133,7 +152,7 @@ def recover(store: Any, quiet: bool = False) -> list[str]:
         current = _current(store.root / rel)
         if rel in settled or _digest_bytes(current) == _digest(entry["before"]):
             continue  # never written, or already put back
-        if _digest_bytes(current) != entry["after"] or (rel in committed and committed[rel] == current):
+        if _digest_bytes(current) != entry["after"] or rel in committed:
             settled.add(rel)
             if _digest_bytes(current) != entry["after"]:
                 changed.append(rel)
@@ -146,10 +165,10 @@ def recover(store: Any, quiet: bool = False) -> list[str]:
     path.unlink(missing_ok=True)
     undone = sorted(set(undone))
     if undone and not quiet:
-        store.tell(f"cslog: a cslog command was killed before its commit; what it had written is put back "
+        store.tell(f"cslog: {who} was killed before its commit; what it had written is put back "
                    f"({len(undone)} file(s): {', '.join(undone[:5])}{' ...' if len(undone) > 5 else ''})")
     if changed:
-        store.tell("cslog: a cslog command was killed before its commit; these files it wrote were changed "
+        store.tell(f"cslog: {who} was killed before its commit; these files it wrote were changed "
                    f"again since and are left as they are: {', '.join(sorted(changed))}")
     return undone
 
@@ -161,8 +180,8 @@ def _current(path: Path) -> bytes | None:
         return None
 
 
-def _digest(text: str | None) -> str | None:
-    return None if text is None else _digest_bytes(text.encode("utf-8"))
+def _digest(text: str | bytes | None) -> str | None:
+    return None if text is None else _digest_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
 
 
 def _digest_bytes(data: bytes | None) -> str | None:
@@ -198,7 +217,7 @@ class Transaction:
         self.summary = ""
         self.commit_id: str | None = None
         self.notices: list[str] = []  # what the command should tell the user (rules that fired)
-        self.journal = Journal(store)
+        self.journal = Journal(store, op)
 
     def create(self, kind: str, build: Callable[[str], dict], moment: datetime, record_id: str | None = None) -> Any:
         record = self.store.create(kind, build, moment, record_id, on_write=self.journal.note)
@@ -213,6 +232,11 @@ class Transaction:
             if record.id not in self.records:
                 self.records.append(record.id)
         return updated
+
+    def committed(self, commit: str) -> None:
+        """The commit is made (said before the post-commit hook runs: nothing may roll it back after this)."""
+        self.commit_id = commit
+        self.journal.committed(commit)
 
     def message(self) -> str:
         subject = (f"cslog: {self.records[0]} {self.summary or self.op}" if self.records

@@ -220,7 +220,7 @@ def test_an_import_killed_half_way_is_put_back_and_a_rerun_commits_everything(re
 
     again = run(repo, "import", sheet)
     assert again.returncode == 0, again.stderr
-    assert "killed before its commit" in again.stderr and "put back" in again.stderr
+    assert "`cslog import` was killed before its commit" in again.stderr and "put back" in again.stderr
     assert "imported 300 tickets, 300 new customers" in again.stderr
     assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
     clone = tmp_path / "fresh"

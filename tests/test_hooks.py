@@ -88,3 +88,30 @@ def test_commit_gpgsign_signs_cslogs_commits(repo, ticket, tmp_path):
     failed = cslog(repo, "note", ticket, "签不了")
     assert failed.returncode == 3 and "Traceback" not in failed.stderr
     assert path.read_text(encoding="utf-8") == before and commit_count(repo) == commits
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGKILL"])
+def test_a_command_stopped_in_its_post_commit_hook_keeps_its_commit_and_its_files(repo, ticket, tmp_path, signal_name):
+    """The commit is made before post-commit runs: Ctrl-C or kill -9 then must not take the files back (the next
+    write would commit the loss)."""
+    import os
+    import signal
+    import time
+
+    reached = tmp_path / "reached"
+    hook(repo / ".git/hooks", "post-commit", f'touch "{reached}"\nsleep 30\n')
+    proc = subprocess.Popen([*cslog_bin(), "-C", str(repo), "note", ticket, "钩子里被打断"], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not reached.exists():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    os.killpg(proc.pid, getattr(signal, signal_name))
+    proc.communicate(timeout=30)
+    (repo / ".git/hooks/post-commit").unlink()
+    assert "钩子里被打断" in git(repo, "show", f"HEAD:tickets/2026/11/{ticket}.yaml")
+    assert git(repo, "status", "--porcelain", "--", "tickets") == ""
+    after = cslog(repo, "note", ticket, "接着写")
+    assert after.returncode == 0 and "put back" not in after.stderr
+    committed = git(repo, "show", f"HEAD:tickets/2026/11/{ticket}.yaml")
+    assert "钩子里被打断" in committed and "接着写" in committed

@@ -80,7 +80,7 @@ def json_pieces(data: Any) -> Iterator[str]:
 
 
 # Text a spreadsheet program would run as a formula (or read as an error code) instead of showing it.
-_RISKY_START = ("=", "+", "-", "@")
+_RISKY_START = ("=", "+", "-", "@", "\t", "\r")  # (a tab or CR first: OWASP's list, some programs skip them)
 _ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
 GUARD_FIRST = "".join(_RISKY_START) + "#"  # the first characters worth a closer look (a quick test before needs_guard)
 

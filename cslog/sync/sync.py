@@ -20,7 +20,7 @@ from cslog.sync.setup import (ATTRIBUTE_LINES, DRIVER, RECORD_FOLDERS, _git_path
                               driver_command)
 
 PUSH_ATTEMPTS = 5
-RUNNING = "sync-running"  # .cslog/sync-running: 'when target' while a sync works; left behind, it was killed
+RUNNING = "sync-running"  # .cslog/sync-running: 'when target' while sync's git merge runs; left behind, it was killed
 
 
 @dataclass
@@ -70,12 +70,9 @@ def sync(store: Store, *, actor: str, now: datetime, remote: str | None = None,
         if interrupted:
             tell(f"the last `cslog sync` (started {interrupted.partition(' ')[0]}) was interrupted before it was "
                  "done; this one takes up from where the clone is")
-        _ensure_driver(root)
-        running.write_text(f"{now.isoformat()} {target.label}\n", encoding="utf-8")
-        try:
-            return _rounds(store, target, actor, now, tell, on_renumber, attempts)
-        finally:
             running.unlink(missing_ok=True)
+        _ensure_driver(root)
+        return _rounds(store, target, actor, now, tell, on_renumber, attempts)
 
 
 def _rounds(store: Store, target: Target, actor: str, now: datetime, tell: Callable[[str], None],
@@ -95,7 +92,12 @@ def _rounds(store: Store, target: Target, actor: str, now: datetime, tell: Calla
                 result.renumbered.append((old, new))
                 if on_renumber:
                     on_renumber(old, new)
-            result.notes += integrate(root, theirs, target, actor, now)
+            running = store.root / CACHE_DIR / RUNNING  # while git merges: killed then, it is left behind
+            running.write_text(f"{now.isoformat()} {target.label}\n", encoding="utf-8")
+            try:
+                result.notes += integrate(root, theirs, target, actor, now)
+            finally:
+                running.unlink(missing_ok=True)
         head = gitrepo.head(root)
         if head is None or head == theirs:
             return result
@@ -166,11 +168,14 @@ def _refuse_unfinished(root: Path, interrupted: str | None) -> None:
 def _refuse_uncommitted_records(root: Path, interrupted: str | None = None) -> None:
     status = gitrepo.run(root, "status", "--porcelain", "-z", "--untracked-files=all", "--",
                          *RECORD_FOLDERS).stdout
-    dirty = [entry[3:] for entry in status.split("\0") if len(entry) > 3 and _RECORD_FILE.search(entry)]
+    entries = [entry for entry in status.split("\0") if len(entry) > 3 and _RECORD_FILE.search(entry)]
+    dirty = [entry[3:] for entry in entries]
     if not dirty:
         return
     shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
-    if interrupted:  # killed while git merged: git leaves the merged files in place, and no merge to abort
+    merged = [entry[3:] for entry in entries if entry[0] not in " ?"]  # what git's merge staged
+    if interrupted and merged and len(merged) == len(dirty):
+        # killed while git merged: git leaves the merged files in place, and no merge to abort
         when, _, label = interrupted.partition(" ")
         raise UsageError(f"the last `cslog sync` (started {when}) was interrupted while it merged {label or 'the remote'}:"
                          f" it left a half-done merge in the record files: {shown}",
@@ -282,9 +287,9 @@ def renumber_collisions(store: Store, base: str | None, theirs: str, actor: str,
                + "".join(f"Cslog-Record: {n}\n" for n in mapping.values()) + "Cslog-Op: sync\n")
     from cslog.transaction import Journal, recover
 
-    journal = Journal(store)  # killed before the commit: the next lock holder puts the files back
+    journal = Journal(store, "sync")  # killed before the commit: the next lock holder puts the files back
     try:
-        store.commit(_rewrite(store, base, head, mapping, journal.note), message, actor, now)
+        store.commit(_rewrite(store, base, head, mapping, journal.note), message, actor, now, journal.committed)
     except BaseException:
         recover(store, quiet=True)  # a refusing hook, a failing git: the files as they were
         raise
