@@ -31,6 +31,7 @@ class Settings:
     batch_window: str
     auto_commit: bool
     digest: str = field(default="", compare=False)
+    attachments_max_mb: float = 20
 
     @property
     def tz(self):
@@ -107,6 +108,7 @@ def parse(text: str, where: str = CONFIG_FILE, digest: str = "", station: str | 
         sla=merged["sla"], calendar=merged["calendar"], close_requires=close,
         review_required=bool(merged["review_required"]), batch_threshold=int(merged["batch"]["threshold"]),
         batch_window=str(merged["batch"]["window"]), auto_commit=bool(merged["git"]["auto_commit"]), digest=digest,
+        attachments_max_mb=float(merged["attachments"]["max_mb"]),
     )
 
 

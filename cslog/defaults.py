@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
                        "repair": ["solution", "category"], "default": ["category"]},
     "review_required": False,
     "batch": {"threshold": 3, "window": "24h"},
+    "attachments": {"max_mb": 20},
     "git": {"auto_commit": True},
 }
 
@@ -93,6 +94,9 @@ review_required: false        # true: a supervisor must `cslog review ID --appro
 # 批量客诉 / batch complaints: this many open complaints of one category within the window
 # all become urgent and are linked.
 batch: {{threshold: 3, window: 24h}}
+
+# 附件 / files `cslog attach` copies into attachments/<ID>/: larger ones belong in git LFS
+attachments: {{max_mb: 20}}
 
 git:
   auto_commit: true           # every change is its own commit; false = leave committing to you

@@ -1,4 +1,5 @@
-"""`cslog new --edit`: the kind's template in $EDITOR, reopened with the text kept until it is valid."""
+"""$EDITOR for `cslog new --edit` (the kind's template) and `cslog edit` (a record): reopened, with the text kept and
+the problems on top, until it is valid."""
 from __future__ import annotations
 
 import os
@@ -51,4 +52,30 @@ def edit_until_valid(kind: str, save: Callable[[dict], list]):
 
             print(f"error: {problem}; reopening the editor", file=sys.stderr)
             text = f"# cslog error: {problem}\n" + text
+    raise UsageError(f"gave up after {MAX_ROUNDS} attempts; nothing was saved")
+
+
+def edit_record_text(text: str, name: str, save: Callable[[str], object]):
+    """`cslog edit`: a record's text in $EDITOR; `save(text)` takes what was saved, or raises CslogError, whose
+    problems come back on top of the text (one `# cslog error:` line each) until it saves or the user leaves
+    it unchanged or empties it (None: abandoned, nothing written)."""
+    import sys
+
+    first = text
+    with tempfile.TemporaryDirectory(prefix="cslog-edit-") as tmp:
+        path = Path(tmp) / name
+        for _ in range(MAX_ROUNDS):
+            path.write_text(text, encoding="utf-8")
+            _run_editor(path)
+            text = _strip_errors(path.read_text(encoding="utf-8"))
+            if text.strip() == "" or text == first:
+                return None
+            try:
+                return save(text)
+            except CslogError as exc:
+                problems = [p.strip() for p in exc.message.split("; ") if p.strip()]
+                if exc.hint:
+                    problems[-1] += f" ({exc.hint})"
+            print(f"error: {'; '.join(problems)}; reopening the editor", file=sys.stderr)
+            text = "".join(f"# cslog error: {p}\n" for p in problems) + text
     raise UsageError(f"gave up after {MAX_ROUNDS} attempts; nothing was saved")

@@ -65,6 +65,13 @@ FIELDS: dict[str, Pair] = {
     "references": ("辅助信息", "References"), "ticket": ("关联工单", "Ticket"), "follow_up": ("后续跟进事项", "Follow-up"),
     "name": ("名称", "Name"), "industry": ("行业", "Industry"), "notes": ("备注", "Notes"),
     "allow_pii": ("敏感信息许可", "PII allowed"),
+    "planned_at": ("预计完成时间", "Planned"), "remarks": ("备注", "Remarks"), "involved": ("涉及人员", "Involved"),
+    "caveats": ("后续注意事项", "Caveats"), "result": ("处理结果", "Result"), "follow_up_at": ("提醒时间", "Follow up at"),
+    "followed_up_at": ("已跟进", "Followed up"), "attachments": ("附件", "Attachments"),
+    "contact_person": ("联系人", "Contact person"), "phone": ("联系电话", "Phone"), "email": ("电子邮箱", "E-mail"),
+    "contacts.name": ("联系人", "Contact person"), "contacts.phone": ("联系电话", "Phone"),
+    "contacts.email": ("电子邮箱", "E-mail"), "emotion.before": ("沟通前情绪", "Emotion before"),
+    "emotion.after": ("沟通后情绪", "Emotion after"),
 }
 
 # What a prompt asks for when a required flag is missing on a terminal (where the field label is too terse).
@@ -81,7 +88,8 @@ EVENTS: dict[str, Pair] = {
     "status": ("状态", "status"), "reply": ("回复客户", "reply"), "note": ("内部进度", "note"),
     "decision": ("关键决策", "decision"), "escalated": ("升级", "escalated"), "reviewed": ("主管审核", "reviewed"),
     "rated": ("满意度", "rated"), "callback": ("回访", "callback"), "linked": ("关联", "linked"),
-    "priority": ("优先级", "priority"),
+    "priority": ("优先级", "priority"), "changed": ("修改", "changed"), "attached": ("附件", "attached"),
+    "followed": ("已跟进", "followed up"),
 }
 # Event fields that are not record fields (or mean something else in an event).
 EVENT_FIELDS: dict[str, Pair] = {
@@ -90,7 +98,7 @@ EVENT_FIELDS: dict[str, Pair] = {
     "to_agent": ("升级至", "to"), "result": ("结果", "result"), "solved": ("已解决", "solved"),
     "score": ("评分", "score"), "comment": ("评价", "comment"), "efficiency": ("处理效率", "efficiency"),
     "attitude": ("服务态度", "attitude"), "solution_score": ("方案评分", "solution"),
-    "decision": ("采纳情况", "decision"),
+    "decision": ("采纳情况", "decision"), "field": ("字段", "field"), "files": ("文件", "files"),
 }
 YES_NO: tuple[Pair, Pair] = (("是", "yes"), ("否", "no"))
 
@@ -99,6 +107,7 @@ YES_NO: tuple[Pair, Pair] = (("是", "yes"), ("否", "no"))
 CLOCKS: dict[str, Pair] = {
     "claim": ("认领", "claim"), "response": ("首次响应", "response"), "update": ("进度更新", "update"),
     "resolve": ("解决", "resolve"), "callback": ("回访", "callback"), "followup": ("跟进", "follow-up"),
+    "reminder": ("提醒", "reminder"),
 }
 CLOCK_STATES: dict[str, Pair] = {
     "met": ("已达成", "met"), "breached": ("已超时", "breached"), "running": ("计时中", "running"),
@@ -135,3 +144,13 @@ COMPANY_DAYS: dict[str, Pair] = {"holiday": ("公司休息日", "company day off
                                  "workday": ("公司上班日", "company working day")}
 CALENDAR_COLUMNS: dict[str, Pair] = {"date": ("日期", "Date"), "weekday": ("星期", "Weekday"),
                                      "kind": ("类别", "Kind"), "name": ("名称", "Name"), "source": ("来源", "Source")}
+
+# -- cslog find, and a customer's records under `cslog show` ------------------------------------------------
+
+FOUND: dict[str, Pair] = {"open": ("未结", "Open"), "kind": ("类别", "Kind"), "id": ("编号", "ID"),
+                          "title": ("标题/名称", "Title/name"), "status": ("状态", "Status"),
+                          "customer_name": ("客户名称", "Customer"), "phone": ("联系电话", "Phone"), "at": ("时间", "Time")}
+CUSTOMER_RECORDS: Pair = ("工单与沟通记录(新的在前)", "Tickets and contacts (newest first)")
+OPEN_MARK = "●"
+# What `cslog show` adds under a ticket's customer (from the customer's record; the contact masked).
+CUSTOMER_OF_TICKET: dict[str, Pair] = {"type": ("账户类型", "Account type"), "contact": ("客户联系方式", "Customer contact")}

@@ -122,8 +122,9 @@ EVENT_MOVES = {"status": STATUS, "escalated": STATUS, "priority": PRIORITY}
 OPEN_STATUSES = frozenset({"new", "in_progress", "waiting", "escalated"})
 DONE_STATUSES = frozenset({"resolved", "closed"})
 # SLA clocks, in the order they run (design.md section 4); followup has no budget: reports leave it out.
-CLOCK_KINDS = ("claim", "response", "update", "resolve", "callback", "followup")
-SLA_CLOCKS = CLOCK_KINDS[:-1]
+SLA_CLOCKS = ("claim", "response", "update", "resolve", "callback")
+# What `cslog overdue` lists: the SLA clocks, a ticket's pending followup, a contact's follow-up reminder (提醒节点).
+CLOCK_KINDS = SLA_CLOCKS + ("followup", "reminder")
 # Timeline events that set a ticket's owner (the claim clock stops at the first).
 OWNER_EVENTS = frozenset({"created", "claimed", "assigned"})
 # Satisfaction and callback scores: 1 (very dissatisfied) to 5; 4 and 5 count as satisfied (design.md section 5),

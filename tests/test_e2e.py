@@ -50,6 +50,17 @@ def test_written_files_pass_check_jsonschema(repo, tmp_path):
     run(["new", "--customer", "C0001", "--channel", "phone", "--request", "换货", "--agreed", "三天内寄出",
          "--emotion-before", "焦虑", "--emotion-after", "平和", "--open-ticket", "--type", "投诉", "--priority",
          "重要", "--title", "手环换货"], repo)
+    # what the desk writes (design 9.4): changed events, new fields, attachments, follow-ups
+    run(["set", "CW202611220001", "planned_at=2026-11-25 18:00", "remarks=老客户", "involved=张工", "caveats=先备份",
+         "priority=重要", "tags+=账号"], repo)
+    run(["set", "C0001", "contact_person=王经理", "phone=13912345678", "type=vip"], repo)
+    photo = tmp_path / "截图.png"
+    photo.write_bytes(b"\x89PNG\r\n")
+    run(["attach", "CW202611220001", str(photo), "--note", "客户提供"], repo)
+    run(["new", "--customer", "C0001", "--channel", "phone", "--request", "回电", "--result", "已解释",
+         "--follow-up", "明早回电", "--follow-up-at", "2026-11-23 09:00"], repo)
+    run(["set", "GT202611220002", "details=补充"], repo)
+    run(["followed", "GT202611220002", "--note", "已回电"], repo)
     for kind, pattern in (("ticket", "tickets/*/*/*.yaml"), ("contact", "contacts/*/*/*.yaml"),
                           ("customer", "customers/*.yaml")):
         files = sorted(str(p) for p in repo.glob(pattern))

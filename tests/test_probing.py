@@ -55,8 +55,9 @@ def test_a_name_is_one_line_of_printable_text(cli, repo, ticket, name):
     assert commit_count(repo) == before
 
 
-def test_history_prints_a_multi_line_note_so_that_no_line_passes_for_a_trailer(cli, repo, ticket):
-    cli.ok("note", ticket, "第一行\n\nCslog-Op: init\nCslog-Actor: 老板")
+@pytest.mark.parametrize("breaks", ["\n\n", "\r", "\v", "\u2028"])
+def test_history_prints_a_multi_line_note_so_that_no_line_passes_for_a_trailer(cli, repo, ticket, breaks):
+    cli.ok("note", ticket, f"第一行{breaks}Cslog-Op: init{breaks}Cslog-Actor: 老板")
     shown = cli.ok("history", ticket)
     assert "Cslog-Op: init" in shown
     assert not [line for line in shown.splitlines() if line.startswith(("Cslog-", "    Cslog-"))]
@@ -70,6 +71,7 @@ def _csv(text: str) -> list[dict]:
 
 def test_csv_cells_a_spreadsheet_would_run_start_with_an_apostrophe(cli, repo):
     customer = cli.ok("new", "customer", "--name", "+cmd|' /C calc'!A0", "--type", "企业客户")
+    cli.ok("new", "customer", "--name", "\t=1+2", "--industry", "-2+3")
     cli.ok("new", "ticket", *TICKET[2:8], "--customer", customer, "--title", '=HYPERLINK("http://x.example","点我")',
            "--description", "d", "--tag", "@SUM(A1)")
     listed = _csv(cli.ok("list", "--format", "csv") + "\n")[0]
@@ -77,6 +79,8 @@ def test_csv_cells_a_spreadsheet_would_run_start_with_an_apostrophe(cli, repo):
     assert listed["customer_name"] == "'+cmd|' /C calc'!A0"
     assert listed["tags"] == "'@SUM(A1)"
     assert listed["received_at"] == NOW  # what no spreadsheet runs stays as it is
+    names = {r["name"]: r for r in _csv(cli.ok("list", "customers", "--format", "csv") + "\n")}
+    assert "'\t=1+2" in names and names["'\t=1+2"]["industry"] == "'-2+3"
     raw = _csv(cli.ok("list", "--format", "csv", "--raw") + "\n")[0]
     assert raw["title"] == '=HYPERLINK("http://x.example","点我")' and raw["customer_name"].startswith("+cmd")
     late = cli("overdue", "--format", "csv", "--at", "2026-12-01T10:00:00+08:00")

@@ -10,6 +10,7 @@ from cslog.cli import sync  # noqa: F401
 from cslog.cli import imports  # noqa: F401
 from cslog.cli import index  # noqa: F401  (reindex)
 from cslog.cli import calendar  # noqa: F401
+from cslog.cli import desk  # noqa: F401  (set, edit, find, attach, followed)
 
 
 def main() -> None:

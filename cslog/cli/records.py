@@ -74,12 +74,13 @@ def _ask(missing: list[tuple[str, str]], language: str) -> dict:
 
 
 KIND_FLAGS = {
-    "customer": {"name", "id", "customer_type", "phone", "email", "industry", "tags", "notes"},
+    "customer": {"name", "id", "customer_type", "phone", "email", "contact_person", "industry", "tags", "notes"},
     "ticket": {"customer", "type", "priority", "channel", "title", "description", "category", "tags", "owner",
-               "department", "expectation", "emotion", "received_at", "occurred_at", "attempted", "praised"},
-    "contact": {"customer", "channel", "request", "details", "agreed", "references", "emotion_before",
-                "emotion_after", "started_at", "ended_at", "ticket", "open_ticket", "follow_up", "type", "priority",
-                "title", "category", "owner", "department", "expectation", "tags"},
+               "department", "expectation", "emotion", "received_at", "occurred_at", "attempted", "praised",
+               "planned_at", "remarks", "involved", "caveats"},
+    "contact": {"customer", "channel", "request", "details", "agreed", "result", "references", "emotion_before",
+                "emotion_after", "started_at", "ended_at", "ticket", "open_ticket", "follow_up", "follow_up_at",
+                "type", "priority", "title", "category", "owner", "department", "expectation", "tags"},
 }
 
 
@@ -105,16 +106,25 @@ def new(
     occurred_at: Annotated[Optional[str], typer.Option("--occurred-at", help="When the problem happened.")] = None,
     attempted: Annotated[Optional[str], typer.Option(help="What the customer already tried.")] = None,
     praised: Annotated[Optional[str], typer.Option(help="Praise ticket: the person praised (表扬对象).")] = None,
+    planned_at: Annotated[Optional[str], typer.Option("--planned-at", help="Ticket: 预计完成时间 (shown beside "
+                                                      "the SLA dues).")] = None,
+    remarks: Annotated[Optional[str], typer.Option(help="Ticket: 备注.")] = None,
+    involved: Annotated[Optional[list[str]], typer.Option("--involved", help="Ticket: a person involved "
+                                                          "(涉及人员, repeatable).")] = None,
+    caveats: Annotated[Optional[str], typer.Option(help="Ticket: 后续注意事项.")] = None,
     name: Annotated[Optional[str], typer.Option(help="Customer name.")] = None,
     id: Annotated[Optional[str], typer.Option("--id", help="Customer ID to use instead of the next one.")] = None,
     phone: Annotated[Optional[str], typer.Option(help="Customer phone.")] = None,
     email: Annotated[Optional[str], typer.Option(help="Customer e-mail.")] = None,
+    contact_person: Annotated[Optional[str], typer.Option("--contact-person", help="Customer: the company's "
+                                                          "contact person (联系人).")] = None,
     industry: Annotated[Optional[str], typer.Option(help="Customer industry.")] = None,
     notes: Annotated[Optional[str], typer.Option(help="Customer notes.")] = None,
     request: Annotated[Optional[str], typer.Option(help="Contact: the core request, in the customer's words.")] = None,
     details: Annotated[Optional[str], typer.Option(help="Contact: details of the problem.")] = None,
     agreed: Annotated[Optional[list[str]], typer.Option("--agreed", help="Contact: a point agreed "
                                                         "(repeatable).")] = None,
+    result: Annotated[Optional[str], typer.Option(help="Contact: 处理结果, beside the points agreed.")] = None,
     references: Annotated[Optional[str], typer.Option(help="Contact: order numbers, photos...")] = None,
     emotion_before: Annotated[Optional[str], typer.Option("--emotion-before", help="Contact: emotion at the "
                                                           "start.")] = None,
@@ -123,6 +133,8 @@ def new(
     started_at: Annotated[Optional[str], typer.Option("--started-at", help="Contact start (default: now).")] = None,
     ended_at: Annotated[Optional[str], typer.Option("--ended-at", help="Contact end.")] = None,
     follow_up: Annotated[Optional[str], typer.Option("--follow-up", help="Contact: what must follow.")] = None,
+    follow_up_at: Annotated[Optional[str], typer.Option("--follow-up-at", help="Contact: when (提醒节点); "
+                                                        "`overdue` lists it once passed.")] = None,
     ticket: Annotated[Optional[str], typer.Option("--ticket", help="Contact: the existing ticket it belongs "
                                                   "to.")] = None,
     open_ticket: Annotated[bool, typer.Option("--open-ticket", help="Contact: also open a ticket (needs --type "
@@ -148,7 +160,9 @@ def new(
         received_at=received_at, occurred_at=occurred_at, attempted=attempted, praised=praised, name=name, id=id,
         phone=phone, email=email, industry=industry, notes=notes, request=request, details=details, agreed=agreed,
         references=references, emotion_before=emotion_before, emotion_after=emotion_after, started_at=started_at,
-        ended_at=ended_at, follow_up=follow_up, ticket=ticket, open_ticket=open_ticket or None).items()
+        ended_at=ended_at, follow_up=follow_up, ticket=ticket, open_ticket=open_ticket or None,
+        planned_at=planned_at, remarks=remarks, involved=involved, caveats=caveats, contact_person=contact_person,
+        result=result, follow_up_at=follow_up_at).items()
         if v not in (None, [], "")}
     if kind == "customer" and "type" in given:
         given["customer_type"] = given.pop("type")
@@ -175,6 +189,7 @@ def new(
     if kind == "customer":
         record = ops.new_customer(store, name=given["name"], id=given.get("id"), type=given.get("customer_type"),
                                   phone=given.get("phone"), email=given.get("email"), industry=given.get("industry"),
+                                  contact_name=given.get("contact_person"),
                                   tags=given.get("tags") or (), notes=given.get("notes"), **common)
         emit(record.id)
     elif kind == "ticket":
@@ -236,8 +251,12 @@ def show(
     elif format == "json":
         emit(to_json(record.doc))
     else:
+        from cslog.render.find import customer_records_text
+
         emit(record_view(record.kind, record.doc, language,
-                         clock_lines(shown.clocks, shown.warn_until, language, shown.problem)))
+                         clock_lines(shown.clocks, shown.warn_until, language, shown.problem), shown.customer))
+        if shown.records:
+            emit("\n" + customer_records_text(shown.records, language))
 
 
 @app.command("list")

@@ -172,6 +172,14 @@ def ticket_row(doc: Mapping[str, Any], facts: rpt.Facts, known: Mapping[str, Cus
         notes_text.append(DECISION.label(decision["result"], language) + reason)
     if doc.get("praised"):
         notes_text.append(("表扬对象: " if zh else "Praised: ") + str(doc["praised"]))
+    for key in ("planned_at", "involved", "remarks", "caveats", "attachments"):  # (design 9.4 fields)
+        value = doc.get(key)
+        if value in (None, "", []):
+            continue
+        text = (_fmt_day(value) if key == "planned_at" else
+                ", ".join(str(a.get("file")) if isinstance(a, Mapping) else str(a) for a in value)
+                if isinstance(value, list) else str(value))
+        notes_text.append(f"{_say(labels.FIELDS[key], language)}: {text}")
     resolve = facts.clocks.get("resolve")
     states = {k: labels.of(labels.CLOCK_STATES_SHORT, c.state, language) for k, c in facts.clocks.items()}
     row = {
@@ -192,6 +200,10 @@ def ticket_row(doc: Mapping[str, Any], facts: rpt.Facts, known: Mapping[str, Cus
         "business_hours": None if facts.business_hours is None else round(facts.business_hours, 2),
     }
     return tuple(row[key] for key in _TICKET_KEYS)
+
+
+def _labelled(key: str, doc: Mapping[str, Any], language: str) -> str | None:
+    return f"{_say(labels.FIELDS[key], language)}: {doc[key]}" if doc.get(key) else None
 
 
 def contact_rows(store: Store, index, period: rpt.Period, now: datetime, mask: _Masker, language: str,
@@ -224,8 +236,10 @@ def contact_rows(store: Store, index, period: rpt.Period, now: datetime, mask: _
                "customer": doc.get("customer"), "channel": CHANNEL.label(doc.get("channel"), language) or None,
                "agent": mask(doc.get("agent")), "minutes": minutes, "started": naive(started, tz),
                "ended": naive(ended, tz), "request": mask(doc.get("request")), "details": mask(doc.get("details")),
-               "agreed": mask(agreed_text), "references": mask(doc.get("references")), "emotion": feeling or None,
-               "ticket": doc.get("ticket"), "follow_up": mask(doc.get("follow_up"))}
+               "agreed": mask("; ".join(p for p in (agreed_text, _labelled("result", doc, language)) if p) or None),
+               "references": mask(doc.get("references")), "emotion": feeling or None, "ticket": doc.get("ticket"),
+               "follow_up": mask(" ".join(p for p in (doc.get("follow_up"), _fmt_day(doc.get("follow_up_at")) or None)
+                                          if p) or None)}
         rows.append(tuple(row[key] for key in _CONTACT_KEYS))
     rows.sort(key=lambda r: (r[_STARTED], r[0]))
     return rows

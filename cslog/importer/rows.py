@@ -224,7 +224,7 @@ class RowReader:
         emotion = row.get("emotion", enum_value(EMOTION))
         received = row.get("received_at", when)
         resolved = row.get("resolved_at", when)
-        due = row.get("due_at", when)
+        due = row.get("planned_at", when)
         occurred = row.get("occurred_at", when)
         archived = row.get("archived", yes_no)
         rating = row.get("satisfaction", score_value)
@@ -240,7 +240,7 @@ class RowReader:
         if resolved is not None and resolved < received:
             row.problem("resolved_at", f"{_show(resolved)} is before the start {_show(received)}")
         if due is not None and due < received:
-            row.problem("due_at", f"{_show(due)} is before the start {_show(received)}")
+            row.problem("planned_at", f"{_show(due)} is before the start {_show(received)}")
         department = department or people.department_of(s.agents, owner)
         if status is None:
             status = "resolved" if resolved else "in_progress" if owner or row.text("progress") else "new"
@@ -265,6 +265,9 @@ class RowReader:
             "owner": owner, "department": department, "collaborators": row.get("collaborators", names) or [],
             "cause": row.text("cause"), "solution": row.text("solution"),
             "compensation": row.text("compensation"), "praised": row.text("praised"),
+            "planned_at": fmt(due, self.tz) if due else None, "remarks": row.text("remarks"),
+            "involved": [people.checked_name(n, "involved person") for n in row.get("involved", names) or []],
+            "caveats": row.text("caveats"),
         }
         doc["timeline"] = self._timeline(row, doc, received, resolved, due, rating)
         if rating:
@@ -281,8 +284,6 @@ class RowReader:
         worker = doc["owner"] or self.actor
         status = doc["status"]
         note = f"导入自 {row.source} 第{row.number}行"
-        if due is not None:
-            note += f", 预计完成时间 {_show(due)}"
         events: list[tuple[datetime, dict]] = [(received, _drop_empty({
             "by": self.actor, "kind": "created", "status": "new", "owner": doc["owner"],
             "department": doc["department"], "collaborators": doc["collaborators"], "note": note}))]
@@ -330,9 +331,6 @@ class RowReader:
             solved = False if _UNSOLVED.search(result) else True if _SOLVED.search(result) else None
             events.append((at, _drop_empty({"by": worker, "kind": "callback", "result": result, "solved": solved})))
             last = max(last, at)
-        remark = row.text("remark")
-        if remark:
-            events.append((last, {"by": worker, "kind": "note", "text": f"备注: {remark}"}))
         events.sort(key=lambda pair: pair[0])  # stable: same-time events keep their order
         return [{"at": fmt(at, self.tz), **event} for at, event in events]
 
@@ -364,13 +362,17 @@ class RowReader:
         if ended is not None and ended < started:
             row.problem("ended_at", f"{_show(ended)} is before the start {_show(started)}")
             return None
+        follow_at = row.get("follow_up_at", when)
+        if row.problems:
+            return None
         customer_id, customer_name = self._customer_ref(row)
         doc = {"customer": customer_id, "customer_name": customer_name, "channel": channel,
                "agent": agent,
                "started_at": fmt(started, self.tz), "ended_at": fmt(ended, self.tz) if ended else None,
                "request": request, "details": row.text("details"), "agreed": row.get("agreed", names) or [],
                "references": row.text("references"), "emotion": {"before": before, "after": after},
-               "ticket": ticket, "follow_up": row.text("follow_up")}
+               "ticket": ticket, "follow_up": row.text("follow_up"), "result": row.text("result"),
+               "follow_up_at": fmt(follow_at, self.tz) if follow_at else None}
         return Entry(row=row.number, kind="contact", doc=doc, moment=started)
 
 

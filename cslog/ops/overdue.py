@@ -78,14 +78,21 @@ def find_overdue(store: Store, at: datetime, within: Duration | timedelta | None
     if use_cache:
         from cslog.index import Index
 
-        index = Index.open(store, kinds=("ticket",))
+        index = Index.open(store, kinds=("ticket", "contact"))
         listed = [(due, row(summary, clock, due, at, tz)) for summary, clock, due in
                   index.clocks_due(at, horizon, wanted) if shown(summary)]
-        found.problems = [problem for _path, problem in index.problems("ticket")]
+        found.problems = [problem for kind in ("ticket", "contact") for _path, problem in index.problems(kind)]
         computed: Iterable[tuple[str, Mapping[str, Any]]] = ((t.path, t.doc) for t in index.leftovers(at))
+        contacts: Iterable[Mapping[str, Any]] = (doc for _path, doc in index.reminders())
     else:
         computed = ((store.rel(r.path), r.doc) for r in store.iter_records(
             "ticket", warn=lambda problem: found.problems.append(str(problem))))
+        contacts = (r.doc for r in store.iter_records("contact", warn=lambda p: found.problems.append(str(p))))
+    if not wanted or "reminder" in wanted:
+        agents = store.settings.agents
+        listed += [(due, reminder_row(doc, due, at, tz)) for doc in contacts
+                   for due in [_reminder_due(doc, tz, at, horizon)] if due is not None
+                   and shown({"owner": doc.get("agent"), "department": people.department_of(agents, doc.get("agent"))})]
     for path, doc in computed:
         if not shown(doc):
             continue
@@ -103,6 +110,22 @@ def find_overdue(store: Store, at: datetime, within: Duration | timedelta | None
     found.warnings = calendar.unofficial_warnings({calendar.local(at).year} | {calendar.local(due).year
                                                                              for due, _row in listed})
     return found
+
+
+def _reminder_due(doc: Mapping[str, Any], tz, at: datetime, horizon: timedelta | None) -> datetime | None:
+    """A contact's follow-up time when it is not done and is due by `at` (or within the horizon), else None."""
+    from cslog.timeutil import instant
+
+    if doc.get("followed_up_at") or not doc.get("follow_up_at"):
+        return None
+    due = instant(str(doc["follow_up_at"]), tz)
+    return due if due <= at + (horizon or timedelta(0)) else None
+
+
+def reminder_row(doc: Mapping[str, Any], due: datetime, at: datetime, tz) -> dict:
+    """A contact's follow-up reminder as an overdue row: its agent is the owner, what is to be done the title."""
+    return {"id": doc.get("id"), "kind": "reminder", "due": fmt(due, tz), "overdue_minutes": sla.minutes_late(due, at),
+            "priority": None, "status": None, "owner": doc.get("agent"), "title": doc.get("follow_up")}
 
 
 def row(fields: Mapping[str, Any], clock: str, due: datetime, at: datetime, tz) -> dict:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from cslog import defaults, gitrepo, people, privacy
-from cslog.errors import ConfigError, NotFound, UsageError
+from cslog.errors import ConfigError, UsageError
 from cslog.model import (CHANNEL, CUSTOMER_TYPE, EMOTION, KIND_FOLDERS, KINDS, OPEN_STATUSES, PRIORITY, STATUS,
                          SUMMARY_FIELDS, TICKET_TYPE, WHEN)
 from cslog.schemas import schema_dir
@@ -112,12 +112,11 @@ def _time(value, store: Store, what: str) -> str | None:
     return fmt(moment, store.settings.tz)
 
 
-def _customer(store: Store, customer_id: str) -> Record:
-    try:
-        return store.read(customer_id, "customer")
-    except NotFound:
-        raise NotFound(f"unknown customer {customer_id}",
-                       hint="create it first: cslog new customer --name NAME (prints its ID)") from None
+def _customer(store: Store, customer: str) -> Record:
+    """--customer: an ID, or a name or phone that names one customer (ops/find.py)."""
+    from cslog.ops.find import customer_id
+
+    return store.read(customer_id(store, customer), "customer")
 
 
 def new_customer(store: Store, *, actor: str, now: datetime, name: str, id: str | None = None,
@@ -157,7 +156,9 @@ def _ticket_doc(store: Store, actor: str, now: datetime, f: dict, allow_pii: boo
         "emotion": _opt(EMOTION.parse, f.get("emotion")), "category": f.get("category"),
         "tags": list(f.get("tags") or ()), "owner": owner, "department": department,
         "contacts": list(f.get("contacts") or ()), "praised": people.resolve(s.agents, f.get("praised"), "agent"),
-        "timeline": [created],
+        "planned_at": _time(f.get("planned_at"), store, "--planned-at"), "remarks": f.get("remarks"),
+        "involved": [people.checked_name(n, "involved person") for n in f.get("involved") or ()],
+        "caveats": f.get("caveats"), "timeline": [created],
     }
     if "".join(str(doc["title"]).splitlines()) != doc["title"]:  # \n, \r and the other line breaks (U+2028...)
         raise UsageError("--title: a title is one line (the description holds the rest)")
@@ -226,8 +227,11 @@ def new_contact(store: Store, *, actor: str, now: datetime, commit: bool = True,
     doc = {"customer": customer.id, "customer_name": customer.doc.get("name"), "channel": CHANNEL.parse(f["channel"]),
            "agent": people.resolve(s.agents, f.get("agent") or actor, "agent"), "started_at": started,
            "ended_at": _time(f.get("ended_at"), store, "--ended-at"), "request": f["request"],
-           "details": f.get("details"), "agreed": list(f.get("agreed") or ()), "references": f.get("references"),
-           "emotion": emotion, "ticket": f.get("ticket"), "follow_up": f.get("follow_up")}
+           "details": f.get("details"), "agreed": list(f.get("agreed") or ()), "result": f.get("result"),
+           "references": f.get("references"), "emotion": emotion, "ticket": f.get("ticket"),
+           "follow_up": f.get("follow_up"), "follow_up_at": _time(f.get("follow_up_at"), store, "--follow-up-at")}
+    if doc["follow_up_at"] and not doc["follow_up"]:
+        raise UsageError("--follow-up-at needs --follow-up TEXT: what is to be done then")
     if privacy.guard(doc, allow_pii):
         doc["allow_pii"] = {"at": fmt(now, s.tz), "by": actor}
     linked = store.read(f["ticket"], "ticket") if f.get("ticket") else None
@@ -394,6 +398,10 @@ def list_records(store: Store, kind: str, filters: Filters, use_cache: bool = Tr
     warn = warn or (lambda _message: None)
     filters.owner = people.resolve(store.settings.agents, filters.owner, "agent")
     filters.department = people.resolve(store.settings.departments, filters.department, "department")
+    if filters.customer and kind != "customer":
+        from cslog.ops.find import customer_id
+
+        filters.customer = customer_id(store, filters.customer)
     statuses = set(filters.status) if filters.status else None
     if filters.open:
         statuses = (statuses & OPEN_STATUSES) if statuses is not None else set(OPEN_STATUSES)
@@ -414,38 +422,11 @@ def list_records(store: Store, kind: str, filters: Filters, use_cache: bool = Tr
     return rows
 
 
-@dataclass
-class Shown:
-    """A record as `cslog show` shows it: with a ticket's SLA clocks (or why they cannot be computed), and
-    the moment until which a running clock counts as at risk."""
+def show(store: Store, record_id: str, now: datetime):
+    """`cslog show` (ops/show.py)."""
+    from cslog.ops.show import show as shown
 
-    record: Record
-    clocks: list = field(default_factory=list)
-    warn_until: datetime | None = None
-    problem: str | None = None
-    warnings: list[str] = field(default_factory=list)  # years of its clocks whose 调休 the calendar guesses
-
-
-def show(store: Store, record_id: str, now: datetime) -> Shown:
-    from cslog import sla
-    from cslog.calendar import CalendarError
-    from cslog.config import error_at
-
-    record = store.read(record_id)
-    shown = Shown(record)
-    if record.kind != "ticket":
-        return shown
-    policy, calendar = store.policy(), store.calendar()
-    try:
-        shown.clocks = sla.clocks(record.doc, policy, calendar, now)
-        shown.warn_until = calendar.add_duration(now, policy.warn_within)
-        shown.warnings = calendar.unofficial_warnings({calendar.local(t).year for c in shown.clocks
-                                                       for t in (c.started, c.due, c.stopped) if t is not None})
-    except CalendarError as exc:
-        raise error_at(store.where, f"calendar: {exc}") from None
-    except ValueError as exc:
-        shown.problem = str(exc)
-    return shown
+    return shown(store, record_id, now)
 
 
 def check(store: Store, now: datetime, paths: list[str] | None = None, use_cache: bool = True):

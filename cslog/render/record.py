@@ -32,6 +32,9 @@ def cell(value: Any, field: str | None = None, language: str = "zh", kind: str =
         if field is None:
             return value
         enum = _enums(kind).get(field)
+        if enum is None or value not in enum.codes:  # (a `changed` event does not say its record's kind)
+            enum = next((e for k in ("ticket", "contact", "customer") for e in [_enums(k).get(field.split(".")[-1])]
+                         if e is not None and value in e.codes), enum)
         return enum.label(value, language) if enum else _minute(value, field)
     if value is None:
         return ""
@@ -58,8 +61,10 @@ def records_table(kind: str, rows: list[dict], language: str) -> str:
     return table(body, [field_label(c, language) for c in columns])
 
 
-def record_view(kind: str, doc: dict, language: str = "zh", clocks: list[str] | None = None) -> str:
-    """A readable page for one record: labelled fields, its SLA clocks, then the timeline in order."""
+def record_view(kind: str, doc: dict, language: str = "zh", clocks: list[str] | None = None,
+                customer: dict | None = None) -> str:
+    """A readable page for one record: labelled fields (a ticket's customer with its account type and masked
+    contact, `customer`), its SLA clocks, then the timeline in order."""
     lines = []
     title = doc.get("title") or doc.get("name") or doc.get("request") or ""
     lines.append(f"{doc.get('id', '')}  {clip(str(title), 60)}")
@@ -69,6 +74,10 @@ def record_view(kind: str, doc: dict, language: str = "zh", clocks: list[str] | 
         if key in ("id", "timeline") or value in (None, "", [], {}):
             continue
         lines.extend(_field_lines(kind, field_label(key, language), key, value, language, width))
+        if key == "customer_name" and customer:
+            for name, text in customer.items():
+                label = labels.say(labels.CUSTOMER_OF_TICKET[name], language)
+                lines.append(label + ":" + " " * max(width - text_width(label) - 1, 1) + text)
     if clocks:
         lines.append("")
         lines.extend(clocks)
@@ -91,8 +100,37 @@ def _field_lines(kind: str, label: str, key: str, value: Any, language: str, wid
         return [head + " → ".join(ENUMS["emotion"].label(value[k], language) for k in ("before", "after")
                                   if value.get(k))]
     if key == "callbacks" and isinstance(value, list):
-        return [f"{label}:"] + ["  " + cell(v, None, language) for v in value]
+        return [f"{label}:"] + ["  " + _parts(v, language) for v in value if isinstance(v, dict)]
+    if key in ("satisfaction", "decision") and isinstance(value, dict):
+        return [head + _parts(value, language)]
+    if key == "contacts" and kind == "customer" and isinstance(value, list):
+        label = field_label("contact_person", language)
+        return [f"{label}:"] + ["  " + "  ".join(str(c[k]) for k in ("name", "phone", "email") if c.get(k))
+                                for c in value if isinstance(c, dict)]
+    if key == "attachments" and isinstance(value, list):
+        return [f"{label}:"] + ["  " + _attachment(a, language) for a in value if isinstance(a, dict)]
     return [head + cell(value, key, language, kind)]
+
+
+def _parts(value: dict, language: str) -> str:
+    """A small mapping (satisfaction, a callback, the decision) in words: its time first, then labelled parts."""
+    out = [cell(value["at"], "at", language)] if value.get("at") else []
+    out += [str(value["by"])] if value.get("by") else []
+    for key, item in value.items():
+        if key in ("at", "by") or item in (None, "", [], {}):
+            continue
+        name = labels.say(labels.EVENT_FIELDS.get(key) or labels.FIELDS.get(key) or (key, key), language)
+        text = (ENUMS["decision"].label(item, language) if key in ("result", "decision") and item in ENUMS["decision"].codes
+                else cell(item, key, language))
+        out.append(f"{name}: {text}")
+    return "  ".join(out)
+
+
+def _attachment(item: dict, language: str) -> str:
+    size = int(item.get("bytes") or 0)
+    shown = f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} B"
+    return "  ".join(x for x in (str(item.get("file") or ""), shown, str(item.get("sha256") or "")[:12],
+                                str(item.get("note") or "")) if x)
 
 
 def event_line(event: dict, language: str = "zh") -> str:
@@ -103,8 +141,14 @@ def event_line(event: dict, language: str = "zh") -> str:
     moves = EVENT_MOVES.get(kind)
     if moves is not None and event.get("to"):
         parts.append(f"{moves.label(event.get('from'), language) or '-'} → {moves.label(event.get('to'), language)}")
+    if kind == "changed":  # one field: its label, before → after
+        name = str(event.get("field") or "")
+        parts.append(f"{field_label(name, language)}: {cell(event.get('from'), name, language) or '-'} → "
+                     f"{cell(event.get('to'), name, language) or '-'}")
     for key, value in event.items():
         if key in ("at", "by", "kind", "from", "to") or value in (None, "", [], {}):
+            continue
+        if key == "field" and kind == "changed":
             continue
         if key == "status" and kind == "created":
             parts.append(ENUMS["status"].label(value, language))
@@ -207,7 +251,7 @@ def history_text(entries: list[Any], language: str = "zh") -> str:
         for event in entry.events:
             lines.append("    + " + (event_line(event, language) if isinstance(event, dict) else str(event)))
     # a text's own line breaks stay, indented: no line of a note can pass for a commit's header or trailer
-    return "".join(line.replace("\n", "\n        ") + "\n" for line in lines)
+    return "".join("\n        ".join(line.splitlines() or [""]) + "\n" for line in lines)
 
 
 def _value(value: Any, field_name: str, language: str) -> str:

@@ -1,0 +1,140 @@
+"""`cslog attach` (故障视频, 截图, 通话录音 in seeds 000 and 001) and `cslog followed` (a contact's 提醒节点 done).
+
+An attachment is copied into attachments/<ID>/ and listed in the record as {file, sha256, bytes, note, at, by}
+with an `attached` event; the files and the record go in one commit. A file over attachments.max_mb is refused
+(such files belong in git LFS). `cslog check` reports a listed file that is missing or changed (`problems`).
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+from datetime import datetime
+from pathlib import Path
+
+from cslog import privacy
+from cslog.errors import Problem, Refused, UsageError
+from cslog.ops.change import read
+from cslog.store import Record, Store
+from cslog.timeutil import fmt
+
+FOLDER = "attachments"
+
+
+def folder(store: Store, record_id: str) -> Path:
+    return store.root / FOLDER / record_id
+
+
+def attach(store: Store, record_id: str, files: list[Path], *, actor: str, now: datetime, note: str | None = None,
+           commit: bool = True) -> tuple[Record, list[dict]]:
+    """Copy the files in and list them; every file checked (exists, size) before anything is written."""
+    if not files:
+        raise UsageError("name at least one file", hint="cslog attach CW202611220001 故障视频.mp4 --note 客户提供")
+    limit = store.settings.attachments_max_mb
+    given = []
+    for path in files:
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+        size = path.stat().st_size
+        if size > limit * 1024 * 1024:
+            raise UsageError(f"{path}: {size / 1048576:.1f} MB is over attachments.max_mb ({limit:g} MB)",
+                             hint="keep large files in git LFS (git lfs track 'attachments/**'), or raise "
+                                  "attachments.max_mb in cslog.yaml")
+        given.append(path)
+    if note:
+        privacy.guard({"note": note}, False)
+    at = fmt(now, store.settings.tz)
+    with store.transaction("attach", actor, now, commit) as tx:
+        record = read(store, record_id)
+        doc = copy.deepcopy(record.doc)
+        listed = list(doc.get("attachments") or [])
+        target = folder(store, record.id)
+        store.guard_path(target / "x")
+        added = []
+        for path in given:
+            data = path.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            if any(a.get("sha256") == digest for a in listed):
+                continue  # the same file, attached before
+            name = _free_name(target, path.name, {a.get("file") for a in listed})
+            dest = target / name
+            store.guard_path(dest)
+            target.mkdir(parents=True, exist_ok=True)
+            tx.journal.note(dest, None, data)
+            tx.changes.append((dest, None))
+            with open(dest, "xb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            item = {"file": name, "sha256": digest, "bytes": len(data), "note": note, "at": at, "by": actor}
+            item = {k: v for k, v in item.items() if v not in (None, "")}
+            listed.append(item)
+            added.append(item)
+        if not added:
+            raise Refused(f"{record.id} has these files already", hint=f"cslog show {record.id} lists them")
+        doc["attachments"] = listed
+        event = {"at": at, "by": actor, "kind": "attached", "files": [a["file"] for a in added]}
+        if note:
+            event["note"] = note
+        doc["timeline"] = list(doc.get("timeline") or []) + [event]
+        tx.summary = "attach " + ", ".join(a["file"] for a in added)
+        written = tx.replace(record, doc)
+    return written, added
+
+
+def _free_name(target: Path, name: str, listed: set) -> str:
+    """The file's own name, or name-2.ext, name-3.ext... when another file holds it."""
+    name = name.replace("/", "_").replace("\\", "_").lstrip(".") or "file"
+    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    candidate, n = name, 1
+    while candidate in listed or (target / candidate).exists():
+        n += 1
+        candidate = f"{stem}-{n}{dot}{ext}" if dot else f"{name}-{n}"
+    return candidate
+
+
+def problems(store: Store, rel: str, doc: dict, text: str) -> list[Problem]:
+    """A record's listed attachments that are missing or no longer what was attached."""
+    from cslog.yamlio import line_of
+
+    found = []
+    for i, item in enumerate(doc.get("attachments") or []):
+        if not isinstance(item, dict):
+            continue
+        path = folder(store, str(doc.get("id"))) / str(item.get("file"))
+        where = line_of(text, ("attachments", i))
+        try:
+            data = path.read_bytes()
+        except OSError:
+            found.append(Problem(rel, where, f"attachments: {FOLDER}/{doc.get('id')}/{item.get('file')} is missing",
+                                 code="attachment", field="attachments"))
+            continue
+        if len(data) != item.get("bytes") or hashlib.sha256(data).hexdigest() != item.get("sha256"):
+            found.append(Problem(rel, where, f"attachments: {FOLDER}/{doc.get('id')}/{item.get('file')} changed "
+                                 "since it was attached (its sha256 differs)", code="attachment", field="attachments"))
+    return found
+
+
+def followed(store: Store, contact_id: str, *, actor: str, now: datetime, note: str | None = None,
+             commit: bool = True) -> Record:
+    """A contact's follow-up done: followed_up_at, and a `followed` event; `overdue` lists it no more."""
+    with store.transaction("followed", actor, now, commit) as tx:
+        record = read(store, contact_id)
+        if record.kind != "contact":
+            raise UsageError(f"{record.id} is a {record.kind}: follow-ups belong to contacts (沟通记录)")
+        if not record.doc.get("follow_up") and not record.doc.get("follow_up_at"):
+            raise Refused(f"{record.id} has no follow-up to do",
+                          hint=f"cslog set {record.id} follow_up=TEXT follow_up_at=TIME sets one")
+        if record.doc.get("followed_up_at"):
+            raise Refused(f"{record.id} was followed up already ({record.doc['followed_up_at']})")
+        at = fmt(now, store.settings.tz)
+        doc = copy.deepcopy(record.doc)
+        doc["followed_up_at"] = at
+        event = {"at": at, "by": actor, "kind": "followed"}
+        if note:
+            privacy.guard({"note": note}, False)
+            event["note"] = note
+        doc["timeline"] = list(doc.get("timeline") or []) + [event]
+        tx.summary = "followed up"
+        written = tx.replace(record, doc)
+    return written

@@ -1,0 +1,259 @@
+"""`cslog set` and `cslog edit` (design 9.4): change what a ticket, contact or customer says after it was made (a
+contact's end time and details 补充 after the call, a customer's new phone, a ticket's priority or category).
+
+Each changed field is a `changed` event `{field, from, to, reason}` in the record's timeline; one commit. Only
+stored fields a person states can change: the ones that follow from the workflow (status, owner, callbacks,
+satisfaction...) have their own commands, which keep the SLA clocks honest. Enum values take codes and labels,
+times what `--at` takes, lists `a,b` (or `+=` / `-=` one item). Clocks follow the current priority, counted
+from received_at (sla.py), so a priority set later counts from the start.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cslog import people, privacy
+from cslog.errors import NotFound, UsageError
+from cslog.model import CHANNEL, CUSTOMER_TYPE, EMOTION, PRIORITY, TICKET_TYPE
+from cslog.store import Record, Store
+from cslog.timeutil import fmt, parse_time
+
+# What `set` and `edit` may change, per kind. Customer: phone, email and contact_person are its first contact's.
+SETTABLE: dict[str, tuple[str, ...]] = {
+    "ticket": ("title", "type", "priority", "channel", "customer", "category", "tags", "department", "expectation",
+               "emotion", "received_at", "occurred_at", "planned_at", "description", "attempted", "cause",
+               "solution", "compensation", "caveats", "remarks", "involved", "praised"),
+    "contact": ("channel", "customer", "started_at", "ended_at", "request", "details", "agreed", "result",
+                "references", "emotion.before", "emotion.after", "follow_up", "follow_up_at", "ticket"),
+    "customer": ("name", "type", "industry", "contact_person", "phone", "email", "tags", "notes"),
+}
+# Fields that change through their own command (what to use instead).
+OWN_COMMAND = {
+    "status": "cslog status ID STATUS", "owner": "cslog assign ID OWNER", "collaborators": "cslog assign ID --collaborator A",
+    "cc": "cslog assign ID --cc A", "satisfaction": "cslog rate ID SCORE", "callbacks": "cslog callback ID --result T",
+    "decision": "cslog status ID closed --adopted|--rejected", "related": "cslog link ID OTHER",
+    "attachments": "cslog attach ID FILE", "followed_up_at": "cslog followed ID", "timeline": "the commands that act",
+    "contacts": "cslog new --ticket ID", "id": "nothing: an ID never changes", "customer_name": "customer=ID",
+    "agent": "nothing: who spoke to the customer stays", "allow_pii": "--allow-pii",
+}
+_ENUMS = {("ticket", "type"): TICKET_TYPE, ("customer", "type"): CUSTOMER_TYPE, ("ticket", "priority"): PRIORITY,
+          ("ticket", "channel"): CHANNEL, ("contact", "channel"): CHANNEL, ("ticket", "emotion"): EMOTION,
+          ("contact", "emotion.before"): EMOTION, ("contact", "emotion.after"): EMOTION}
+_TIMES = {"received_at", "occurred_at", "planned_at", "started_at", "ended_at", "follow_up_at"}
+_LISTS = {"tags", "involved", "agreed"}
+_FIRST_CONTACT = {"contact_person": "name", "phone": "phone", "email": "email"}
+_SPLIT = re.compile(r"\s*[,，、;；]\s*")
+_ASSIGNMENT = re.compile(r"^([A-Za-z_.]+)\s*([+-]?=)(.*)$", re.S)
+
+
+@dataclass
+class Changed:
+    """What `set` or `edit` did: the record as written, and (field, before, after) of each change."""
+
+    record: Record
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)
+    commit: str | None = None
+
+
+def parse_assignments(pairs: list[str]) -> list[tuple[str, str, str]]:
+    """FIELD=VALUE, FIELD+=ITEM, FIELD-=ITEM → (field, operator, value)."""
+    if not pairs:
+        raise UsageError("name at least one FIELD=VALUE", hint="cslog set CW202611220001 priority=紧急 category=物流")
+    out = []
+    for pair in pairs:
+        m = _ASSIGNMENT.match(pair)
+        if not m:
+            raise UsageError(f"'{pair}' is not FIELD=VALUE", hint="e.g. priority=紧急, tags+=物流, planned_at=2026-11-25")
+        out.append((m.group(1), m.group(2), m.group(3).strip()))
+    return out
+
+
+def set_fields(store: Store, record_id: str, pairs: list[str], *, actor: str, now: datetime, reason: str | None = None,
+               allow_pii: bool = False, commit: bool = True) -> Changed:
+    """`cslog set ID FIELD=VALUE...`: every assignment checked before anything is written; one commit."""
+    assignments = parse_assignments(pairs)
+    kind = _kind(store, record_id)
+    with store.transaction("set", actor, now, commit) as tx:
+        record = store.read(record_id, kind)
+        doc = copy.deepcopy(record.doc)
+        for name, op, raw in assignments:
+            _settable(kind, name)
+            put(doc, kind, name, _value(store, kind, name, op, raw, get(doc, kind, name)))
+        names = list(dict.fromkeys(name for name, _op, _raw in assignments))
+        changes = [(n, get(record.doc, kind, n), get(doc, kind, n)) for n in names
+                   if get(record.doc, kind, n) != get(doc, kind, n)]
+        done = _write(store, tx, record, doc, changes, actor, now, reason, allow_pii)
+    done.commit = tx.commit_id
+    return done
+
+
+def apply_edit(store: Store, record_id: str, text: str, *, actor: str, now: datetime, reason: str | None = None,
+               allow_pii: bool = False, commit: bool = True) -> Changed | None:
+    """`cslog edit`: the record's text as the editor left it, through the gate; None when nothing changed.
+    UsageError with every problem (the editor comes back with them on top)."""
+    from cslog.store import load
+
+    kind = _kind(store, record_id)
+    with store.transaction("edit", actor, now, commit) as tx:
+        record = store.read(record_id, kind)
+        item = load(kind, store.rel(record.path), text)
+        if not item.ok:
+            raise UsageError("; ".join(p.message if p.line is None else f"line {p.line}: {p.message}"
+                                       for p in item.problems))
+        doc = item.doc
+        problems = []
+        for name in sorted(set(doc) | set(record.doc)):
+            if doc.get(name) != record.doc.get(name) and not _editable(kind, name, doc, record.doc):
+                hint = OWN_COMMAND.get(name)
+                problems.append(f"{name} cannot be changed here" + (f" (use {hint})" if hint else "") +
+                                ": put it back as it was")
+        if problems:
+            raise UsageError("; ".join(problems))
+        changes = _changes(kind, record.doc, doc)
+        if not changes:
+            return None
+        done = _write(store, tx, record, doc, changes, actor, now, reason, allow_pii)
+    done.commit = tx.commit_id
+    return done
+
+
+def get(doc: dict, kind: str, name: str) -> Any:
+    if kind == "customer" and name in _FIRST_CONTACT:
+        contacts = doc.get("contacts") or [{}]
+        return contacts[0].get(_FIRST_CONTACT[name]) if isinstance(contacts[0], dict) else None
+    if "." in name:
+        outer, inner = name.split(".", 1)
+        return (doc.get(outer) or {}).get(inner)
+    return doc.get(name)
+
+
+def put(doc: dict, kind: str, name: str, value: Any) -> None:
+    empty = value in (None, "", [])
+    if kind == "customer" and name in _FIRST_CONTACT:
+        contacts = [dict(c) for c in (doc.get("contacts") or [])] or [{}]
+        contacts[0][_FIRST_CONTACT[name]] = value
+        contacts[0] = {k: v for k, v in contacts[0].items() if v not in (None, "")}
+        doc["contacts"] = [c for c in contacts if c] if not contacts[0] else contacts
+        return
+    if "." in name:
+        outer, inner = name.split(".", 1)
+        part = dict(doc.get(outer) or {})
+        part.pop(inner, None) if empty else part.__setitem__(inner, value)
+        doc[outer] = part
+        return
+    if empty:
+        doc.pop(name, None)
+    else:
+        doc[name] = value
+
+
+# -- the checks -------------------------------------------------------------------------------------------
+
+def read(store: Store, record_id: str) -> Record:
+    """The record with this ID, of whichever kind (NotFound, with how to find one, when there is none)."""
+    return store.read(record_id, _kind(store, record_id))
+
+
+def _kind(store: Store, record_id: str) -> str:
+    kind = store.kind_of(record_id)
+    if kind is None:
+        raise NotFound(f"unknown record {record_id}", hint="`cslog find TEXT` finds a record by name, phone or ID")
+    return kind
+
+
+def _settable(kind: str, name: str) -> None:
+    if name in SETTABLE[kind]:
+        return
+    if name in OWN_COMMAND:
+        raise UsageError(f"{name} changes through its own command: {OWN_COMMAND[name]}")
+    raise UsageError(f"a {kind} has no field '{name}' that set can change",
+                     hint="fields: " + ", ".join(SETTABLE[kind]))
+
+
+def _editable(kind: str, name: str, new: dict, old: dict) -> bool:
+    if name in SETTABLE[kind]:
+        return True
+    if name == "customer_name":  # follows the customer
+        return new.get("customer") != old.get("customer")
+    if kind == "customer" and name == "contacts":  # phone, e-mail, contact person: any contact, in the editor
+        return True
+    if kind == "contact" and name == "emotion":
+        return True
+    return False
+
+
+def _value(store: Store, kind: str, name: str, op: str, raw: str, current: Any) -> Any:
+    s = store.settings
+    if name in _LISTS:
+        items = [i for i in _SPLIT.split(raw) if i] if raw else []
+        if name == "involved":
+            items = [people.checked_name(i, "involved person") for i in items]
+        now = list(current or [])
+        if op == "+=":
+            return now + [i for i in items if i not in now]
+        if op == "-=":
+            return [i for i in now if i not in items]
+        return items
+    if op != "=":
+        raise UsageError(f"{name} is not a list: use {name}=VALUE")
+    if raw == "":
+        return None
+    enum = _ENUMS.get((kind, name))
+    if enum is not None:
+        return enum.parse(raw)
+    if name in _TIMES:
+        return fmt(parse_time(raw, s.tz, name), s.tz)
+    if name == "department":
+        return people.resolve(s.departments, raw, "department")
+    if name == "praised":
+        return people.resolve(s.agents, raw, "agent")
+    if name in ("customer", "ticket"):
+        return store.read(raw, name).id
+    return raw
+
+
+def _follow_customer(store: Store, kind: str, doc: dict, old: dict) -> None:
+    """A record moved to another customer carries that customer's name (a copy, for lists and the workbook)."""
+    if kind in ("ticket", "contact") and doc.get("customer") and doc.get("customer") != old.get("customer"):
+        doc["customer_name"] = store.read(doc["customer"], "customer").doc.get("name")
+
+
+def _changes(kind: str, old: dict, new: dict) -> list[tuple[str, Any, Any]]:
+    names = [n for n in (*SETTABLE[kind], "contacts", "emotion") if n not in _FIRST_CONTACT]
+    found = []
+    for name in names:
+        if "." in name:
+            continue
+        if old.get(name) != new.get(name):
+            if name == "emotion":
+                found += [(f"emotion.{k}", (old.get(name) or {}).get(k), (new.get(name) or {}).get(k))
+                          for k in ("before", "after") if (old.get(name) or {}).get(k) != (new.get(name) or {}).get(k)]
+            else:
+                found.append((name, old.get(name), new.get(name)))
+    return found
+
+
+def _write(store: Store, tx, record: Record, doc: dict, changes: list[tuple[str, Any, Any]], actor: str,
+           now: datetime, reason: str | None, allow_pii: bool) -> Changed:
+    _follow_customer(store, record.kind, doc, record.doc)
+    if not changes:
+        raise UsageError(f"{record.id} already says that: nothing changed")
+    said = {name: new for name, _old, new in changes if isinstance(new, (str, list))}
+    if reason:
+        said["reason"] = reason
+    pii = privacy.guard(said, allow_pii)
+    at = fmt(now, store.settings.tz)
+    timeline = list(doc.get("timeline") or [])
+    for name, old, new in changes:
+        event = {"at": at, "by": actor, "kind": "changed", "field": name}
+        event.update({k: v for k, v in (("from", old), ("to", new), ("reason", reason)) if v not in (None, "", [])})
+        if pii:
+            event["allow_pii"] = True
+        timeline.append(event)
+    doc["timeline"] = timeline
+    tx.summary = "set " + ", ".join(name for name, _o, _n in changes)
+    written = tx.replace(record, doc)
+    return Changed(written, changes)
