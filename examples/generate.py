@@ -106,7 +106,7 @@ def received_time(rng: random.Random, day: datetime) -> datetime:
 
 def main() -> None:
     rng = random.Random(20261122)
-    for folder in ("tickets", "contacts", "customers", ".cslog"):
+    for folder in ("tickets", "contacts", "customers", "attachments", ".cslog"):
         shutil.rmtree(HERE / folder, ignore_errors=True)
     for name in ("cslog.yaml", ".gitignore"):
         (HERE / name).unlink(missing_ok=True)
@@ -146,6 +146,7 @@ def main() -> None:
             make_case(store, rng, customers, received_time(rng, day), count)
         day += timedelta(days=1)
     batch_of_complaints(store, rng, customers, datetime(2026, 11, 18, 10, 5, tzinfo=TZ))
+    at_the_desk(store, customers)
     print(f"examples: {len(customers)} customers, "
           f"{len(store.record_paths('ticket'))} tickets, {len(store.record_paths('contact'))} contacts")
 
@@ -283,6 +284,43 @@ def batch_of_complaints(store: Store, rng: random.Random, customers: list[str], 
                        type="complaint", priority="important", title="双十一订单超过7天未发货",
                        description="双十一下的单到现在还没发货,页面一直显示待出库。", category="产品质量-物流延误-仓库",
                        expectation="尽快发货", emotion="dissatisfied", commit=False)
+
+
+
+
+def at_the_desk(store: Store, customers: list[str]) -> None:
+    """The desk of design 9.4 in a few records: a change after the call, a ticket's planned time, remarks and
+    the people involved, an attachment, follow-up reminders (one done, one missed on 2026-11-20)."""
+    import tempfile
+
+    from cslog.ops import attach, change
+
+    day = datetime(2026, 11, 19, 10, 0, tzinfo=TZ)
+    first = ops.new_contact(store, actor="小明", now=day, customer=customers[0], channel="phone",
+                            request="手环屏幕碎裂,要求换货", agreed=["补发新手环", "旧手环寄回"], result="同意换货,补发新品",
+                            follow_up="回电确认客户收到新手环", follow_up_at=day + timedelta(days=1, hours=6),
+                            started_at=day, ended_at=day + timedelta(minutes=8), commit=False)[0]
+    change.set_fields(store, first.id, ["details=补充: 客户提供了订单截图,购买于10月"], actor="小明",
+                      now=day + timedelta(minutes=15), commit=False)
+    done = ops.new_contact(store, actor="小丽", now=day + timedelta(hours=1), customer=customers[1], channel="phone",
+                           request="发票抬头写错,要求重开", result="已登记重开", follow_up="发票重开后通知客户",
+                           follow_up_at=day + timedelta(days=1), started_at=day + timedelta(hours=1),
+                           ended_at=day + timedelta(hours=1, minutes=5), commit=False)[0]
+    attach.followed(store, done.id, actor="小丽", now=day + timedelta(hours=20), note="已电话通知,客户确认",
+                    commit=False)
+    ticket = ops.new_ticket(store, actor="小明", now=day + timedelta(hours=2), customer=customers[2], type="fault",
+                            priority="important", channel="phone", title="手环无法充电",
+                            description="手环插上充电器没有反应,换了充电线也不行", commit=False)
+    change.set_fields(store, ticket.id, ["planned_at=2026-11-21 18:00", "remarks=客户为老用户,已购三台",
+                                         "involved=赵工,小强", "caveats=寄回前提醒客户备份数据"],
+                      actor="小华", now=day + timedelta(hours=3), reason="主管安排售后跟进", commit=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        photo = Path(tmp) / "充电口照片.jpg"
+        photo.write_bytes(bytes(random.Random(7).randrange(256) for _ in range(2048)))
+        attach.attach(store, ticket.id, [photo], actor="小明", now=day + timedelta(hours=3, minutes=5),
+                      note="客户微信发来的照片", commit=False)
+    change.set_fields(store, customers[3], ["contact_person=周经理"], actor="小华", now=day + timedelta(hours=4),
+                      commit=False)
 
 
 if __name__ == "__main__":
