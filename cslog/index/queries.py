@@ -281,15 +281,14 @@ class Index:
 
     def attached(self) -> list[tuple[str, str, dict]]:
         """(path, kind, document) of the records that list attachments."""
-        sql = ("SELECT r.path, r.kind, d.doc FROM records r JOIN docs d ON d.path = r.path WHERE r.problem IS NULL "
-               "AND json_extract(d.doc, '$.attachments') IS NOT NULL")
+        sql = ("SELECT r.path, r.kind, d.doc FROM marks m JOIN records r ON r.path = m.path JOIN docs d ON "
+               "d.path = r.path WHERE m.mark = 'attachments' AND r.problem IS NULL")
         return [(path, kind, json.loads(doc)) for path, kind, doc in self._ordered(sql, [])]
 
     def reminders(self) -> list[tuple[str, dict]]:
         """(path, document) of the contacts whose follow-up has a time (follow_up_at) and is not done yet."""
-        sql = ("SELECT r.path, d.doc FROM records r JOIN docs d ON d.path = r.path WHERE r.kind = 'contact' AND "
-               "r.problem IS NULL AND json_extract(d.doc, '$.follow_up_at') IS NOT NULL AND "
-               "json_extract(d.doc, '$.followed_up_at') IS NULL")
+        sql = ("SELECT r.path, d.doc FROM marks m JOIN records r ON r.path = m.path JOIN docs d ON d.path = r.path "
+               "WHERE m.mark = 'reminder' AND r.problem IS NULL")
         return [(path, json.loads(doc)) for path, doc in self._ordered(sql, [])]
 
     def docs(self, kind: str, ids: Iterable[str] | None = None) -> list[dict]:

@@ -39,6 +39,9 @@ CREATE TABLE records (
 CREATE TABLE docs (path TEXT PRIMARY KEY, doc TEXT NOT NULL);  -- JSON document (tickets without long text)
 CREATE TABLE refs (path TEXT NOT NULL, field TEXT NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
                    ref TEXT NOT NULL);
+-- what few records carry and a command asks about across all of them: 'attachments' (it lists files),
+-- 'reminder' (a contact's follow-up with a time, not done)
+CREATE TABLE marks (path TEXT NOT NULL, mark TEXT NOT NULL);
 -- per ticket: t0_us from when its clocks stand still (sla.Standing; NULL when they cannot be computed), and
 -- what an overdue row shows of it and filters on (OVERDUE_FIELDS)
 CREATE TABLE tickets (path TEXT PRIMARY KEY, t0_us INTEGER, id, priority, status, owner, title, department);
@@ -56,13 +59,14 @@ CREATE INDEX IF NOT EXISTS records_problem ON records (kind) WHERE problem IS NO
 CREATE INDEX IF NOT EXISTS records_when ON records (kind, when_us) WHERE problem IS NULL;
 CREATE INDEX IF NOT EXISTS records_status ON records (kind, json_extract(summary, '$.status')) WHERE problem IS NULL;
 CREATE INDEX IF NOT EXISTS refs_path ON refs (path);
+CREATE INDEX IF NOT EXISTS marks_mark ON marks (mark);
 CREATE INDEX IF NOT EXISTS tickets_t0 ON tickets (t0_us);
 CREATE INDEX IF NOT EXISTS clocks_due ON clocks (due_us);
 CREATE INDEX IF NOT EXISTS clocks_path ON clocks (path);
 """
 # What an overdue row shows of its ticket (model.OVERDUE_ROW's record fields), and what overdue filters on.
 OVERDUE_FIELDS = tuple(k for k in OVERDUE_ROW if k in SUMMARY_FIELDS["ticket"]) + ("department",)
-TABLES = ("records", "docs", "refs", "tickets", "clocks")  # (and `checked`, which outlives a same-bytes reading)
+TABLES = ("records", "docs", "refs", "tickets", "clocks", "marks")  # (and `checked`, which outlives a same-bytes reading)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _US = timedelta(microseconds=1)
 
@@ -87,7 +91,7 @@ class Context:
     calendar: Any  # calendar.WorkCalendar, or None likewise
 
 
-Rows = tuple[tuple, str | None, list, list, tuple | None]
+Rows = tuple[tuple, str | None, list, list, tuple | None, list]
 
 
 def read_file(ctx: Context, kind: str, rel: str) -> Rows:
@@ -100,12 +104,13 @@ def read_file(ctx: Context, kind: str, rel: str) -> Rows:
             stamp = stamp_of(os.fstat(f.fileno()), time.time_ns())
     except OSError as exc:
         return ((rel, folder, kind, stem, None, f"{rel}: cannot read: {exc.strerror}", *RACY, None, None, None), None,
-                [], [], None)
+                [], [], None, [])
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
     item = load(kind, rel, raw)
     if not item.ok:
         more = f" (and {len(item.problems) - 1} more problem(s))" if len(item.problems) > 1 else ""
-        return (rel, folder, kind, stem, None, str(item.problems[0]) + more, *stamp, digest, None, None), None, [], [], None
+        return ((rel, folder, kind, stem, None, str(item.problems[0]) + more, *stamp, digest, None, None), None, [], [],
+                None, [])
     doc = item.doc
     rid = doc.get("id")
     when = WHEN[kind]
@@ -128,7 +133,10 @@ def read_file(ctx: Context, kind: str, rel: str) -> Rows:
                 t0 = us(standing.t0)
                 ticket = (rel, t0, *shown)
                 clocks = [(rel, clock, us(due), t0) for clock, due in standing.running]
-    return (rel, folder, kind, stem, rid, None, *stamp, digest, when_us, summary), stored, refs, clocks, ticket
+    marks = [(rel, "attachments")] if doc.get("attachments") else []
+    if kind == "contact" and doc.get("follow_up_at") and not doc.get("followed_up_at"):
+        marks.append((rel, "reminder"))
+    return (rel, folder, kind, stem, rid, None, *stamp, digest, when_us, summary), stored, refs, clocks, ticket, marks
 
 
 def compact(doc: dict) -> dict:
@@ -167,9 +175,11 @@ class Batch:
         self.refs: list = []
         self.clocks: list = []
         self.tickets: list = []
+        self.marks: list = []
 
     def add(self, rows: Rows) -> None:
-        record, doc, refs, clocks, ticket = rows
+        record, doc, refs, clocks, ticket, marks = rows
+        self.marks += marks
         self.records.append(record)
         if doc is not None:
             self.docs.append((record[0], doc))
@@ -188,7 +198,8 @@ class Batch:
         db.executemany("INSERT INTO clocks VALUES (?,?,?,?)", self.clocks)
         db.executemany(f"INSERT OR REPLACE INTO tickets VALUES (?,?,{','.join('?' * len(OVERDUE_FIELDS))})",
                        self.tickets)
-        for rows in (self.records, self.docs, self.refs, self.clocks, self.tickets):
+        db.executemany("INSERT INTO marks VALUES (?,?)", self.marks)
+        for rows in (self.records, self.docs, self.refs, self.clocks, self.tickets, self.marks):
             rows.clear()
 
 
