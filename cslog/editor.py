@@ -61,15 +61,16 @@ def edit_record_text(text: str, name: str, save: Callable[[str], object]):
     it unchanged or empties it (None: abandoned, nothing written)."""
     import sys
 
-    first = text
+    first = last = text
     with tempfile.TemporaryDirectory(prefix="cslog-edit-") as tmp:
         path = Path(tmp) / name
         for _ in range(MAX_ROUNDS):
             path.write_text(text, encoding="utf-8")
             _run_editor(path)
             text = _strip_errors(path.read_text(encoding="utf-8"))
-            if text.strip() == "" or text == first:
+            if text.strip() == "" or text in (first, last):  # emptied, or left as it was: given up
                 return None
+            last = text
             try:
                 return save(text)
             except CslogError as exc:

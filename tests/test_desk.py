@@ -284,3 +284,93 @@ def test_import_maps_the_seeds_columns_to_the_new_fields(cli, repo, tmp_path):
     assert (d["planned_at"], d["remarks"], d["involved"], d["caveats"]) == (
         "2026-11-21T18:00:00+08:00", "VIP客户", ["张工", "李工"], "先核对账号")
     assert not [e for e in d["timeline"] if "备注" in str(e.get("text"))]
+
+
+# -- what the review of this issue found --------------------------------------------------------------------------
+
+def test_edit_a_tickets_emotion(cli, repo, ticket, tmp_path):
+    cli.ok("set", ticket, "emotion=焦虑")
+    command, _seen = editor(tmp_path, [("emotion: anxious", "emotion: agitated")])
+    result = cli("edit", ticket, env={"EDITOR": command})
+    assert result.exit_code == 0, result.stderr
+    assert changed(doc(repo, ticket))[-1] == ("emotion", "anxious", "agitated", None)
+    assert git(repo, "log", "-1", "--format=%s").strip().endswith("edit emotion")
+
+
+def test_edit_left_as_it_was_after_an_error_gives_up(cli, repo, ticket, tmp_path):
+    command, _seen = editor(tmp_path, [("priority: urgent", "priority: 超急")], [])
+    result = cli("edit", ticket, env={"EDITOR": command})
+    assert result.exit_code == 0 and "no change" in result.stderr
+    assert (tmp_path / "rounds").read_text() == "2"
+
+
+@pytest.mark.parametrize("name, words", [("身份证11010519491231002X.jpg", "personal data"),
+                                         ("两行\n名字.jpg", "one line"), ])
+def test_attach_refuses_names_that_would_leak_or_break_lines(cli, repo, ticket, tmp_path, name, words):
+    path = tmp_path / name
+    path.write_bytes(b"x")
+    result = cli("attach", ticket, str(path))
+    assert result.exit_code == 2 and words in result.stderr
+    assert not (repo / "attachments").exists()
+
+
+def test_attach_shortens_a_long_name_and_refuses_a_folder(cli, repo, ticket, tmp_path):
+    long = tmp_path / ("x" * 200 + ".png")
+    long.write_bytes(b"one")
+    cli.ok("attach", ticket, str(long))
+    long.write_bytes(b"two")
+    cli.ok("attach", ticket, str(long))
+    names = [a["file"] for a in doc(repo, ticket)["attachments"]]
+    assert all(len(n) <= 120 and n.endswith(".png") for n in names) and len(set(names)) == 2
+    folder = cli("attach", ticket, str(tmp_path))
+    assert folder.exit_code == 2 and "is a folder" in folder.stderr
+
+
+def test_set_keeps_what_closing_required(cli, repo, ticket):
+    cli.ok("status", ticket, "resolved", "--solution", "重置密码", "--category", "账号")
+    cli.ok("status", ticket, "closed")
+    for field in ("solution=", "category="):
+        result = cli("set", ticket, field)
+        assert result.exit_code == 2 and "closing needed it" in result.stderr
+    cli.ok("set", ticket, "solution=重置密码并清理缓存")
+
+
+def test_a_renamed_customer_is_renamed_in_its_records(cli, repo, customer, ticket):
+    cli.ok("set", customer, "name=A科技有限公司")
+    listed = json.loads(cli.ok("list", "tickets", "--format", "json"))
+    assert [r["customer_name"] for r in listed] == ["A科技有限公司"]
+    assert git(repo, "status", "--porcelain") == "" and cli("check").exit_code == 0
+
+
+def test_a_contact_moved_to_another_ticket_moves_in_both_lists(cli, repo, customer, ticket):
+    other = cli.ok(*TICKET, "--customer", customer)
+    contact = cli.ok("new", "--customer", customer, "--channel", "phone", "--request", "催", "--ticket", ticket)
+    assert doc(repo, ticket)["contacts"] == [contact]
+    cli.ok("set", contact, f"ticket={other}")
+    assert not doc(repo, ticket).get("contacts") and doc(repo, other)["contacts"] == [contact]
+
+
+def test_a_follow_up_time_needs_its_text_and_a_new_time_is_a_new_reminder(cli, repo, customer):
+    contact = cli.ok("new", "--customer", customer, "--channel", "phone", "--request", "r", "--follow-up", "回电",
+                     "--follow-up-at", "2026-11-22 17:00")
+    assert cli("set", contact, "follow_up=").exit_code == 2
+    cli.ok("followed", contact)
+    cli.ok("set", contact, "follow_up_at=2026-11-23 10:00")
+    assert "followed_up_at" not in doc(repo, contact)
+    late = json.loads(cli("overdue", "--at", "2026-11-23T11:00:00+08:00", "--format", "json").stdout)
+    assert [r["id"] for r in late if r["kind"] == "reminder"] == [contact]
+
+
+def test_find_a_phone_given_with_the_country_code(cli, repo, customer):
+    assert [r["id"] for r in json.loads(cli.ok("find", "+86 138 1234 5678", "--format", "json"))] == [customer]
+    assert "138****5678" in cli.ok("find", "5678")  # a screen shows it masked
+    assert cli("find", "x", "--limit", "0").exit_code == 2
+
+
+def test_the_workbooks_planned_time_is_the_agents_when_given(cli, repo, ticket, tmp_path):
+    cli.ok("set", ticket, "planned_at=2026-11-26 18:00")
+    book = tmp_path / "book.xlsx"
+    cli.ok("export", "--month", "2026-11", "-o", str(book))
+    sheet = openpyxl.load_workbook(book)["工单明细"]
+    heads = [c.value for c in sheet[1]]
+    assert sheet.cell(2, heads.index("预计完成时间") + 1).value.strftime("%Y-%m-%d %H:%M") == "2026-11-26 18:00"

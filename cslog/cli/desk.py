@@ -77,7 +77,7 @@ def find(
     text: Annotated[str, typer.Argument(metavar="TEXT", help="A name, the last 4 or more digits of a phone, an ID "
                                         "(or its start), or words of a ticket's title.")],
     format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
-    limit: Annotated[int, typer.Option("--limit", help="At most this many lines.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many lines.")] = 50,
 ):
     """Find a customer while the phone rings (调取客户历史记录): customers by name, phone or ID; tickets and
     contacts by ID or title words. Customers first, then the newest records; open tickets marked ●.
@@ -135,4 +135,6 @@ def followed(
 
     st = state(ctx)
     record = mark(st.store, contact_id, actor=st.actor, now=st.now, note=note, commit=st.commit)
-    say(f"{record.id}: followed up at {record.doc['followed_up_at']}")
+    from cslog.render.record import cell
+
+    say(f"{record.id}: followed up at {cell(record.doc['followed_up_at'], 'followed_up_at')}")

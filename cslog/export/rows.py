@@ -172,12 +172,11 @@ def ticket_row(doc: Mapping[str, Any], facts: rpt.Facts, known: Mapping[str, Cus
         notes_text.append(DECISION.label(decision["result"], language) + reason)
     if doc.get("praised"):
         notes_text.append(("表扬对象: " if zh else "Praised: ") + str(doc["praised"]))
-    for key in ("planned_at", "involved", "remarks", "caveats", "attachments"):  # (design 9.4 fields)
+    for key in ("involved", "remarks", "caveats", "attachments"):  # (design 9.4 fields; planned_at: 预计完成时间)
         value = doc.get(key)
         if value in (None, "", []):
             continue
-        text = (_fmt_day(value) if key == "planned_at" else
-                ", ".join(str(a.get("file")) if isinstance(a, Mapping) else str(a) for a in value)
+        text = (", ".join(str(a.get("file")) if isinstance(a, Mapping) else str(a) for a in value)
                 if isinstance(value, list) else str(value))
         notes_text.append(f"{_say(labels.FIELDS[key], language)}: {text}")
     resolve = facts.clocks.get("resolve")
@@ -192,7 +191,7 @@ def ticket_row(doc: Mapping[str, Any], facts: rpt.Facts, known: Mapping[str, Cus
         "description": mask(doc.get("description")), "owner": mask(facts.owner), "collaboration": mask(collaboration),
         "status": STATUS.label(facts.status, language) or None, "progress": mask(progress),
         "solution": mask(doc.get("solution")), "score": facts.score, "callbacks": mask("\n".join(calls)),
-        "received": naive(facts.received, tz), "due": naive(resolve.due if resolve else None, tz),
+        "received": naive(facts.received, tz), "due": naive(_planned(doc, tz) or (resolve.due if resolve else None), tz),
         "resolved": naive(facts.done_at, tz),
         "archived": _say(labels.YES_NO[0 if facts.status == "closed" else 1], language), "notes": mask("; ".join(notes_text)),
         **{f"sla_{kind}": states.get(kind) for kind in SLA_CLOCKS},
@@ -200,6 +199,16 @@ def ticket_row(doc: Mapping[str, Any], facts: rpt.Facts, known: Mapping[str, Cus
         "business_hours": None if facts.business_hours is None else round(facts.business_hours, 2),
     }
     return tuple(row[key] for key in _TICKET_KEYS)
+
+
+def _planned(doc: Mapping[str, Any], tz) -> datetime | None:
+    """预计完成时间 as the seeds mean it: the time the agent planned (planned_at), else the SLA's resolve due."""
+    from cslog.timeutil import instant
+
+    try:
+        return instant(str(doc["planned_at"]), tz) if doc.get("planned_at") else None
+    except ValueError:
+        return None
 
 
 def _labelled(key: str, doc: Mapping[str, Any], language: str) -> str | None:

@@ -363,6 +363,8 @@ class RowReader:
             row.problem("ended_at", f"{_show(ended)} is before the start {_show(started)}")
             return None
         follow_at = row.get("follow_up_at", when)
+        if follow_at is not None and not row.text("follow_up"):
+            row.problem("follow_up_at", "a follow-up time needs the follow-up itself (后续跟进事项)")
         if row.problems:
             return None
         customer_id, customer_name = self._customer_ref(row)

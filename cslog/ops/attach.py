@@ -33,16 +33,18 @@ def attach(store: Store, record_id: str, files: list[Path], *, actor: str, now: 
     limit = store.settings.attachments_max_mb
     given = []
     for path in files:
+        if path.is_dir():
+            raise UsageError(f"{path} is a folder: attach the files in it")
         if not path.is_file():
             raise UsageError(f"{path}: no such file")
+        _checked_name(path.name)
         size = path.stat().st_size
         if size > limit * 1024 * 1024:
-            raise UsageError(f"{path}: {size / 1048576:.1f} MB is over attachments.max_mb ({limit:g} MB)",
+            raise UsageError(f"{path}: {size / 1048576:.2f} MB is over attachments.max_mb ({limit:g} MB)",
                              hint="keep large files in git LFS (git lfs track 'attachments/**'), or raise "
                                   "attachments.max_mb in cslog.yaml")
         given.append(path)
-    if note:
-        privacy.guard({"note": note}, False)
+    _no_pii(note)
     at = fmt(now, store.settings.tz)
     with store.transaction("attach", actor, now, commit) as tx:
         record = read(store, record_id)
@@ -82,10 +84,34 @@ def attach(store: Store, record_id: str, files: list[Path], *, actor: str, now: 
     return written, added
 
 
+MAX_NAME = 120  # characters of a stored file name (file systems allow 255 bytes; a CJK character takes 3)
+
+
+def _checked_name(name: str) -> None:
+    """A file name lands in the record, the commit and the workbook: one line, no personal data."""
+    from cslog.people import checked_name
+
+    checked_name(name, "attached file")
+
+
+def _no_pii(note: str | None) -> None:
+    from cslog.errors import Refused as _Refused
+
+    try:
+        privacy.guard({"note": note}, False) if note else None
+    except _Refused as exc:
+        raise _Refused(exc.message, hint="remove it from --note: cslog does not store personal data") from None
+
+
 def _free_name(target: Path, name: str, listed: set) -> str:
-    """The file's own name, or name-2.ext, name-3.ext... when another file holds it."""
+    """The file's own name (shortened to MAX_NAME, its extension kept), or name-2.ext, name-3.ext... when
+    another file holds it."""
     name = name.replace("/", "_").replace("\\", "_").lstrip(".") or "file"
     stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    if len(name) > MAX_NAME:
+        ext = ext[:16]
+        stem = stem[:MAX_NAME - len(ext) - 8]
+        name = f"{stem}{dot}{ext}"
     candidate, n = name, 1
     while candidate in listed or (target / candidate).exists():
         n += 1
@@ -132,7 +158,7 @@ def followed(store: Store, contact_id: str, *, actor: str, now: datetime, note: 
         doc["followed_up_at"] = at
         event = {"at": at, "by": actor, "kind": "followed"}
         if note:
-            privacy.guard({"note": note}, False)
+            _no_pii(note)
             event["note"] = note
         doc["timeline"] = list(doc.get("timeline") or []) + [event]
         tx.summary = "followed up"

@@ -222,23 +222,55 @@ def _follow_customer(store: Store, kind: str, doc: dict, old: dict) -> None:
 
 
 def _changes(kind: str, old: dict, new: dict) -> list[tuple[str, Any, Any]]:
-    names = [n for n in (*SETTABLE[kind], "contacts", "emotion") if n not in _FIRST_CONTACT]
+    """(field, before, after) of what differs between two versions, by the names `set` uses (a contact's
+    emotion.before/after, a customer's first contact as phone, email, contact_person)."""
     found = []
-    for name in names:
-        if "." in name:
+    for name in dict.fromkeys(n.split(".")[0] for n in SETTABLE[kind] if n not in _FIRST_CONTACT):
+        if old.get(name) == new.get(name):
             continue
-        if old.get(name) != new.get(name):
-            if name == "emotion":
-                found += [(f"emotion.{k}", (old.get(name) or {}).get(k), (new.get(name) or {}).get(k))
-                          for k in ("before", "after") if (old.get(name) or {}).get(k) != (new.get(name) or {}).get(k)]
-            else:
-                found.append((name, old.get(name), new.get(name)))
+        if kind == "contact" and name == "emotion":
+            before, after = old.get(name) or {}, new.get(name) or {}
+            found += [(f"emotion.{k}", before.get(k), after.get(k)) for k in ("before", "after")
+                      if before.get(k) != after.get(k)]
+        else:
+            found.append((name, old.get(name), new.get(name)))
+    if kind == "customer" and old.get("contacts") != new.get("contacts"):
+        first = [(n, get(old, kind, n), get(new, kind, n)) for n in _FIRST_CONTACT]
+        if (old.get("contacts") or [{}])[1:] == (new.get("contacts") or [{}])[1:]:
+            found += [c for c in first if c[1] != c[2]]
+        else:
+            found.append(("contacts", old.get("contacts"), new.get("contacts")))
     return found
+
+
+def _consistent(store: Store, record: Record, doc: dict) -> None:
+    """What a change may not undo: a closed or resolved ticket keeps what closing it required; a follow-up
+    time needs the follow-up's text; a new follow-up time is a new reminder (done no longer)."""
+    from cslog import workflow
+    from cslog.model import DONE_STATUSES, SOLUTION_TYPES
+
+    kind, rid = record.kind, record.id
+    if kind == "ticket" and doc.get("status") in DONE_STATUSES:
+        needed = ["solution"] if doc.get("type") in SOLUTION_TYPES else []
+        if doc.get("status") == "closed":
+            needed += workflow.close_requirements(doc.get("type"), store.settings)
+        missing = [f for f in dict.fromkeys(needed) if record.doc.get(f) and not doc.get(f)]
+        if missing:
+            raise UsageError(f"{rid} is {doc.get('status')}: it keeps its {', '.join(missing)} (closing needed it)",
+                             hint=f"reopen it first (cslog status {rid} in_progress --reason TEXT), or set a new value")
+    if kind == "contact":
+        if doc.get("follow_up_at") and not doc.get("follow_up"):
+            raise UsageError(f"{rid}: a follow-up time needs the follow-up's text (follow_up=TEXT)")
+        if doc.get("followed_up_at") and doc.get("follow_up_at") != record.doc.get("follow_up_at"):
+            doc.pop("followed_up_at")  # a new time is a new reminder: `overdue` lists it when it passes
 
 
 def _write(store: Store, tx, record: Record, doc: dict, changes: list[tuple[str, Any, Any]], actor: str,
            now: datetime, reason: str | None, allow_pii: bool) -> Changed:
     _follow_customer(store, record.kind, doc, record.doc)
+    _consistent(store, record, doc)
+    if record.doc.get("followed_up_at") and not doc.get("followed_up_at"):
+        changes = changes + [("followed_up_at", record.doc["followed_up_at"], None)]
     if not changes:
         raise UsageError(f"{record.id} already says that: nothing changed")
     said = {name: new for name, _old, new in changes if isinstance(new, (str, list))}
@@ -254,6 +286,28 @@ def _write(store: Store, tx, record: Record, doc: dict, changes: list[tuple[str,
             event["allow_pii"] = True
         timeline.append(event)
     doc["timeline"] = timeline
-    tx.summary = "set " + ", ".join(name for name, _o, _n in changes)
+    tx.summary = f"{tx.op} " + ", ".join(name for name, _o, _n in changes)
     written = tx.replace(record, doc)
+    _follow_links(store, tx, record, doc)
     return Changed(written, changes)
+
+
+def _follow_links(store: Store, tx, record: Record, doc: dict) -> None:
+    """Copies that follow a change, in the same commit: a renamed customer's name in its tickets and contacts;
+    a contact moved to another ticket in both tickets' lists of contacts."""
+    if record.kind == "customer" and doc.get("name") != record.doc.get("name"):
+        from cslog.index import Index
+
+        for rel, _field, _pos, _target, _ref in Index.open(store).references_to([("customer", record.id)]):
+            kind = "ticket" if rel.startswith("tickets/") else "contact" if rel.startswith("contacts/") else None
+            other = store.read_path(kind, store.root / rel) if kind else None
+            if other is not None and other.doc.get("customer") == record.id:
+                tx.replace(other, {**other.doc, "customer_name": doc.get("name")})
+    if record.kind == "contact" and doc.get("ticket") != record.doc.get("ticket"):
+        for tid, keep in ((record.doc.get("ticket"), False), (doc.get("ticket"), True)):
+            if not tid:
+                continue
+            ticket = store.read(tid, "ticket")
+            listed = [c for c in ticket.doc.get("contacts") or [] if c != record.id] + ([record.id] if keep else [])
+            if listed != (ticket.doc.get("contacts") or []):
+                tx.replace(ticket, {**ticket.doc, "contacts": listed})

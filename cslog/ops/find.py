@@ -27,6 +27,13 @@ def name_key(name: Any) -> str:
     return _NOISE.sub("", fold(name))
 
 
+def _national(text: str) -> str:
+    """The digits of a phone number as typed, without China's country code (+86 139 1234 5678)."""
+    digits = _NOT_DIGIT.sub("", text)
+    return digits[2:] if text.strip().startswith(("+86", "0086")) or (digits.startswith("86") and len(digits) == 13) \
+        else digits
+
+
 def phones(doc: dict) -> list[str]:
     return [str(c.get("phone")) for c in doc.get("contacts") or [] if isinstance(c, dict) and c.get("phone")]
 
@@ -45,7 +52,7 @@ def find(store: Store, text: str, limit: int = 50) -> list[dict]:
         raise UsageError("give a name, the last 4 or more digits of a phone, an ID or words of a title")
     index = _index(store)
     wanted, words = fold(text), fold(text).split()
-    digits = _NOT_DIGIT.sub("", text)
+    digits = _national(text)
     by_phone = len(digits) >= MIN_PHONE_DIGITS and bool(_PHONE_TEXT.match(text))
     found: list[dict] = []
     for doc in index.docs("customer"):
@@ -93,7 +100,7 @@ def customer_id(store: Store, value: str) -> str:
     if store.kind_of(value) == "customer" and store.path_for("customer", value).exists():
         return value
     index = _index(store)
-    digits = _NOT_DIGIT.sub("", value)
+    digits = _national(value)
     key = name_key(value)
     docs = index.docs("customer")
     matches = [d for d in docs if key and name_key(d.get("name")) == key]

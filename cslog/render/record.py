@@ -33,7 +33,7 @@ def cell(value: Any, field: str | None = None, language: str = "zh", kind: str =
             return value
         enum = _enums(kind).get(field)
         if enum is None or value not in enum.codes:  # (a `changed` event does not say its record's kind)
-            enum = next((e for k in ("ticket", "contact", "customer") for e in [_enums(k).get(field.split(".")[-1])]
+            enum = next((e for k in ("ticket", "contact", "customer") for e in [_enums(k).get(field.split(".")[0])]
                          if e is not None and value in e.codes), enum)
         return enum.label(value, language) if enum else _minute(value, field)
     if value is None:
