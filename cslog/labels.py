@@ -71,7 +71,7 @@ FIELDS: dict[str, Pair] = {
     "contact_person": ("联系人", "Contact person"), "phone": ("联系电话", "Phone"), "email": ("电子邮箱", "E-mail"),
     "contacts.name": ("联系人", "Contact person"), "contacts.phone": ("联系电话", "Phone"),
     "contacts.email": ("电子邮箱", "E-mail"), "emotion.before": ("沟通前情绪", "Emotion before"),
-    "emotion.after": ("沟通后情绪", "Emotion after"),
+    "emotion.after": ("沟通后情绪", "Emotion after"), "lessons": ("经验", "Lessons"),
 }
 
 # What a prompt asks for when a required flag is missing on a terminal (where the field label is too terse).
@@ -89,7 +89,7 @@ EVENTS: dict[str, Pair] = {
     "decision": ("关键决策", "decision"), "escalated": ("升级", "escalated"), "reviewed": ("主管审核", "reviewed"),
     "rated": ("满意度", "rated"), "callback": ("回访", "callback"), "linked": ("关联", "linked"),
     "priority": ("优先级", "priority"), "changed": ("修改", "changed"), "attached": ("附件", "attached"),
-    "followed": ("已跟进", "followed up"),
+    "followed": ("已跟进", "followed up"), "case": ("典型案例", "typical case"),
 }
 # Event fields that are not record fields (or mean something else in an event).
 EVENT_FIELDS: dict[str, Pair] = {

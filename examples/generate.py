@@ -106,7 +106,7 @@ def received_time(rng: random.Random, day: datetime) -> datetime:
 
 def main() -> None:
     rng = random.Random(20261122)
-    for folder in ("tickets", "contacts", "customers", "attachments", ".cslog"):
+    for folder in ("tickets", "contacts", "customers", "attachments", "handbook", ".cslog"):
         shutil.rmtree(HERE / folder, ignore_errors=True)
     for name in ("cslog.yaml", ".gitignore"):
         (HERE / name).unlink(missing_ok=True)
@@ -147,6 +147,7 @@ def main() -> None:
         day += timedelta(days=1)
     batch_of_complaints(store, rng, customers, datetime(2026, 11, 18, 10, 5, tzinfo=TZ))
     at_the_desk(store, customers)
+    october_review(store)
     print(f"examples: {len(customers)} customers, "
           f"{len(store.record_paths('ticket'))} tickets, {len(store.record_paths('contact'))} contacts")
 
@@ -321,6 +322,33 @@ def at_the_desk(store: Store, customers: list[str]) -> None:
                       note="客户微信发来的照片", commit=False)
     change.set_fields(store, customers[3], ["contact_person=周经理"], actor="小华", now=day + timedelta(hours=4),
                       commit=False)
+
+
+def october_review(store: Store) -> None:
+    """The October review meeting: three typical cases with their lessons, and the handbook it files."""
+    from cslog.ops import cases
+    from cslog.period import month_period
+
+    meeting = datetime(2026, 10, 30, 16, 0, tzinfo=TZ)
+    chosen, seen = [], set()
+    for record in sorted(store.iter_records("ticket"), key=lambda r: r.id):
+        doc = record.doc
+        if (doc.get("status") == "closed" and doc.get("category") and doc["category"] not in seen
+                and doc.get("type") in ("complaint", "fault", "repair") and doc["received_at"].startswith("2026-10")):
+            chosen.append(record.id)
+            seen.add(doc["category"])
+        if len(chosen) == 3:
+            break
+    lessons = {"物流": "先核对订单与物流单号,再主动告知客户预计到达时间,避免客户二次来电",
+               "充电": "同类质量问题集中出现时及时升级,由品控部统一排查批次",
+               "": "先收集机型与系统版本再转技术部,回访时确认问题已彻底解决"}
+    for tid in chosen:
+        category = store.read(tid, "ticket").doc["category"]
+        lesson = next(text for word, text in lessons.items() if word in category)
+        cases.mark_case(store, tid, lesson, actor=SUPERVISOR, now=meeting, commit=False)
+    period = month_period("2026-10")
+    text = cases.handbook_text(store, period, cases.cases_in(store, period), meeting)
+    cases.file_handbook(store, period, text, actor=SUPERVISOR, now=meeting, commit=False)
 
 
 if __name__ == "__main__":

@@ -263,7 +263,7 @@ def test_callbacks_suggestions_praise(october):
     assert october["callbacks"] == {"tickets": 2, "solved": 1, "not_solved": 1, "solved_rate": 0.5,
                                     "mean_score": 3.0}
     assert october["suggestions"] == {"total": 2, "adopted": 1, "rejected": 1, "pending": 0, "adoption_rate": 0.5}
-    assert october["praise"] == {"total": 1, "by_person": {"小明": 1}}
+    assert october["praise"] == {"total": 1, "by_person": {"小明": 1}, "tickets": {"小明": ["CW202610160001"]}}
 
 
 def test_previous_period_and_change(october):
@@ -481,7 +481,7 @@ def test_every_key_and_the_rest_of_the_previous_period(october):
     assert prev["by_category"] == {"产品质量-物流延误": 2} and prev["uncategorised"] == 0
     assert prev["callbacks"] == {"tickets": 1, "solved": 1, "not_solved": 0, "solved_rate": 1.0, "mean_score": 5.0}
     assert prev["suggestions"] == {"total": 0, "adopted": 0, "rejected": 0, "pending": 0, "adoption_rate": None}
-    assert prev["praise"] == {"total": 0, "by_person": {}}
+    assert prev["praise"] == {"total": 0, "by_person": {}, "tickets": {}}
 
     change = october["change"]
     assert change["by_type"] == {"consultation": 1, "complaint": 1, "suggestion": 2, "praise": 1, "fault": 0,

@@ -11,6 +11,7 @@ from cslog.cli import imports  # noqa: F401
 from cslog.cli import index  # noqa: F401  (reindex)
 from cslog.cli import calendar  # noqa: F401
 from cslog.cli import desk  # noqa: F401  (set, edit, find, attach, followed)
+from cslog.cli import cases  # noqa: F401  (case, handbook)
 
 
 def main() -> None:

@@ -76,6 +76,15 @@ CONTACT_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
     ("ticket", ("关联工单", "Ticket"), "text", 20),
     ("follow_up", ("后续跟进事项", "Follow-up"), "text", 30),
 )
+CASE_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
+    ("id", ("工单编号", "Ticket ID"), "text", 20),
+    ("category", ("问题分类", "Category"), "text", 26),
+    ("title", ("标题", "Title"), "text", 30),
+    ("description", ("问题(客户原话)", "Problem (customer's words)"), "text", 50),
+    ("cause", ("原因", "Cause"), "text", 36),
+    ("solution", ("解决方案", "Solution"), "text", 50),
+    ("lessons", ("经验", "Lessons"), "text", 50),
+)
 _TICKET_KEYS = tuple(c[0] for c in TICKET_COLUMNS)
 _CONTACT_KEYS = tuple(c[0] for c in CONTACT_COLUMNS)
 _STARTED = _CONTACT_KEYS.index("started")
@@ -264,6 +273,7 @@ class Contents:
     tickets: list[tuple]
     contacts: list[tuple]
     problems: list[str] = field(default_factory=list)
+    cases: list[tuple] = field(default_factory=list)  # the period's typical cases (ops/cases.py)
 
 
 _RECEIVED = _TICKET_KEYS.index("received")
@@ -289,4 +299,9 @@ def collect(store: Store, period: rpt.Period, now: datetime, mask: bool = True,
     tickets.sort(key=lambda r: (r[_RECEIVED], r[0]))
     problems = list(built.problems)
     contacts = contact_rows(store, index, period, now, masker, language, problems)
-    return Contents(built.data, tickets, contacts, problems)
+    from cslog.ops.cases import cases_in
+
+    cases = [(c.id, c.category, c.title, c.description or None, c.cause or None, c.solution or None,
+              "\n".join(f"{item['text']} ({item.get('by')}, {str(item.get('at'))[:10]})" for item in c.lessons))
+             for c in cases_in(store, period, index, mask)]
+    return Contents(built.data, tickets, contacts, problems, cases)

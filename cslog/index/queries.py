@@ -281,9 +281,13 @@ class Index:
 
     def attached(self) -> list[tuple[str, str, dict]]:
         """(path, kind, document) of the records that list attachments."""
+        return self.marked("attachments")
+
+    def marked(self, mark: str) -> list[tuple[str, str, dict]]:
+        """(path, kind, document) of the records with this mark (tables.py: attachments, reminder, case)."""
         sql = ("SELECT r.path, r.kind, d.doc FROM marks m JOIN records r ON r.path = m.path JOIN docs d ON "
-               "d.path = r.path WHERE m.mark = 'attachments' AND r.problem IS NULL")
-        return [(path, kind, json.loads(doc)) for path, kind, doc in self._ordered(sql, [])]
+               "d.path = r.path WHERE m.mark = ? AND r.problem IS NULL")
+        return [(path, kind, json.loads(doc)) for path, kind, doc in self._ordered(sql, [mark])]
 
     def reminders(self) -> list[tuple[str, dict]]:
         """(path, document) of the contacts whose follow-up has a time (follow_up_at) and is not done yet."""

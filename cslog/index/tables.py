@@ -40,7 +40,7 @@ CREATE TABLE docs (path TEXT PRIMARY KEY, doc TEXT NOT NULL);  -- JSON document 
 CREATE TABLE refs (path TEXT NOT NULL, field TEXT NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
                    ref TEXT NOT NULL);
 -- what few records carry and a command asks about across all of them: 'attachments' (it lists files),
--- 'reminder' (a contact's follow-up with a time, not done)
+-- 'reminder' (a contact's follow-up with a time, not done), 'case' (a typical case: a ticket with lessons)
 CREATE TABLE marks (path TEXT NOT NULL, mark TEXT NOT NULL);
 -- per ticket: t0_us from when its clocks stand still (sla.Standing; NULL when they cannot be computed), and
 -- what an overdue row shows of it and filters on (OVERDUE_FIELDS)
@@ -134,6 +134,8 @@ def read_file(ctx: Context, kind: str, rel: str) -> Rows:
                 ticket = (rel, t0, *shown)
                 clocks = [(rel, clock, us(due), t0) for clock, due in standing.running]
     marks = [(rel, "attachments")] if doc.get("attachments") else []
+    if kind == "ticket" and doc.get("lessons"):
+        marks.append((rel, "case"))
     if kind == "contact" and doc.get("follow_up_at") and not doc.get("followed_up_at"):
         marks.append((rel, "reminder"))
     return (rel, folder, kind, stem, rid, None, *stamp, digest, when_us, summary), stored, refs, clocks, ticket, marks

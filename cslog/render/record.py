@@ -107,6 +107,9 @@ def _field_lines(kind: str, label: str, key: str, value: Any, language: str, wid
         label = field_label("contact_person", language)
         return [f"{label}:"] + ["  " + "  ".join(str(c[k]) for k in ("name", "phone", "email") if c.get(k))
                                 for c in value if isinstance(c, dict)]
+    if key == "lessons" and isinstance(value, list):
+        return [f"{label}:"] + [f"  - {item.get('text')} ({item.get('by')}, {cell(item.get('at'), 'at', language)})"
+                                for item in value if isinstance(item, dict)]
     if key == "attachments" and isinstance(value, list):
         return [f"{label}:"] + ["  " + _attachment(a, language) for a in value if isinstance(a, dict)]
     return [head + cell(value, key, language, kind)]

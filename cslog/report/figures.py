@@ -196,7 +196,10 @@ def _suggestions(facts: list[Facts]) -> dict:
 
 def _praise(facts: list[Facts]) -> dict:
     group = [f for f in facts if f.type == "praise"]
-    return {"total": len(group), "by_person": dict(_ranked(Counter(f.praised for f in group if f.praised)))}
+    by_person = dict(_ranked(Counter(f.praised for f in group if f.praised)))
+    # for HR (seed 003: 转至人力资源部作为绩效考核参考): who was praised, on which tickets
+    tickets = {person: sorted(f.id for f in group if f.praised == person) for person in by_person}
+    return {"total": len(group), "by_person": by_person, "tickets": tickets}
 
 
 def _delta(current: float | None, previous: float | None, places: int) -> float | None:

@@ -180,8 +180,10 @@ def sections(data: dict, language: str) -> list[Section]:
     rows = [(say(label), sg[k], psg[k], _delta(sg[k], psg[k], RATE_PLACES if "rate" in k else PLACES),
              "rate" if "rate" in k else "count") for k, label in _SUGGESTIONS.items()]
     out.append(_mixed("suggestions", say(_TITLES["suggestions"]), h, rows))
-    rows = [(name, count) for name, count in data["praise"]["by_person"].items()]
-    out.append(Section("praise", say(_TITLES["praise"]), (h["person"], h["times"]), ("text", "count"), rows))
+    tickets = data["praise"].get("tickets") or {}
+    rows = [(name, count, ", ".join(tickets.get(name) or [])) for name, count in data["praise"]["by_person"].items()]
+    out.append(Section("praise", say(_TITLES["praise"]), (h["person"], h["times"], h["tickets"]),
+                       ("text", "count", "text"), rows))
     return out
 
 
