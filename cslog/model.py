@@ -171,3 +171,9 @@ def callbacks_off_timeline(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def _timeline_callbacks(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [e for e in doc.get("timeline") or [] if isinstance(e, Mapping) and e.get("kind") == "callback"]
+
+
+def imported_at(doc: dict) -> str | None:
+    """When an imported record was imported (its `source.at`); None for a record made here."""
+    source = doc.get("source")
+    return source.get("at") if isinstance(source, dict) else None

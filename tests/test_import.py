@@ -103,9 +103,12 @@ def test_seed_002_tracking_table_becomes_tickets_in_one_commit(cli, repo, seed00
 
 def test_imported_timeline_drives_the_sla_clocks(cli, repo, seed002, tmp_path):
     cli.ok("import", seed002)
-    items = json.loads(cli("overdue", "--format", "json").stdout)
-    # B is a resolved complaint nobody called back (回访); A is a closed fault: nothing is due
-    assert [(i["id"], i["kind"]) for i in items] == [("CW202405020001", "callback")]
+    # B is a resolved complaint nobody called back (回访): its callback clock fell due in 2024, before the
+    # import, so the report judges it and `overdue` (cron) does not alert it (design 9.8)
+    assert cli("overdue", "--format", "json").stdout.strip() in ("", "[]")
+    assert json.loads(cli.ok("report", "--month", "2024-05", "--format", "json"))["sla"]["callback"]["breached"] == 1
+    items = json.loads(cli("overdue", "--format", "json", "--at", "2024-05-10T10:00:00+08:00").stdout)
+    assert [(i["id"], i["kind"]) for i in items] == []  # alerts begin at the import, whenever one asks
 
     called = workbook(tmp_path / "回访.xlsx", HEADERS_002 + ["回访记录"],
                       [ROW_B[:-1] + ["", "2024-05-05 10:00 电话回访，问题已解决，客户满意"]])
@@ -118,7 +121,11 @@ def test_imported_timeline_drives_the_sla_clocks(cli, repo, seed002, tmp_path):
 
 def test_seed_001_template_allocates_an_id_and_keeps_the_old_number(cli, repo, tmp_path):
     path = workbook(tmp_path / "工单记录.xlsx", HEADERS_001, [ROW_001])
-    result = cli("import", path, "--format", "json")
+    refused = cli("import", path)  # seed 001 has no start-time column: never the import's moment (design 9.8)
+    assert refused.exit_code == 2 and "受理时间" in refused.stderr and "--mapping" in refused.stderr
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("defaults:\n  received_at: 2026-11-22 14:30\n", encoding="utf-8")
+    result = cli("import", path, "--mapping", mapping, "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert "工单记录.xlsx:2: 工单编号 (column A): 2023901 is not a ticket ID" in result.stderr
     (customer, ticket) = json.loads(result.stdout)
@@ -128,7 +135,7 @@ def test_seed_001_template_allocates_an_id_and_keeps_the_old_number(cli, repo, t
                                                                   "技术部-赵工")
     assert "原编号 2023901" in t["timeline"][0]["note"]
     assert t["satisfaction"]["score"] == 5
-    # no 任务开始时间 column: the ticket came in at the import, and so did what the row tells
+    # no 任务开始时间 column: the mapping's default start, and what the row tells happened then
     assert t["received_at"] == "2026-11-22T14:30:00+08:00"
     assert t["callbacks"] == [{"at": "2026-11-22T14:30:00+08:00", "by": "技术部-赵工", "result": "客户反馈已解决，满意",
                                "solved": True}]
@@ -201,12 +208,12 @@ def test_contradictions_in_a_row_are_errors(cli, repo, tmp_path):
 
 
 def test_mapping_file_for_other_headers(cli, repo, tmp_path):
-    path = workbook(tmp_path / "其他.xlsx", ["单号", "客户", "级别", "类别", "内容", "渠道来源", "内部代码"],
-                    [["CW202611010007", "示例商贸", "P1", "咨询", "发票怎么开", "400热线", "x1"],
-                     [None, "示例商贸", "P3", "报修", "打印机卡纸", None, "x2"]])
+    path = workbook(tmp_path / "其他.xlsx", ["单号", "客户", "级别", "类别", "内容", "渠道来源", "内部代码", "日期"],
+                    [["CW202611010007", "示例商贸", "P1", "咨询", "发票怎么开", "400热线", "x1", "2026-11-01 09:00"],
+                     [None, "示例商贸", "P3", "报修", "打印机卡纸", None, "x2", "2026-11-22 14:00"]])
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text("columns:\n  单号: id\n  客户: customer\n  级别: priority\n  类别: type\n  内容: description\n"
-                       "  渠道来源: channel\n  内部代码: ~\n"
+                       "  渠道来源: channel\n  内部代码: ~\n  日期: received_at\n"
                        "values:\n  priority: {P1: urgent, P2: important, P3: 一般}\n  channel: {400热线: phone}\n"
                        "defaults:\n  channel: email\n", encoding="utf-8")
     result = cli("import", path, "--mapping", mapping, "--format", "json")
@@ -232,10 +239,10 @@ def test_bad_mapping_file_is_a_usage_error(cli, repo, tmp_path, seed002):
 
 
 def test_existing_customer_is_reused_and_ids_are_kept_only_when_unique(cli, repo, tmp_path, customer):
-    headers = ["工单编号", "客户名称", "问题类型", "问题等级", "问题描述"]
-    rows = [["CW202611200003", "A公司", "咨询", "一般", "问发票"],
-            ["CW202611200003", "A公司", "咨询", "一般", "又问发票"],
-            ["../../etc/passwd", "A公司", "咨询", "一般", "路径"]]
+    headers = ["工单编号", "客户名称", "问题类型", "问题等级", "问题描述", "受理时间"]
+    rows = [["CW202611200003", "A公司", "咨询", "一般", "问发票", "2026-11-20 10:00"],
+            ["CW202611200003", "A公司", "咨询", "一般", "又问发票", "2026-11-22 14:30"],
+            ["../../etc/passwd", "A公司", "咨询", "一般", "路径", "2026-11-22 14:30"]]
     path = workbook(tmp_path / "t.xlsx", headers, rows)
     result = cli("import", path, "--format", "json")
     assert result.exit_code == 0, result.stderr
@@ -244,7 +251,7 @@ def test_existing_customer_is_reused_and_ids_are_kept_only_when_unique(cli, repo
     assert {r["customer"] for r in made} == {customer}
     assert made[0]["id"] == "CW202611200003"
     assert "appears again (row 2)" in result.stderr and "../../etc/passwd is not a ticket ID" in result.stderr
-    assert [r["id"] for r in made[1:]] == ["CW202611220001", "CW202611220002"]  # received now: allocated today
+    assert [r["id"] for r in made[1:]] == ["CW202611220001", "CW202611220002"]  # received today: allocated so
     again = cli("import", path, "--format", "json")
     assert "CW202611200003 already exists in the repository" in again.stderr
     assert cli("check").exit_code == 0

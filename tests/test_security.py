@@ -93,9 +93,9 @@ def test_safe_id_pattern():
 
 def test_import_never_uses_a_sheet_id_as_a_path(cli, repo, tmp_path):
     book = openpyxl.Workbook()
-    book.active.append(["工单编号", "客户名称", "问题类型", "问题等级", "问题描述"])
+    book.active.append(["工单编号", "客户名称", "问题类型", "问题等级", "问题描述", "受理时间"])
     for bad in ("../../../outside", "/tmp/x", "CW20261122/0001", "..\\x"):
-        book.active.append([bad, "A公司", "咨询", "一般", "问题"])
+        book.active.append([bad, "A公司", "咨询", "一般", "问题", "2026-11-22 14:30"])
     book.save(tmp_path / "t.xlsx")
     result = cli("import", tmp_path / "t.xlsx", "--format", "json")
     assert result.exit_code == 0, result.stderr

@@ -32,6 +32,7 @@ class Plan:
     problems: list[RowProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     commit_id: str | None = None
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (row, the record it became before)
 
     @property
     def bad_rows(self) -> list[int]:
@@ -43,7 +44,8 @@ class Plan:
         entries = [e for e in self.entries if e.row not in bad]
         wanted = {e.customer_key for e in entries}
         customers = [c for c in self.customers if c.customer_key in wanted]
-        return Plan(self.source, self.kind, self.sheet, self.rows, entries, customers, [], self.warnings)
+        return Plan(self.source, self.kind, self.sheet, self.rows, entries, customers, [], self.warnings,
+                    skipped=self.skipped)
 
 
 class Importer(RowReader):
@@ -64,8 +66,15 @@ class Importer(RowReader):
         self._require_columns(found, kind)
         ids_seen: dict[str, int] = {}
         new_customers: dict[str, Entry] = {}
+        prints: dict[str, int] = {}  # a row's fingerprint -> the first row that had it
         for number, cells in found.rows:
             plan.rows += 1
+            fingerprint = row_fingerprint(cells)
+            if fingerprint in prints:
+                plan.warnings.append(f"{source}:{number}: the same as row {prints[fingerprint]}, cell for cell "
+                                     "(pasted twice?): skipped")
+                continue
+            prints[fingerprint] = number
             row = Row(source, number, cells, found.columns, self.mapping, DEFAULTS[kind])
             self._guard_pii(row)
             try:
@@ -78,6 +87,8 @@ class Importer(RowReader):
                         entry.customer_key = customer_key
             except _Skip:
                 entry = None
+            plan.warnings += self.notes
+            self.notes.clear()
             if row.problems or entry is None:
                 plan.problems += row.problems
                 continue
@@ -87,15 +98,36 @@ class Importer(RowReader):
                 plan.problems += row.problems
                 continue
             self._mark_pii(entry)
+            entry.doc["source"] = {"file": source, "sha256": fingerprint, **({"sheet": found.name} if found.name else {}),
+                                   "row": number, "at": fmt(self.now, self.tz)}
             plan.entries.append(entry)
             if row.new_customer is not None:
                 new_customers.setdefault(row.new_customer.customer_key, row.new_customer)
         plan.customers = list(new_customers.values())
         for customer in plan.customers:
             self._mark_pii(customer)
+        self._skip_imported(plan)
         if not plan.rows:
             raise UsageError(f"{source}: no rows to import below the header row {found.header_row}")
         return plan
+
+    def _skip_imported(self, plan: Plan) -> None:
+        """Rows imported before (a record carries their fingerprint) are skipped and counted, never doubled."""
+        from cslog.index import Index
+
+        prints = {"row:" + e.doc["source"]["sha256"]: e for e in plan.entries}
+        if not prints:
+            return
+        known = Index.open(self.store).with_marks(prints)
+        if not known:
+            return
+        plan.skipped = sorted((prints[mark].row, rid) for mark, rid in known.items())
+        said = tuple(f"{plan.source}:{row}: " for row, _rid in plan.skipped)  # (what they would have become)
+        plan.warnings = [w for w in plan.warnings if not w.startswith(said)]
+        kept = [e for e in plan.entries if "row:" + e.doc["source"]["sha256"] not in known]
+        wanted = {e.customer_key for e in kept}
+        plan.entries = kept
+        plan.customers = [c for c in plan.customers if c.customer_key in wanted]
 
     def _require_columns(self, sheet: Sheet, kind: str) -> None:
         have = {c.field for c in sheet.columns} | set(self.mapping.defaults) | set(DEFAULTS[kind])
@@ -200,6 +232,17 @@ class Importer(RowReader):
         for item in [entry] if entry else plan.entries:
             if item.kind != "customer" and item.customer_key:
                 item.doc["customer"] = ids.get(item.customer_key)
+
+
+def row_fingerprint(cells: list[Any]) -> str:
+    """A row's cells as one sha256: the same row in a later import (or pasted twice) has the same one."""
+    import hashlib
+    import json
+
+    def text(value: Any) -> str:
+        return value.isoformat() if isinstance(value, (datetime, date, time)) else "" if value is None else str(value).strip()
+
+    return hashlib.sha256(json.dumps([text(v) for v in cells], ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def counts(plan: Plan) -> str:

@@ -140,6 +140,7 @@ class RowReader:
         self.allow_pii = allow_pii
         self.mapping = mapping or Mapping()
         self.tz = store.settings.tz
+        self.notes: list[str] = []  # what the import decided for a row, said as a warning
         self._customers_by_id: dict[str, dict] = {}
         self._customers_by_name: dict[str, str] = {}
         self._names_in_file: dict[str, int] = {}
@@ -148,6 +149,24 @@ class RowReader:
             name = str(record.doc.get("name") or "").strip()
             if name:
                 self._customers_by_name.setdefault(name, record.id)
+
+    def _start(self, row: Row, key: str, others: tuple[str, ...], what: str) -> datetime | None:
+        """The row's start time (received_at, started_at), or another date of the row, said so; never the
+        import's own moment (design 9.8): without one, the row is refused."""
+        when = time_value(self.tz)
+        moment = row.get(key, when)
+        if moment is not None or (row.has(key) and row.raw(key) not in (None, "")):
+            return moment
+        for other in others:
+            value = row.get(other, when)
+            if value is not None:
+                self.notes.append(f"{row.source}:{row.number}: {what} is empty; took {row.where(other)}: {_show(value)}")
+                return value
+        row.problem(key if row.has(key) else None,
+                    f"{what} is empty: the start time decides the period a record counts in, and cslog never takes "
+                    "the import's own moment for it; fill it in, or give every row one with --mapping "
+                    f"(defaults: {{{key}: 2026-10-01}})")
+        return None
 
     def _exists(self, record_id: str) -> bool:
         try:
@@ -222,7 +241,7 @@ class RowReader:
         channel = row.get("channel", enum_value(CHANNEL))
         status = row.get("status", enum_value(STATUS, STATUS_WORDS))
         emotion = row.get("emotion", enum_value(EMOTION))
-        received = row.get("received_at", when)
+        received = self._start(row, "received_at", ("occurred_at", "resolved_at"), "the ticket's start time (受理时间)")
         resolved = row.get("resolved_at", when)
         due = row.get("planned_at", when)
         occurred = row.get("occurred_at", when)
@@ -236,7 +255,6 @@ class RowReader:
                 row.problem(fname if row.has(fname) else None, f"{fname} is empty; a ticket needs one")
         if row.problems:
             return None
-        received = received or self.now
         if resolved is not None and resolved < received:
             row.problem("resolved_at", f"{_show(resolved)} is before the start {_show(received)}")
         if due is not None and due < received:
@@ -340,7 +358,7 @@ class RowReader:
         s = self.store.settings
         when = time_value(self.tz)
         channel = row.get("channel", enum_value(CHANNEL))
-        started = row.get("started_at", when)
+        started = self._start(row, "started_at", ("ended_at",), "the contact's time (沟通时间)")
         ended = row.get("ended_at", when)
         before = row.get("emotion_before", enum_value(EMOTION))
         after = row.get("emotion_after", enum_value(EMOTION))
@@ -358,7 +376,6 @@ class RowReader:
                 row.problem(None, f"no agent (沟通人员) column, and the acting agent: {exc.message}")
         if row.problems:
             return None
-        started = started or self.now
         if ended is not None and ended < started:
             row.problem("ended_at", f"{_show(ended)} is before the start {_show(started)}")
             return None

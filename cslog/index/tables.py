@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from cslog import sla
 from cslog.index.scan import RACY, stamp_of
-from cslog.model import ENTRY_TEXT, LONG_TEXT, OVERDUE_ROW, SUMMARY_FIELDS, WHEN, references
+from cslog.model import ENTRY_TEXT, LONG_TEXT, OVERDUE_ROW, SUMMARY_FIELDS, WHEN, imported_at, references
 from cslog.store import load
 from cslog.timeutil import instant
 
@@ -40,11 +40,13 @@ CREATE TABLE docs (path TEXT PRIMARY KEY, doc TEXT NOT NULL);  -- JSON document 
 CREATE TABLE refs (path TEXT NOT NULL, field TEXT NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
                    ref TEXT NOT NULL);
 -- what few records carry and a command asks about across all of them: 'attachments' (it lists files),
--- 'reminder' (a contact's follow-up with a time, not done), 'case' (a typical case: a ticket with lessons)
+-- 'reminder' (a contact's follow-up with a time, not done), 'case' (a typical case: a ticket with lessons),
+-- 'row:<sha256>' (imported from a sheet's row with this fingerprint)
 CREATE TABLE marks (path TEXT NOT NULL, mark TEXT NOT NULL);
 -- per ticket: t0_us from when its clocks stand still (sla.Standing; NULL when they cannot be computed), and
 -- what an overdue row shows of it and filters on (OVERDUE_FIELDS)
-CREATE TABLE tickets (path TEXT PRIMARY KEY, t0_us INTEGER, id, priority, status, owner, title, department);
+CREATE TABLE tickets (path TEXT PRIMARY KEY, t0_us INTEGER, id, priority, status, owner, title, department,
+                      imported_at);
 -- the clocks still running at t0, with their dues
 CREATE TABLE clocks (path TEXT NOT NULL, clock TEXT NOT NULL, due_us INTEGER NOT NULL, t0_us INTEGER NOT NULL);
 -- files that passed every check of `cslog check` under a key (schemas, cslog.yaml...) as they are now
@@ -65,7 +67,7 @@ CREATE INDEX IF NOT EXISTS clocks_due ON clocks (due_us);
 CREATE INDEX IF NOT EXISTS clocks_path ON clocks (path);
 """
 # What an overdue row shows of its ticket (model.OVERDUE_ROW's record fields), and what overdue filters on.
-OVERDUE_FIELDS = tuple(k for k in OVERDUE_ROW if k in SUMMARY_FIELDS["ticket"]) + ("department",)
+OVERDUE_FIELDS = tuple(k for k in OVERDUE_ROW if k in SUMMARY_FIELDS["ticket"]) + ("department", "imported_at")
 TABLES = ("records", "docs", "refs", "tickets", "clocks", "marks")  # (and `checked`, which outlives a same-bytes reading)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _US = timedelta(microseconds=1)
@@ -122,7 +124,7 @@ def read_file(ctx: Context, kind: str, rel: str) -> Rows:
     clocks: list = []
     ticket = None
     if kind == "ticket":
-        shown = tuple(doc.get(k) for k in OVERDUE_FIELDS)
+        shown = tuple(imported_at(doc) if k == "imported_at" else doc.get(k) for k in OVERDUE_FIELDS)
         ticket = (rel, None, *shown)
         if ctx.policy is not None and ctx.calendar is not None:
             try:
@@ -136,6 +138,8 @@ def read_file(ctx: Context, kind: str, rel: str) -> Rows:
     marks = [(rel, "attachments")] if doc.get("attachments") else []
     if kind == "ticket" and doc.get("lessons"):
         marks.append((rel, "case"))
+    if isinstance(doc.get("source"), dict) and doc["source"].get("sha256"):
+        marks.append((rel, "row:" + str(doc["source"]["sha256"])))  # what a re-import skips
     if kind == "contact" and doc.get("follow_up_at") and not doc.get("followed_up_at"):
         marks.append((rel, "reminder"))
     return (rel, folder, kind, stem, rid, None, *stamp, digest, when_us, summary), stored, refs, clocks, ticket, marks

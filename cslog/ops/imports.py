@@ -44,11 +44,16 @@ def import_file(store: Store, file: Path, *, actor: str, now: datetime, kind: st
         plan = plan.without_invalid()
         if not plan.entries:
             raise UsageError(f"no valid row in {file.name}: nothing imported")
-    if dry_run:
+    if not plan.entries and plan.skipped:
+        pass  # every row was imported before: nothing to write
+    elif dry_run:
         engine.preview(plan)
     else:
         engine.apply(plan, commit=commit)
     done = "would import" if dry_run else "imported"
+    skipped = (f"; skipped {len(plan.skipped)} row(s) imported before (rows "
+               f"{', '.join(str(r) for r, _id in plan.skipped[:10])}{' ...' if len(plan.skipped) > 10 else ''})"
+               if plan.skipped else "")
     said = (f"{done} {importer.counts(plan)} from {file.name}" + (" (dry run: nothing written)" if dry_run else "")
-            + (f" in commit {plan.commit_id[:10]}" if plan.commit_id else ""))
+            + (f" in commit {plan.commit_id[:10]}" if plan.commit_id else "") + skipped)
     return Imported(importer.summary_rows(plan), said)

@@ -23,7 +23,7 @@ from cslog.calendar import CalendarError
 from cslog.config import error_at
 from cslog.durations import Duration, parse_duration
 from cslog.errors import UsageError
-from cslog.model import CLOCK_KINDS
+from cslog.model import CLOCK_KINDS, imported_at
 from cslog.store import Store
 from cslog.timeutil import fmt
 
@@ -80,7 +80,7 @@ def find_overdue(store: Store, at: datetime, within: Duration | timedelta | None
 
         index = Index.open(store, kinds=("ticket", "contact"))
         listed = [(due, row(summary, clock, due, at, tz)) for summary, clock, due in
-                  index.clocks_due(at, horizon, wanted) if shown(summary)]
+                  index.clocks_due(at, horizon, wanted) if shown(summary) and alerted(summary, due, tz)]
         found.problems = [problem for kind in ("ticket", "contact") for _path, problem in index.problems(kind)]
         computed: Iterable[tuple[str, Mapping[str, Any]]] = ((t.path, t.doc) for t in index.leftovers(at))
         contacts: Iterable[Mapping[str, Any]] = (doc for _path, doc in index.reminders())
@@ -103,13 +103,28 @@ def find_overdue(store: Store, at: datetime, within: Duration | timedelta | None
         except ValueError as exc:
             found.problems.append(f"{path}: {exc}")
             continue
-        listed += [(c.due, row(doc, c.kind, c.due, at, tz)) for c in items if not wanted or c.kind in wanted]
+        listed += [(c.due, row(doc, c.kind, c.due, at, tz)) for c in items
+                   if (not wanted or c.kind in wanted) and alerted({"imported_at": imported_at(doc)}, c.due, tz)]
     listed.sort(key=lambda pair: (-pair[1]["overdue_minutes"], pair[0], str(pair[1]["id"]),
                                   CLOCK_KINDS.index(pair[1]["kind"])))  # most late first, then by due, ID, clock
     found.rows = [r for _due, r in listed]
     found.warnings = calendar.unofficial_warnings({calendar.local(at).year} | {calendar.local(due).year
                                                                              for due, _row in listed})
     return found
+
+
+def alerted(fields: Mapping[str, Any], due: datetime, tz) -> bool:
+    """A clock that fell due before its ticket was imported is history the import brought: reports judge it,
+    `overdue` (and so cron) does not alert it (design 9.8)."""
+    imported = fields.get("imported_at")
+    if not imported:
+        return True
+    from cslog.timeutil import instant
+
+    try:
+        return due >= instant(str(imported), tz)
+    except ValueError:
+        return True
 
 
 def _reminder_due(doc: Mapping[str, Any], tz, at: datetime, horizon: timedelta | None) -> datetime | None:

@@ -1,0 +1,99 @@
+"""An import that never doubles, loses or guesses (issue 20, design 9.8), through the commands, each on sheets
+built here: re-imports skip what they brought before, a row without its start time is never dated by the import,
+rows pasted twice are named, and history the import brings is not alerted by `overdue`."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import yaml
+
+from conftest import commit_count, git
+
+HEADERS = ["工单编号", "客户名称", "联系方式", "问题类型", "问题等级", "问题描述", "处理人", "处理进度", "受理时间"]
+
+
+def sheet(path: Path, rows: list[list], headers: list[str] = HEADERS) -> Path:
+    with open(path, "w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(headers)
+        writer.writerows(rows)
+    return path
+
+
+def rows(n: int, start: int = 0) -> list[list]:
+    return [["", f"客户{i}公司", f"1381234{i:04d}", "咨询", "一般", f"发票问题{i}", "", "", f"2026-10-{1 + i % 28:02d} 10:00"]
+            for i in range(start, start + n)]
+
+
+def tickets(repo: Path) -> list[dict]:
+    return [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(repo.glob("tickets/*/*/*.yaml"))]
+
+
+def test_a_second_import_of_the_same_rows_skips_them_and_says_so(cli, repo, tmp_path):
+    path = sheet(tmp_path / "十月.csv", rows(12))
+    first = cli("import", path)
+    assert first.exit_code == 0, first.stderr
+    made = tickets(repo)
+    assert len(made) == 12
+    assert made[0]["source"]["file"] == "十月.csv" and made[0]["source"]["row"] in range(2, 14)
+    assert len(made[0]["source"]["sha256"]) == 64
+    before = commit_count(repo)
+    again = cli("import", path)
+    assert again.exit_code == 0, again.stderr
+    assert "skipped 12 row(s) imported before" in again.stderr
+    assert len(tickets(repo)) == 12 and commit_count(repo) == before
+    dry = cli("import", path, "--dry-run")
+    assert "skipped 12 row(s) imported before" in dry.stderr
+    grown = sheet(tmp_path / "十月-更新.csv", rows(12) + rows(3, start=12))  # the sheet kept on growing
+    more = cli("import", grown)
+    assert more.exit_code == 0 and "imported 3 tickets" in more.stderr and "skipped 12 row(s)" in more.stderr
+    assert len(tickets(repo)) == 15
+    assert cli("check").exit_code == 0 and git(repo, "status", "--porcelain") == ""
+
+
+def test_cslog_ids_in_the_sheet_are_not_doubled_either(cli, repo, tmp_path):
+    listed = [["CW202610040001", "A公司", "13812345678", "故障", "高", "无法登录", "", "", "2026-10-04 09:00"]]
+    path = sheet(tmp_path / "导出.csv", listed)
+    cli.ok("import", path)
+    again = cli("import", path)
+    assert again.exit_code == 0 and "skipped 1 row(s)" in again.stderr and "a new ID is allocated" not in again.stderr
+    assert [t["id"] for t in tickets(repo)] == ["CW202610040001"]
+
+
+def test_a_row_without_its_start_time_is_never_dated_by_the_import(cli, repo, tmp_path):
+    headers = HEADERS + ["发生时间"]
+    listed = [["", "A公司", "", "故障", "高", "无法登录", "", "", "", "2026-10-03 08:00"],
+              ["", "B公司", "", "咨询", "一般", "问发票", "", "", "", ""]]
+    path = sheet(tmp_path / "缺时间.csv", listed, headers)
+    refused = cli("import", path)
+    assert refused.exit_code == 2 and not list(repo.glob("tickets/*/*/*.yaml"))
+    assert "缺时间.csv:3:" in refused.stderr and "start time" in refused.stderr and "--mapping" in refused.stderr
+    done = cli("import", path, "--skip-invalid")
+    assert done.exit_code == 0, done.stderr
+    assert "缺时间.csv:2: the ticket's start time (受理时间) is empty; took 发生时间" in done.stderr
+    assert [t["received_at"] for t in tickets(repo)] == ["2026-10-03T08:00:00+08:00"]  # not the import's moment
+
+
+def test_rows_pasted_twice_are_named_and_imported_once(cli, repo, tmp_path):
+    listed = rows(3)
+    path = sheet(tmp_path / "重复.csv", listed + [listed[1]])
+    result = cli("import", path)
+    assert result.exit_code == 0, result.stderr
+    assert "重复.csv:5: the same as row 3, cell for cell (pasted twice?): skipped" in result.stderr
+    assert len(tickets(repo)) == 3
+
+
+def test_clocks_that_fell_due_before_the_import_are_not_alerted(cli, repo, tmp_path):
+    old = [["", "A公司", "", "投诉", "高", "物流太慢", "小明", "处理中", "2025-10-04 09:00"]]
+    cli.ok("import", sheet(tmp_path / "去年.csv", old))
+    assert cli("overdue").exit_code == 0  # a year late, and history: the report judges it
+    report = json.loads(cli.ok("report", "--month", "2025-10", "--format", "json"))
+    assert report["sla"]["resolve"]["breached"] == 1
+    recent = [["", "B公司", "", "投诉", "高", "刚才来电", "小明", "处理中", "2026-11-22 14:00"]]
+    cli.ok("import", sheet(tmp_path / "今天.csv", recent))
+    late = json.loads(cli("overdue", "--at", "2026-11-25T10:00:00+08:00", "--format", "json").stdout)
+    assert {r["id"] for r in late} == {t["id"] for t in tickets(repo) if t["customer_name"] == "B公司"}
+    no_cache = json.loads(cli("overdue", "--at", "2026-11-25T10:00:00+08:00", "--format", "json", "--no-cache").stdout)
+    assert no_cache == late
