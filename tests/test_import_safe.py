@@ -97,3 +97,52 @@ def test_clocks_that_fell_due_before_the_import_are_not_alerted(cli, repo, tmp_p
     assert {r["id"] for r in late} == {t["id"] for t in tickets(repo) if t["customer_name"] == "B公司"}
     no_cache = json.loads(cli("overdue", "--at", "2026-11-25T10:00:00+08:00", "--format", "json", "--no-cache").stdout)
     assert no_cache == late
+
+
+def test_customers_are_matched_by_phone_first_and_no_number_is_lost(cli, repo, tmp_path):
+    listed = [["", "王先生", "13812345678", "咨询", "一般", "问发票", "", "", "2026-10-01 10:00"],
+              ["", "王先生", "139 1234 5678", "咨询", "一般", "问物流", "", "", "2026-10-01 11:00"],
+              ["", "王先生", "+86 138-1234-5678", "咨询", "一般", "再问发票", "", "", "2026-10-02 10:00"],
+              ["", "A公司", "021-62345678", "故障", "高", "无法登录", "", "", "2026-10-03 10:00"],
+              ["", "A 公司", "13700001111", "故障", "高", "又无法登录", "", "", "2026-10-04 10:00"],
+              ["", "Ａ公司", "", "咨询", "一般", "问价格", "", "", "2026-10-05 10:00"]]
+    cli.ok("import", sheet(tmp_path / "来电.csv", listed))
+    customers = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in repo.glob("customers/C*.yaml")}
+    by_name: dict = {}
+    for doc in customers.values():
+        by_name.setdefault(doc["name"], []).append(sorted(c.get("phone") for c in doc.get("contacts") or []))
+    assert sorted(by_name["王先生"]) == [["13812345678"], ["13912345678"]]  # two callers, every number kept
+    assert len(customers) == 3 and [k for k in by_name if "公司" in k] == ["A公司"]
+    assert by_name["A公司"] == [["021-62345678", "13700001111"]]  # one company, its two numbers
+    again = [["", "A有限公司", "13700002222", "咨询", "一般", "第三个号码", "", "", "2026-10-06 10:00"]]
+    cli.ok("import", sheet(tmp_path / "补充.csv", again))
+    company = next(d for d in (yaml.safe_load(p.read_text(encoding="utf-8")) for p in repo.glob("customers/C*.yaml"))
+                   if d["name"] == "A公司")
+    assert [c["phone"] for c in company["contacts"]] == ["021-62345678", "13700001111", "13700002222"]
+    assert cli("check").exit_code == 0
+
+
+def test_a_number_excel_rounded_is_refused_and_a_lost_zero_restored(cli, repo, tmp_path):
+    rounded = [["", "B公司", "1.38123E+10", "咨询", "一般", "问发票", "", "", "2026-10-01 10:00"]]
+    refused = cli("import", sheet(tmp_path / "窄列.csv", rounded))
+    assert refused.exit_code == 2 and "Excel rounded" in refused.stderr and "文本" in refused.stderr
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(HEADERS)
+    book.active.append(["", "C公司", 1078662748, "咨询", "一般", "座机", "", "", "2026-10-01 10:00"])
+    book.save(tmp_path / "座机.xlsx")
+    done = cli("import", tmp_path / "座机.xlsx")
+    assert done.exit_code == 0 and "leading 0 restored" in done.stderr
+    doc = yaml.safe_load(next(repo.glob("customers/C*.yaml")).read_text(encoding="utf-8"))
+    assert doc["contacts"] == [{"phone": "010-78662748"}]
+
+
+def test_a_name_slash_contact_person_column_is_split(cli, repo, tmp_path):
+    headers = ["反馈编号", "客户名称/联系人", "反馈类型", "紧急程度", "反馈内容", "反馈时间"]
+    listed = [["", "华信科技有限公司/黄女士", "投诉", "高", "物流延误", "2026-10-08 10:00"],
+              ["", "华信科技有限公司/李先生", "投诉", "高", "又延误", "2026-10-09 10:00"]]
+    cli.ok("import", sheet(tmp_path / "反馈.csv", listed, headers))
+    customers = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in repo.glob("customers/C*.yaml")]
+    assert len(customers) == 1 and customers[0]["name"] == "华信科技有限公司"
+    assert customers[0]["contacts"] == [{"name": "黄女士"}, {"name": "李先生"}]  # each contact person kept

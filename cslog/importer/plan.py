@@ -221,6 +221,12 @@ class Importer(RowReader):
                     record = tx.create(entry.kind, lambda new_id, doc=doc: {"id": new_id, **doc}, entry.moment,
                                        record_id=entry.keep_id)
                     entry.id = record.id
+            for customer_id, phones in self.phones_added.items():  # a company's other numbers: never lost
+                record = self.store.read(customer_id, "customer")
+                known = {c.get("phone") for c in record.doc.get("contacts") or [] if isinstance(c, dict)}
+                added = [{"phone": p} for p in dict.fromkeys(phones) if p not in known]
+                if added:
+                    tx.replace(record, {**record.doc, "contacts": list(record.doc.get("contacts") or []) + added})
             tx.summary = f"import {counts(plan)} from {plan.source}"
             made = {e.id for e in plan.entries}
             tx.records.sort(key=lambda rid: rid not in made)  # the subject names an imported record

@@ -15,10 +15,11 @@ from cslog import people
 from cslog.errors import CslogError, UsageError
 from cslog.ids import is_safe
 from cslog.importer.sheet import Column
-from cslog.importer.values import (_contact_field, derive_title, enum_value, names, progress_steps, score_value,
-                                   time_value, yes_no)
+from cslog.importer.values import (_contact_field, derive_title, enum_value, names, phone_value, progress_steps,
+                                   score_value, time_value, yes_no)
 from cslog.importer.vocab import _SOLVED, _UNSOLVED, REQUIRED, STATUS_WORDS, TYPE_WORDS, Mapping
 from cslog.model import CHANNEL, CUSTOMER_TYPE, DONE_STATUSES, EMOTION, PRIORITY, STATUS, TICKET_TYPE
+from cslog.ops.find import name_key
 from cslog.store import Store
 from cslog.timeutil import fmt
 
@@ -129,6 +130,14 @@ class Entry:
     note: str = ""
 
 
+_SALUTATION = re.compile(r"^[\u4e00-\u9fff]{1,2}(先生|女士|小姐|老师|师傅)$")
+
+
+def _number(phone: str | None) -> str:
+    """A phone as matching compares it: its digits."""
+    return re.sub(r"\D", "", str(phone or ""))
+
+
 class RowReader:
     """Turns one row into an Entry (and the customer it names), knowing the repository's customers; no writes."""
 
@@ -142,13 +151,18 @@ class RowReader:
         self.tz = store.settings.tz
         self.notes: list[str] = []  # what the import decided for a row, said as a warning
         self._customers_by_id: dict[str, dict] = {}
-        self._customers_by_name: dict[str, str] = {}
+        self._customers_by_name: dict[str, str] = {}  # by name_key (width, spaces, brackets, 有限公司)
+        self._customers_by_phone: dict[str, str] = {}
         self._names_in_file: dict[str, int] = {}
+        self.phones_added: dict[str, list[str]] = {}  # an existing customer -> numbers the sheet adds to it
         for record in store.iter_records("customer"):
             self._customers_by_id[record.id] = record.doc
             name = str(record.doc.get("name") or "").strip()
             if name:
-                self._customers_by_name.setdefault(name, record.id)
+                self._customers_by_name.setdefault(name_key(name), record.id)
+            for contact in record.doc.get("contacts") or []:
+                if isinstance(contact, dict) and contact.get("phone"):
+                    self._customers_by_phone.setdefault(_number(contact["phone"]), record.id)
 
     def _start(self, row: Row, key: str, others: tuple[str, ...], what: str) -> datetime | None:
         """The row's start time (received_at, started_at), or another date of the row, said so; never the
@@ -178,7 +192,9 @@ class RowReader:
     # -- customers --
 
     def _customer_of(self, row: Row, new: dict[str, Entry], plan: Any) -> str | None:
-        """Sets the row's customer: an existing one by ID or name, else one this import creates (by name)."""
+        """Sets the row's customer: an existing one by ID, then by phone, then by name; else one this import
+        creates. A salutation alone (王先生) with another number is another customer; a company's new number
+        becomes another contact of it, never a lost number. Returns the key of a customer this import creates."""
         given_id = row.text("customer_id")
         combined = row.text("customer")
         name = row.text("customer_name")
@@ -186,36 +202,74 @@ class RowReader:
             if candidate and candidate in self._customers_by_id:
                 row.customer_ref = candidate
                 return None
+        person = row.text("contact_name")
+        if combined and not name and "联系人" in row.where("customer") and re.search(r"[/／]", combined):
+            combined, person = (part.strip() or None for part in re.split(r"[/／]", combined, maxsplit=1))
         name = name or combined or given_id
         if not name:
             row.problem("customer_name" if row.has("customer_name") else None,
                         "no customer: every record needs the customer's name or ID (客户名称/编号)")
             return None
-        if name in self._customers_by_name:
-            row.customer_ref = self._customers_by_name[name]
+        phone = self._phone(row)
+        contact = {k: v for k, v in (("name", person), *(_contact_field(phone) or {}).items()) if v}
+        existing = self._customers_by_phone.get(_number(phone)) if phone else None
+        alone = bool(_SALUTATION.match(name))
+        if existing is None and not (alone and phone):
+            existing = self._customers_by_name.get(name_key(name))
+        if existing is not None:
+            row.customer_ref = existing
+            if phone and _number(phone) not in self._customers_by_phone:
+                self.phones_added.setdefault(existing, []).append(phone)
+                self._customers_by_phone[_number(phone)] = existing
             return None
-        if name not in new:  # registered by plan() once the row proves valid: a refused row gives no data
-            ctype = row.get("customer_type", enum_value(CUSTOMER_TYPE, strip=("客户",)))
-            contact = _contact_field(row.text("phone"))
-            doc = {"name": name, "type": ctype, "contacts": [contact] if contact else []}
-            keep = given_id if given_id and is_safe(given_id) and self.store.id_format("customer").parse(given_id) \
-                and not self._exists(given_id) else None
-            row.new_customer = Entry(row=row.number, kind="customer", doc=doc, moment=self.now, keep_id=keep,
-                                     customer_key=name)
-        return name
+        key = f"{name_key(name)}|{_number(phone)}" if alone and phone else name_key(name)
+        key = next((k for k, e in new.items() if phone and any(_number(c.get("phone")) == _number(phone)
+                                                               for c in e.doc["contacts"])), key)
+        if key in new:
+            contacts = new[key].doc["contacts"]
+            if contact and contact not in contacts and not (phone and any(_number(c.get("phone")) == _number(phone)
+                                                                         for c in contacts)):
+                contacts.append(contact)
+            return key
+        near = [n for k, n in ((name_key(d.get("name")), d.get("name")) for d in self._customers_by_id.values())
+                if k and name_key(name) and (k in name_key(name) or name_key(name) in k)]
+        if near:
+            self.notes.append(f"{row.source}:{row.number}: {name} becomes a new customer; near {', '.join(near[:3])} "
+                              "(the same? map it with --mapping values: {customer_name: {" + f"{name}: {near[0]}" + "}})")
+        ctype = row.get("customer_type", enum_value(CUSTOMER_TYPE, strip=("客户",)))
+        doc = {"name": name, "type": ctype, "contacts": [contact] if contact else []}
+        keep = given_id if given_id and is_safe(given_id) and self.store.id_format("customer").parse(given_id) \
+            and not self._exists(given_id) else None
+        row.new_customer = Entry(row=row.number, kind="customer", doc=doc, moment=self.now, keep_id=keep,
+                                 customer_key=key)
+        return key
+
+    def _phone(self, row: Row) -> str | None:
+        """The row's phone in its normal form (a rounded number refuses the row; a restored zero is said)."""
+        raw = row.raw("phone")
+        if raw in (None, ""):
+            return None
+        try:
+            phone, done = phone_value(raw)
+        except UsageError as exc:
+            row.problem("phone", exc.message + (f" ({exc.hint})" if exc.hint else ""))
+            return None
+        if done:
+            self.notes.append(f"{row.source}:{row.number}: {row.where('phone')}: {raw} → {phone}: {done}")
+        return phone
 
     def _customer_row(self, row: Row) -> Entry | None:
         name = row.text("name")
         if not name:
             row.problem("name" if row.has("name") else None, "a customer needs a name (客户名称)")
             return None
-        if name in self._customers_by_name:
-            row.problem("name", f"customer '{name}' exists already ({self._customers_by_name[name]})")
+        if name_key(name) in self._customers_by_name:
+            row.problem("name", f"customer '{name}' exists already ({self._customers_by_name[name_key(name)]})")
             return None
         if name in self._names_in_file:
             row.problem("name", f"customer '{name}' appears again (row {self._names_in_file[name]})")
             return None
-        contact = {"name": row.text("contact_name"), **(_contact_field(row.text("phone")) or {})}
+        contact = {"name": row.text("contact_name"), **(_contact_field(self._phone(row)) or {})}
         if row.text("email"):
             contact["email"] = row.text("email")
         contact = {k: v for k, v in contact.items() if v}

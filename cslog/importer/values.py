@@ -125,3 +125,37 @@ def _contact_field(value: str | None) -> dict | None:
     if not value:
         return None
     return {"email": value} if "@" in value else {"phone": value}
+
+
+_ROUNDED = re.compile(r"^\s*\d+(\.\d+)?[eE]\+?\d+\s*$")
+_SEPARATORS = re.compile(r"[\s\-()（）.]")
+
+
+def phone_value(value: Any) -> tuple[str, str | None]:
+    """A phone number as the sheet holds it, in one normal form: (the number, what was done to it or None).
+    Mobiles: 11 digits (13812345678); landlines: area code, dash, number (010-62345678); others as typed.
+    UsageError for a number Excel rounded (1.38123E+10): the digits are gone."""
+    if isinstance(value, float) or (isinstance(value, str) and _ROUNDED.match(value)):
+        raise UsageError(f"{value} is a number Excel rounded: its last digits are lost",
+                         hint="format the column as text (文本) in Excel or WPS, type the numbers again (or export "
+                              "from the source system), save, and import again")
+    text = str(value).strip()
+    if "@" in text:
+        return text, None
+    digits = _SEPARATORS.sub("", text)
+    if digits.startswith("+86") or digits.startswith("0086"):
+        digits = digits[3:] if digits.startswith("+86") else digits[4:]
+    elif digits.startswith("86") and len(digits) == 13 and digits[2] == "1":
+        digits = digits[2:]
+    if not digits.isdigit():
+        return text, None
+    if len(digits) == 11 and digits.startswith("1"):
+        return digits, None
+    restored = None
+    if isinstance(value, int) and 9 <= len(digits) <= 11 and not digits.startswith(("0", "1", "4", "8")) \
+            or isinstance(value, int) and len(digits) == 10 and digits.startswith("10"):
+        digits, restored = "0" + digits, "its leading 0 restored (a number cell drops it)"
+    if digits.startswith("0") and 10 <= len(digits) <= 12:
+        area = 3 if digits[1] in "12" else 4
+        return f"{digits[:area]}-{digits[area:]}", restored
+    return digits if len(digits) >= 7 else text, restored
