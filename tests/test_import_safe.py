@@ -146,3 +146,25 @@ def test_a_name_slash_contact_person_column_is_split(cli, repo, tmp_path):
     customers = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in repo.glob("customers/C*.yaml")]
     assert len(customers) == 1 and customers[0]["name"] == "华信科技有限公司"
     assert customers[0]["contacts"] == [{"name": "黄女士"}, {"name": "李先生"}]  # each contact person kept
+
+
+def test_every_sheet_with_the_tables_headers_is_imported(cli, repo, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "10月"
+    for title, month, n in (("10月", "10", 4), ("9月", "09", 3)):
+        ws = book.active if title == "10月" else book.create_sheet(title)
+        ws.append(HEADERS)
+        for i in range(n):
+            ws.append(["", f"客户{month}{i}", f"1390000{month}{i:02d}", "咨询", "一般", f"问题{month}{i}", "", "",
+                       f"2026-{month}-0{i + 1} 10:00"])
+    book.create_sheet("说明").append(["本表由客服部维护"])
+    book.save(tmp_path / "跟踪表.xlsx")
+    result = cli("import", tmp_path / "跟踪表.xlsx")
+    assert result.exit_code == 0, result.stderr
+    assert "imported 7 tickets" in result.stderr
+    assert "说明 have no header row" in result.stderr
+    sheets = sorted({t["source"]["sheet"] for t in tickets(repo)})
+    assert sheets == ["10月", "9月"]
+    assert "skipped 7 row(s)" in cli("import", tmp_path / "跟踪表.xlsx").stderr

@@ -10,7 +10,7 @@ from cslog import privacy, schemas
 from cslog.errors import UsageError
 from cslog.ids import is_safe
 from cslog.importer.rows import Entry, Row, RowProblem, RowReader, _Skip
-from cslog.importer.sheet import Sheet, bind_columns, find_sheet, read_grid
+from cslog.importer.sheet import Sheet, bind_columns, find_sheets, read_grid
 from cslog.importer.vocab import (DEFAULTS, HEADERS, REQUIRED, guess_kind, header_index, load_mapping,
                                   normalise_header)
 from cslog.model import KINDS
@@ -59,23 +59,31 @@ class Importer(RowReader):
         grids = read_grid(path, sheet or self.mapping.sheet)
         kinds = [kind] if kind else list(KINDS)
         indexes = [{**header_index(k), **self.mapping.columns} for k in kinds]
-        found = find_sheet(grids, source, lambda h: any(normalise_header(h) in ix for ix in indexes))
-        kind = kind or guess_kind([c.header for c in found.columns], self.mapping)
-        plan = Plan(source=source, kind=kind, sheet=found.name)
-        plan.warnings += bind_columns(found, kind, self.mapping)
-        self._require_columns(found, kind)
+        sheets = find_sheets(grids, source, lambda h: any(normalise_header(h) in ix for ix in indexes))
+        kind = kind or guess_kind([c.header for c in sheets[0].columns], self.mapping)
+        left = [str(name) for name, rows in grids if rows and name not in {sh.name for sh in sheets}]
+        plan = Plan(source=source, kind=kind, sheet=", ".join(str(sh.name) for sh in sheets if sh.name) or None)
+        if left:
+            plan.warnings.append(f"{source}: sheet(s) {', '.join(left)} have no header row cslog knows: left out "
+                                 "(import one with --sheet NAME --mapping F.yaml)")
         ids_seen: dict[str, int] = {}
         new_customers: dict[str, Entry] = {}
-        prints: dict[str, int] = {}  # a row's fingerprint -> the first row that had it
-        for number, cells in found.rows:
+        prints: dict[str, str] = {}  # a row's fingerprint -> where it was first
+        work = []
+        for found in sheets:  # every sheet with the table's headers (9月, 10月...), one plan
+            plan.warnings += bind_columns(found, kind, self.mapping)
+            self._require_columns(found, kind)
+            where = f"{source}[{found.name}]" if len(sheets) > 1 else source
+            work += [(found, where, number, cells) for number, cells in found.rows]
+        for found, where, number, cells in work:
             plan.rows += 1
             fingerprint = row_fingerprint(cells)
             if fingerprint in prints:
-                plan.warnings.append(f"{source}:{number}: the same as row {prints[fingerprint]}, cell for cell "
+                plan.warnings.append(f"{where}:{number}: the same as {prints[fingerprint]}, cell for cell "
                                      "(pasted twice?): skipped")
                 continue
-            prints[fingerprint] = number
-            row = Row(source, number, cells, found.columns, self.mapping, DEFAULTS[kind])
+            prints[fingerprint] = f"row {number}" + (f" of {found.name}" if len(sheets) > 1 else "")
+            row = Row(where, number, cells, found.columns, self.mapping, DEFAULTS[kind])
             self._guard_pii(row)
             try:
                 if kind == "customer":

@@ -143,13 +143,23 @@ def _cell(value: Any) -> Any:
 
 def find_sheet(grids, source: str, recognise: Callable[[str], str | None]) -> Sheet:
     """The first worksheet with a header row: a row among the first ones where the headers are known."""
+    return find_sheets(grids, source, recognise)[0]
+
+
+def find_sheets(grids, source: str, recognise: Callable[[str], str | None]) -> list[Sheet]:
+    """Every worksheet with a header row (a row among the first ones where the headers are known), in the
+    workbook's order with the active one first; UsageError, listing the sheets, when none has one."""
+    found = []
     for name, rows in grids:
         for i, (number, cells) in enumerate(rows[:HEADER_SCAN_ROWS]):
             filled = [c for c in cells if c is not None]
             hits = [c for c in filled if isinstance(c, str) and recognise(c)]
             if len(hits) >= 2 or (hits and len(hits) == len(filled)):
                 columns = [Column(j, str(c), None) for j, c in enumerate(cells) if c is not None]
-                return Sheet(source=source, name=name, header_row=number, columns=columns, rows=rows[i + 1:])
+                found.append(Sheet(source=source, name=name, header_row=number, columns=columns, rows=rows[i + 1:]))
+                break
+    if found:
+        return found
     sheets = f" (sheets: {', '.join(str(n) for n, _ in grids)})" if grids and grids[0][0] is not None else ""
     raise UsageError(f"{source}: no header row found{sheets}: expected column headers such as 工单编号, "
                      "客户名称, 问题类型, 紧急程度, 问题描述 in the first rows",
