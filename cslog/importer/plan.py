@@ -33,6 +33,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     commit_id: str | None = None
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (row, the record it became before)
+    foreign_ids: list[int] = field(default_factory=list)  # rows whose number is not a cslog ID (kept as a note)
 
     @property
     def bad_rows(self) -> list[int]:
@@ -76,6 +77,9 @@ class Importer(RowReader):
             where = f"{source}[{found.name}]" if len(sheets) > 1 else source
             work += [(found, where, number, cells) for number, cells in found.rows]
         for found, where, number, cells in work:
+            if _totals_row(cells):
+                plan.warnings.append(f"{where}:{number}: a totals row ({_totals_row(cells)}): left out")
+                continue
             plan.rows += 1
             fingerprint = row_fingerprint(cells)
             if fingerprint in prints:
@@ -115,6 +119,10 @@ class Importer(RowReader):
         for customer in plan.customers:
             self._mark_pii(customer)
         self._skip_imported(plan)
+        if len(plan.foreign_ids) > 1:
+            rows = ", ".join(str(r) for r in plan.foreign_ids[:8]) + (" ..." if len(plan.foreign_ids) > 8 else "")
+            plan.warnings.append(f"{source}: {len(plan.foreign_ids)} rows in all (rows {rows}) have numbers that are "
+                                 "no cslog IDs: new IDs allocated, each old number kept as 原编号")
         if not plan.rows:
             raise UsageError(f"{source}: no rows to import below the header row {found.header_row}")
         return plan
@@ -199,6 +207,10 @@ class Importer(RowReader):
         if entry.kind == "ticket":
             created = entry.doc["timeline"][0]
             created["note"] = f"{created['note']}, 原编号 {original}"
+        if reason.startswith("is not a"):  # the common case (a sheet's own numbering): one line for them all
+            plan.foreign_ids.append(row.number)
+            if len(plan.foreign_ids) > 1:
+                return
         plan.warnings.append(f"{row.source}:{row.number}: {row.where('id')}: {original} {reason}; a new ID is "
                              "allocated")
 
@@ -246,6 +258,16 @@ class Importer(RowReader):
         for item in [entry] if entry else plan.entries:
             if item.kind != "customer" and item.customer_key:
                 item.doc["customer"] = ids.get(item.customer_key)
+
+
+_TOTALS = ("合计", "总计", "小计", "汇总", "total", "sum")
+
+
+def _totals_row(cells: list[Any]) -> str | None:
+    """The word a totals row starts with (合计, 总计...), else None."""
+    first = next((c for c in cells if c not in (None, "")), None)
+    word = str(first).strip().replace(" ", "").lower().rstrip(":：") if first is not None else ""
+    return str(first).strip() if word in _TOTALS else None
 
 
 def row_fingerprint(cells: list[Any]) -> str:

@@ -23,7 +23,9 @@ def enum_value(enum, extra: dict[str, str] | None = None, strip: tuple[str, ...]
                 return enum.parse(candidate)
             except UsageError:
                 continue
-        raise UsageError(f"unknown {enum.name} '{text}'", hint=f"use one of: {enum.choices()}")
+        raise UsageError(f"unknown {enum.name} '{text}'",
+                         hint=f"use one of: {enum.choices()}; or say what it means with --mapping F.yaml "
+                              f"(values: {{{enum.key}: {{{text}: CODE}}}})")
     return parse
 
 
