@@ -182,3 +182,29 @@ def test_messages_lead_to_the_fix(cli, repo, tmp_path):
     ok = cli("import", sheet(tmp_path / "表.csv", [listed[0], listed[2], listed[3]]))
     assert ok.exit_code == 0, ok.stderr
     assert ok.stderr.count("a new ID is allocated") == 1 and "2 rows in all (rows 2, 3)" in ok.stderr
+
+
+def test_seed_000s_contact_sheet_imports_as_written(cli, repo, tmp_path):
+    headers = ["客户名称", "联系方式", "沟通时间", "沟通方式", "沟通人员", "核心诉求", "问题描述细节", "沟通协商要点",
+               "客户情绪状态", "解决方案", "处理部门/人员", "计划完成时间", "处理结果", "客户满意度", "客户评价/建议",
+               "后续跟进事项"]
+    listed = [["王先生", "5678", "2026年10月4日14:30-14:50", "电话沟通", "小明", "手环无法充电,要求换货", "充电指示灯不亮",
+               "确认保修;三个工作日内寄出", "焦虑→沟通后转为平和", "换货+运费补偿20元", "售后专员", "2026年10月7日18:00前",
+               "已完成换货发货", "□非常满意□满意□一般(勾选:满意)", "换货速度比预期快", ""],
+              ["李女士", "13912345678", "10月13日9:00-9:20", "电话沟通", "小明", "催发票", "", "", "平和", "", "", "", "",
+               "", "", "三天后回电"]]
+    path = sheet(tmp_path / "沟通记录.csv", listed, headers)
+    result = cli("import", path, "--kind", "contact")
+    assert result.exit_code == 0, result.stderr
+    assert "without a year (10月13日" in result.stderr and "taken as 2026" in result.stderr
+    assert "not understood" not in result.stderr
+    docs = sorted((yaml.safe_load(p.read_text(encoding="utf-8")) for p in repo.glob("contacts/*/*/*.yaml")),
+                  key=lambda d: d["started_at"])
+    first, second = docs
+    assert (first["started_at"], first["ended_at"]) == ("2026-10-04T14:30:00+08:00", "2026-10-04T14:50:00+08:00")
+    assert first["channel"] == "phone" and first["emotion"] == {"before": "anxious", "after": "calm"}
+    assert first["result"] == ("已完成换货发货; 解决方案: 换货+运费补偿20元; 处理: 售后专员; 客户满意度: 满意; "
+                               "客户评价: 换货速度比预期快")
+    assert first["follow_up_at"] == "2026-10-07T18:00:00+08:00" and first["follow_up"] == "确认处理结果"
+    assert second["started_at"] == "2026-10-13T09:00:00+08:00" and second["follow_up"] == "三天后回电"
+    assert cli("check").exit_code == 0

@@ -67,6 +67,10 @@ class Importer(RowReader):
         if left:
             plan.warnings.append(f"{source}: sheet(s) {', '.join(left)} have no header row cslog knows: left out "
                                  "(import one with --sheet NAME --mapping F.yaml)")
+        self.year, yearless = sheet_year([cells for sh in sheets for _n, cells in sh.rows], self.now.year)
+        if yearless:
+            plan.warnings.append(f"{source}: dates written without a year ({yearless}) are taken as {self.year}, the "
+                                 "year of the sheet's other dates (or this year's when it has none)")
         ids_seen: dict[str, int] = {}
         new_customers: dict[str, Entry] = {}
         prints: dict[str, str] = {}  # a row's fingerprint -> where it was first
@@ -258,6 +262,26 @@ class Importer(RowReader):
         for item in [entry] if entry else plan.entries:
             if item.kind != "customer" and item.customer_key:
                 item.doc["customer"] = ids.get(item.customer_key)
+
+
+def sheet_year(rows: list[list[Any]], fallback: int) -> tuple[int, str | None]:
+    """The year most of the sheet's full dates are in (else `fallback`), and a date written without one, if any."""
+    import re
+    from collections import Counter
+
+    years: Counter = Counter()
+    yearless = None
+    for cells in rows:
+        for value in cells:
+            if isinstance(value, (datetime, date)):
+                years[value.year] += 1
+            elif isinstance(value, str):
+                full = re.match(r"\s*(\d{4})\s*[年/.-]\s*\d{1,2}", value)
+                if full and 1990 <= int(full.group(1)) <= 2100:
+                    years[int(full.group(1))] += 1
+                elif yearless is None and re.match(r"\s*\d{1,2}\s*月\s*\d{1,2}\s*日", value):
+                    yearless = value.strip()[:16]
+    return (years.most_common(1)[0][0] if years else fallback), yearless
 
 
 _TOTALS = ("合计", "总计", "小计", "汇总", "total", "sum")

@@ -16,7 +16,7 @@ from cslog.errors import CslogError, UsageError
 from cslog.ids import is_safe
 from cslog.importer.sheet import Column
 from cslog.importer.values import (_contact_field, derive_title, enum_value, names, phone_value, progress_steps,
-                                   score_value, time_value, yes_no)
+                                   score_value, seed_contact_cells, time_value, yes_no)
 from cslog.importer.vocab import _SOLVED, _UNSOLVED, REQUIRED, STATUS_WORDS, TYPE_WORDS, Mapping
 from cslog.model import CHANNEL, CUSTOMER_TYPE, DONE_STATUSES, EMOTION, PRIORITY, STATUS, TICKET_TYPE
 from cslog.ops.find import name_key
@@ -150,6 +150,7 @@ class RowReader:
         self.mapping = mapping or Mapping()
         self.tz = store.settings.tz
         self.notes: list[str] = []  # what the import decided for a row, said as a warning
+        self.year: int | None = None  # for dates written without one (10月13日): the sheet's other dates' year
         self._customers_by_id: dict[str, dict] = {}
         self._customers_by_name: dict[str, str] = {}  # by name_key (width, spaces, brackets, 有限公司)
         self._customers_by_phone: dict[str, str] = {}
@@ -167,7 +168,7 @@ class RowReader:
     def _start(self, row: Row, key: str, others: tuple[str, ...], what: str) -> datetime | None:
         """The row's start time (received_at, started_at), or another date of the row, said so; never the
         import's own moment (design 9.8): without one, the row is refused."""
-        when = time_value(self.tz)
+        when = time_value(self.tz, self.year)
         moment = row.get(key, when)
         if moment is not None or (row.has(key) and row.raw(key) not in (None, "")):
             return moment
@@ -289,7 +290,7 @@ class RowReader:
 
     def _ticket_row(self, row: Row) -> Entry | None:
         s = self.store.settings
-        when = time_value(self.tz)
+        when = time_value(self.tz, self.year)
         ticket_type = row.get("type", enum_value(TICKET_TYPE, TYPE_WORDS, strip=("类", "问题")))
         priority = row.get("priority", enum_value(PRIORITY, strip=("问题", "优先级")))
         channel = row.get("channel", enum_value(CHANNEL))
@@ -410,7 +411,8 @@ class RowReader:
 
     def _contact_row(self, row: Row) -> Entry | None:
         s = self.store.settings
-        when = time_value(self.tz)
+        when = time_value(self.tz, self.year)
+        seed_contact_cells(row._values)
         channel = row.get("channel", enum_value(CHANNEL))
         started = self._start(row, "started_at", ("ended_at",), "the contact's time (沟通时间)")
         ended = row.get("ended_at", when)
@@ -434,8 +436,11 @@ class RowReader:
             row.problem("ended_at", f"{_show(ended)} is before the start {_show(started)}")
             return None
         follow_at = row.get("follow_up_at", when)
-        if follow_at is not None and not row.text("follow_up"):
-            row.problem("follow_up_at", "a follow-up time needs the follow-up itself (后续跟进事项)")
+        follow_up = row.text("follow_up")
+        if follow_at is not None and not follow_up:  # seed 000's 计划完成时间: the 提醒节点 to check on the result
+            follow_up = "确认处理结果"
+            self.notes.append(f"{row.source}:{row.number}: {row.where('follow_up_at')} becomes a follow-up reminder "
+                              f"({_show(follow_at)}: {follow_up})")
         if row.problems:
             return None
         customer_id, customer_name = self._customer_ref(row)
@@ -444,7 +449,7 @@ class RowReader:
                "started_at": fmt(started, self.tz), "ended_at": fmt(ended, self.tz) if ended else None,
                "request": request, "details": row.text("details"), "agreed": row.get("agreed", names) or [],
                "references": row.text("references"), "emotion": {"before": before, "after": after},
-               "ticket": ticket, "follow_up": row.text("follow_up"), "result": row.text("result"),
+               "ticket": ticket, "follow_up": follow_up, "result": row.text("result"),
                "follow_up_at": fmt(follow_at, self.tz) if follow_at else None}
         return Entry(row=row.number, kind="contact", doc=doc, moment=started)
 

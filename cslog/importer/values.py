@@ -33,9 +33,20 @@ _TIME_WORDS = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2}
                          r"(?:(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?\s*秒?)?\s*$")
 
 
-def time_value(tz) -> Callable[[Any], datetime]:
-    """Cells as Excel holds them (dates), or text: ISO 8601, 2024-05-01 09:00, 2024/5/1 9:00, 2024年5月1日."""
+_YEARLESS = re.compile(r"^\s*(\d{1,2})\s*[月/]\s*(\d{1,2})\s*日?")
+_VAGUE = re.compile(r"\s*(之前|以前|前|左右)\s*$")
+
+
+def time_value(tz, year: int | None = None) -> Callable[[Any], datetime]:
+    """Cells as Excel holds them (dates), or text: ISO 8601, 2024-05-01 09:00, 2024/5/1 9:00, 2024年5月1日,
+    18:00前; a date without its year (10月13日) takes `year` (the year of the sheet's other dates)."""
     def parse(value: Any) -> datetime:
+        if isinstance(value, str):
+            value = _VAGUE.sub("", value)
+            if _YEARLESS.match(value):
+                if year is None:
+                    raise UsageError(f"'{value}' has no year", hint="write the year (2026年10月13日)")
+                value = f"{year}年{value.strip()}"
         if isinstance(value, datetime):
             return value if value.tzinfo else value.replace(tzinfo=tz)
         if isinstance(value, date):
@@ -161,3 +172,37 @@ def phone_value(value: Any) -> tuple[str, str | None]:
         area = 3 if digits[1] in "12" else 4
         return f"{digits[:area]}-{digits[area:]}", restored
     return digits if len(digits) >= 7 else text, restored
+
+
+_RANGE = re.compile(r"^(.*?)(\d{1,2}\s*[:：]\s*\d{2})\s*[-~～至到—–]\s*(\d{1,2}\s*[:：]\s*\d{2})\s*$")
+_TURNS = re.compile(r"\s*(→|->|=>|—>)\s*")
+_AFTER_WORDS = re.compile(r"^(沟通后|通话后|最后)?(转为|变为|转成|转|变成|变得)?")
+_TICKED = re.compile(r"[（(]\s*勾选\s*[:：]\s*([^)）]+)[)）]")
+_RESULT_PARTS = (("result_solution", "解决方案"), ("result_handler", "处理"), ("result_satisfaction", "客户满意度"),
+                 ("result_comment", "客户评价"))
+
+
+def seed_contact_cells(values: dict) -> None:
+    """Seed 000's 沟通记录 as written: `2026年10月4日13:50-14:10` (start and end in one cell), `焦虑→沟通后转为平和`
+    (the emotion before and after), `□满意…(勾选:满意)`, and its 处理情况 / 客户反馈 cells kept with the result.
+    `values`: a row's {field: (value, column)}, changed in place."""
+    start, col = values.get("started_at", (None, None))
+    m = _RANGE.match(start) if isinstance(start, str) else None
+    if m:
+        values["started_at"] = (m.group(1) + m.group(2), col)
+        if values.get("ended_at", (None, None))[0] in (None, ""):
+            values["ended_at"] = (m.group(1) + m.group(3), col)
+    feeling, col = values.get("emotion_before", (None, None))
+    if isinstance(feeling, str) and _TURNS.search(feeling):
+        first, _, last = _TURNS.split(feeling, maxsplit=1)
+        values["emotion_before"] = (first.strip(), col)
+        if values.get("emotion_after", (None, None))[0] in (None, ""):
+            values["emotion_after"] = (_AFTER_WORDS.sub("", last.strip()) or None, col)
+    parts = [str(values["result"][0]).strip()] if values.get("result", (None, None))[0] not in (None, "") else []
+    for key, label in _RESULT_PARTS:
+        value = values.pop(key, (None, None))[0]
+        if value not in (None, ""):
+            ticked = _TICKED.search(str(value))
+            parts.append(f"{label}: {ticked.group(1).strip() if ticked else str(value).strip()}")
+    if parts:
+        values["result"] = ("; ".join(parts), values.get("result", (None, None))[1])

@@ -60,7 +60,7 @@ CONTACT_HEADERS: dict[str, list[str]] = {
     "customer_name": ["客户姓名", "客户名称", "联系人"],
     "phone": ["联系方式", "联系电话", "电话", "手机"],
     "customer_type": ["账户类型", "客户类型"],
-    "channel": ["沟通渠道", "渠道"],
+    "channel": ["沟通渠道", "渠道", "沟通方式"],
     "agent": ["沟通人员", "客服", "客服人员", "接待人"],
     "started_at": ["沟通时间", "开始时间", "沟通开始时间"],
     "ended_at": ["结束时间", "沟通结束时间"],
@@ -68,12 +68,15 @@ CONTACT_HEADERS: dict[str, list[str]] = {
     "details": ["问题描述细节", "问题描述", "详情"],
     "agreed": ["沟通协商要点", "协商要点"],
     "result": ["处理结果", "沟通结果"],
+    # seed 000's 处理情况 and 客户反馈: kept with the result, labelled
+    "result_solution": ["解决方案"], "result_handler": ["处理部门/人员", "处理人员"],
+    "result_satisfaction": ["客户满意度"], "result_comment": ["客户评价/建议", "客户评价"],
     "references": ["辅助信息", "订单号", "参考信息"],
-    "emotion_before": ["沟通前情绪", "客户情绪"],
+    "emotion_before": ["沟通前情绪", "客户情绪", "客户情绪状态"],
     "emotion_after": ["沟通后情绪"],
     "ticket": ["关联工单", "工单编号"],
     "follow_up": ["后续跟进事项", "跟进事项"],
-    "follow_up_at": ["提醒时间", "提醒节点", "跟进时间"],
+    "follow_up_at": ["提醒时间", "提醒节点", "跟进时间", "计划完成时间"],
 }
 CUSTOMER_HEADERS: dict[str, list[str]] = {
     "id": ["客户编号", "编号", "客户ID"],
