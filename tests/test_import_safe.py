@@ -208,3 +208,16 @@ def test_seed_000s_contact_sheet_imports_as_written(cli, repo, tmp_path):
     assert first["follow_up_at"] == "2026-10-07T18:00:00+08:00" and first["follow_up"] == "确认处理结果"
     assert second["started_at"] == "2026-10-13T09:00:00+08:00" and second["follow_up"] == "三天后回电"
     assert cli("check").exit_code == 0
+
+
+def test_a_formula_without_a_saved_value_says_how_to_fix_it(cli, repo, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()  # written by a program: formulas carry no saved value until Excel or WPS saves
+    book.active.append(HEADERS)
+    book.active.append(["", "=\"A\"&\"公司\"", "", "咨询", "一般", "问发票", "", "", "2026-10-01 10:00"])
+    book.save(tmp_path / "公式.xlsx")
+    result = cli("import", tmp_path / "公式.xlsx")
+    assert result.exit_code == 2
+    assert "公式.xlsx:2: 客户名称 (column B): a formula without a saved value" in result.stderr
+    assert "open the file in Excel or WPS, save it" in result.stderr and "no customer" not in result.stderr

@@ -92,6 +92,9 @@ class Importer(RowReader):
                 continue
             prints[fingerprint] = f"row {number}" + (f" of {found.name}" if len(sheets) > 1 else "")
             row = Row(where, number, cells, found.columns, self.mapping, DEFAULTS[kind])
+            if row.problems:  # formulas without saved values: what else the row says cannot be trusted
+                plan.problems += row.problems
+                continue
             self._guard_pii(row)
             try:
                 if kind == "customer":

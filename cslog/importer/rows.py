@@ -14,7 +14,7 @@ from typing import Any, Callable
 from cslog import people
 from cslog.errors import CslogError, UsageError
 from cslog.ids import is_safe
-from cslog.importer.sheet import Column
+from cslog.importer.sheet import Column, Unsaved
 from cslog.importer.values import (_contact_field, derive_title, enum_value, names, phone_value, progress_steps,
                                    score_value, seed_contact_cells, time_value, yes_no)
 from cslog.importer.vocab import _SOLVED, _UNSOLVED, REQUIRED, STATUS_WORDS, TYPE_WORDS, Mapping
@@ -62,6 +62,11 @@ class Row:
             if col.field is None:
                 continue
             value = cells[col.index] if col.index < len(cells) else None
+            if isinstance(value, Unsaved):
+                self.problems.append(RowProblem(source, number, col.where, f"a formula without a saved value "
+                                                f"({value[:40]}): open the file in Excel or WPS, save it, and import "
+                                                "again"))
+                value = None
             if value is None or col.field in self._values:
                 continue
             table = mapping.values.get(col.field)

@@ -66,11 +66,16 @@ def read_grid(path: Path, sheet: str | None = None) -> list[tuple[str | None, li
     return [(None, _csv_grid(path, raw))]
 
 
+class Unsaved(str):
+    """A formula cell whose value was never saved (a file written by a program, not Excel or WPS): the formula."""
+
+
 def _xlsx_grid(path: Path, raw: bytes, wanted: str | None):
     import openpyxl
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw), data_only=True)
+        formulas = openpyxl.load_workbook(io.BytesIO(raw), data_only=False)
     except Exception as exc:  # a damaged or foreign file: openpyxl raises many kinds; none is a cslog bug
         raise UsageError(f"cannot read {path.name} as an Excel workbook ({type(exc).__name__})",
                          hint="open it in Excel or WPS and save it again as .xlsx, or export it as .csv") from None
@@ -85,16 +90,22 @@ def _xlsx_grid(path: Path, raw: bytes, wanted: str | None):
             names.sort(key=lambda n: n != active)
         grids = []
         for name in names:
-            ws = book[name]
+            ws, written = book[name], formulas[name]
             rows = []
             for cells in ws.iter_rows():
-                values = [_cell(c.value) for c in cells]
+                values = [_cell(c.value) if c.value is not None or not _is_formula(written.cell(c.row, c.column).value)
+                          else Unsaved(written.cell(c.row, c.column).value) for c in cells]
                 if any(v is not None for v in values):
                     rows.append((cells[0].row, values))
             grids.append((name, rows))
         return grids
     finally:
         book.close()
+        formulas.close()
+
+
+def _is_formula(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("=")
 
 
 def decode(raw: bytes, name: str) -> str:
