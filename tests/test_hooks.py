@@ -100,14 +100,15 @@ def test_a_command_stopped_in_its_post_commit_hook_keeps_its_commit_and_its_file
 
     reached = tmp_path / "reached"
     hook(repo / ".git/hooks", "post-commit", f'touch "{reached}"\nsleep 30\n')
+    # (no pipes: the hook's sleep may outlive cslog, in a process group of git's, and would hold them open)
     proc = subprocess.Popen([*cslog_bin(), "-C", str(repo), "note", ticket, "钩子里被打断"], start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while not reached.exists():
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.02)
     os.killpg(proc.pid, getattr(signal, signal_name))
-    proc.communicate(timeout=30)
+    proc.wait(timeout=30)
     (repo / ".git/hooks/post-commit").unlink()
     assert "钩子里被打断" in git(repo, "show", f"HEAD:tickets/2026/11/{ticket}.yaml")
     assert git(repo, "status", "--porcelain", "--", "tickets") == ""
