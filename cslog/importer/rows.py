@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Callable
 
-from cslog import people
+from cslog import labels, people
 from cslog.errors import CslogError, UsageError
 from cslog.ids import is_safe
 from cslog.importer.sheet import Column, Unsaved
@@ -312,7 +312,8 @@ class RowReader:
         description = row.text("description")
         for fname in REQUIRED["ticket"]:
             if row.raw(fname) in (None, ""):
-                row.problem(fname if row.has(fname) else None, f"{fname} is empty; a ticket needs one")
+                said = labels.say(labels.FIELDS.get(fname, (fname, fname)), "zh")
+                row.problem(fname if row.has(fname) else None, f"{said} is empty; a ticket needs one")
         if row.problems:
             return None
         if resolved is not None and resolved < received:
