@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from cslog.cli.app import app, emit, say, state
-from cslog.cli.reports import Month, Quarter, Since, Until, _period
+from cslog.cli.reports import Month, NoMask, Quarter, Since, Until, _period
 
 
 @app.command()
@@ -39,8 +39,7 @@ def handbook(
                                                    "cslog-<period>.md in the current folder; - for stdout).")] = None,
     commit: Annotated[bool, typer.Option("--commit", help="File it as handbook/<period>.md in the repository, "
                                          "committed (the team's knowledge base).")] = False,
-    no_mask: Annotated[bool, typer.Option("--no-mask", help="Write phone numbers and e-mail addresses in "
-                                          "full (default: 138****5678).")] = False,
+    no_mask: NoMask = False,
 ):
     """Write the period's 《服务经验手册》 in Markdown: its typical cases by category, each with the problem in
     the customer's words, the cause, the solution, the lessons and the ticket ID. Prints the path written.

@@ -17,6 +17,8 @@ Streak = Annotated[int, typer.Option("--streak", min=1, help="Flag a category th
                                      "this many periods in a row (连续N个月TOP1).")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Read every record file instead of the index "
                                        "(.cslog/index.sqlite).")]
+NoMask = Annotated[bool, typer.Option("--no-mask", help="Write phone numbers and e-mail addresses in full "
+                                      "(default: 138****5678).")]
 
 
 def _period(ctx: typer.Context, month, quarter, since, until):
@@ -73,8 +75,7 @@ def export_command(
     until: Until = None,
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="The workbook to write (default: "
                                                    "cslog-<period>.xlsx in the current folder).")] = None,
-    no_mask: Annotated[bool, typer.Option("--no-mask", help="Write phone numbers and e-mail addresses in "
-                                          "full (default: 138****5678).")] = False,
+    no_mask: NoMask = False,
     streak: Streak = 3,
     no_cache: NoCache = False,
 ):
