@@ -6,6 +6,7 @@ live in cslog.labels.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -177,3 +178,19 @@ def imported_at(doc: dict) -> str | None:
     """When an imported record was imported (its `source.at`); None for a record made here."""
     source = doc.get("source")
     return source.get("at") if isinstance(source, dict) else None
+
+
+# What a customer's name may carry that says nothing about who it is (A公司 is A有限公司 is （A）公司).
+_NOISE = re.compile(r"[\s()（）\[\]【】·.,，、-]|(有限责任|股份有限|有限)?公司$")
+
+
+def fold(text: Any) -> str:
+    """Text as a search compares it: full-width as half-width, case folded."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", str(text or "")).casefold()
+
+
+def name_key(name: Any) -> str:
+    """A customer's name as matching compares it: its spaces, brackets and company suffix taken off."""
+    return _NOISE.sub("", fold(name))

@@ -39,7 +39,8 @@ def test_case_marks_a_resolved_ticket_with_lessons(cli, repo, customer, ticket):
     assert cli("check").exit_code == 0
 
 
-def test_the_handbook_by_category_masked_and_filed(cli, repo, customer, tmp_path):
+def test_the_handbook_by_category_masked_and_filed(cli, repo, customer, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the draft goes to the current folder
     late = resolved(cli, customer, "手环无法充电", "产品质量-充电", "充不进电,客户电话13812345678", cause="充电口进水")
     first = resolved(cli, customer, "物流延误", "产品质量-物流延误", "快递一周没到")
     old = resolved(cli, customer, "发票错误", "财务-发票", "抬头写错")
@@ -55,7 +56,7 @@ def test_the_handbook_by_category_masked_and_filed(cli, repo, customer, tmp_path
     assert old not in text and "九月的经验" not in text  # its lesson is September's
     assert "13812345678" in cli.ok("handbook", "--month", "2026-10", "-o", "-", "--no-mask")
     draft = cli("handbook", "--month", "2026-10")  # a draft in the current folder
-    assert draft.exit_code == 0
+    assert draft.exit_code == 0 and (tmp_path / "cslog-2026-10.md").read_text(encoding="utf-8") == text + "\n"
     before = commit_count(repo)
     filed = cli("-C", str(repo), "handbook", "--month", "2026-10", "--commit", env={"CSLOG_NOW": REVIEW["CSLOG_NOW"]})
     assert filed.exit_code == 0, filed.stderr

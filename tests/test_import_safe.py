@@ -221,3 +221,77 @@ def test_a_formula_without_a_saved_value_says_how_to_fix_it(cli, repo, tmp_path)
     assert result.exit_code == 2
     assert "公式.xlsx:2: 客户名称 (column B): a formula without a saved value" in result.stderr
     assert "open the file in Excel or WPS, save it" in result.stderr and "no customer" not in result.stderr
+
+
+# -- what the review of this issue found ----------------------------------------------------------------------------
+
+def test_a_changed_row_with_its_sheet_number_is_found_again_not_doubled(cli, repo, tmp_path):
+    listed = [["A002", "A公司", "13812345678", "故障", "高", "无法登录", "", "处理中", "2026-10-04 09:00"]]
+    cli.ok("import", sheet(tmp_path / "表.csv", listed))
+    listed[0][7] = "已完成"
+    again = cli("import", sheet(tmp_path / "表.csv", listed))
+    assert again.exit_code == 0 and "A002 was imported before as CW202610040001" in again.stderr
+    assert "is not applied" in again.stderr and len(tickets(repo)) == 1
+
+
+def test_a_new_layout_of_the_same_rows_is_still_the_same_rows(cli, repo, tmp_path):
+    import openpyxl
+
+    cli.ok("import", sheet(tmp_path / "原表.csv", rows(3)))
+    book = openpyxl.Workbook()  # the columns in another order, an extra empty column, dates as real dates
+    order = [8, 5, 1, 2, 3, 4, 0, 6, 7]
+    book.active.append([HEADERS[i] for i in order] + ["备注"])
+    from datetime import datetime
+    for row in rows(3):
+        cells = [row[i] for i in order]
+        cells[0] = datetime.strptime(cells[0], "%Y-%m-%d %H:%M")
+        book.active.append(cells + [None])
+    book.save(tmp_path / "新表.xlsx")
+    again = cli("import", tmp_path / "新表.xlsx")
+    assert again.exit_code == 0 and "skipped 3 row(s)" in again.stderr and len(tickets(repo)) == 3
+
+
+def test_skip_invalid_in_a_workbook_drops_only_the_bad_rows_of_their_sheet(cli, repo, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "6月"
+    for title in ("6月", "9月"):
+        ws = book.active if title == "6月" else book.create_sheet(title)
+        ws.append(HEADERS)
+        for i in range(3):
+            bad = title == "6月" and i == 0
+            ws.append(["", f"客户{title}{i}", "", "咨询", "超急" if bad else "一般", f"问题{title}{i}", "", "",
+                       f"2026-{title[:-1].zfill(2)}-0{i + 1} 10:00"])
+    book.save(tmp_path / "两月.xlsx")
+    result = cli("import", tmp_path / "两月.xlsx", "--skip-invalid")
+    assert result.exit_code == 0, result.stderr
+    assert "skipped 1 invalid row(s): 6月:2" in result.stderr and len(tickets(repo)) == 5
+
+
+def test_imported_follow_up_reminders_are_history_too(cli, repo, tmp_path):
+    headers = ["客户名称", "沟通时间", "沟通方式", "沟通人员", "核心诉求", "计划完成时间"]
+    old = [["A公司", "2025年10月4日14:30-14:50", "电话沟通", "小明", "换货", "2025年10月7日18:00前"]]
+    cli.ok("import", sheet(tmp_path / "去年沟通.csv", old, headers), "--kind", "contact")
+    assert cli("overdue").exit_code == 0
+
+
+def test_a_known_number_under_another_name_is_said(cli, repo, customer, tmp_path):
+    listed = [["", "B公司", "138 1234 5678", "咨询", "一般", "问发票", "", "", "2026-10-01 10:00"]]
+    result = cli("import", sheet(tmp_path / "表.csv", listed))
+    assert result.exit_code == 0 and "13812345678 is the number of A公司" in result.stderr
+
+
+def test_a_customer_sheet_imported_again_skips_its_customers(cli, repo, tmp_path):
+    path = sheet(tmp_path / "客户.csv", [["A公司", "13812345678"], ["B公司", "13912345678"]], ["客户名称", "联系电话"])
+    cli.ok("import", path, "--kind", "customer")
+    again = cli("import", path, "--kind", "customer")
+    assert again.exit_code == 0 and "skipped 2 row(s)" in again.stderr
+    assert len(list(repo.glob("customers/C*.yaml"))) == 2
+
+
+def test_an_existing_customer_with_a_country_code_is_found_by_phone(cli, repo, tmp_path):
+    cli.ok("new", "customer", "--name", "王先生", "--phone", "+86 138 1234 5678")
+    listed = [["", "王先生", "13812345678", "咨询", "一般", "问发票", "", "", "2026-10-01 10:00"]]
+    cli.ok("import", sheet(tmp_path / "表.csv", listed))
+    assert len(list(repo.glob("customers/C*.yaml"))) == 1

@@ -10,6 +10,8 @@ from cslog import privacy, schemas
 from cslog.errors import UsageError
 from cslog.ids import is_safe
 from cslog.importer.rows import Entry, Row, RowProblem, RowReader, _Skip
+from cslog.model import name_key
+from cslog.importer.values import time_value
 from cslog.importer.sheet import Sheet, bind_columns, find_sheets, read_grid
 from cslog.importer.vocab import (DEFAULTS, HEADERS, REQUIRED, guess_kind, header_index, load_mapping,
                                   normalise_header)
@@ -36,13 +38,15 @@ class Plan:
     foreign_ids: list[int] = field(default_factory=list)  # rows whose number is not a cslog ID (kept as a note)
 
     @property
-    def bad_rows(self) -> list[int]:
-        return sorted({p.row for p in self.problems})
+    def bad_rows(self) -> list[str]:
+        """The invalid rows, as messages name them: 7, or 9月:7 in a workbook of several sheets."""
+        return [f"{src.partition('[')[2].rstrip(']')}:{row}" if "[" in src else str(row)
+                for src, row in sorted({(p.source, p.row) for p in self.problems})]
 
     def without_invalid(self) -> "Plan":
         """The plan without the invalid rows, and without the new customers only those rows needed."""
-        bad = set(self.bad_rows)
-        entries = [e for e in self.entries if e.row not in bad]
+        bad = {(p.source, p.row) for p in self.problems}
+        entries = [e for e in self.entries if (e.source, e.row) not in bad]
         wanted = {e.customer_key for e in entries}
         customers = [c for c in self.customers if c.customer_key in wanted]
         return Plan(self.source, self.kind, self.sheet, self.rows, entries, customers, [], self.warnings,
@@ -74,6 +78,10 @@ class Importer(RowReader):
         ids_seen: dict[str, int] = {}
         new_customers: dict[str, Entry] = {}
         prints: dict[str, str] = {}  # a row's fingerprint -> where it was first
+        from cslog.index import Index
+
+        index = Index.open(self.store)
+        known = {**index.marks_from("row:"), **index.marks_from("num:")}  # what earlier imports brought
         work = []
         for found in sheets:  # every sheet with the table's headers (9月, 10月...), one plan
             plan.warnings += bind_columns(found, kind, self.mapping)
@@ -85,13 +93,15 @@ class Importer(RowReader):
                 plan.warnings.append(f"{where}:{number}: a totals row ({_totals_row(cells)}): left out")
                 continue
             plan.rows += 1
-            fingerprint = row_fingerprint(cells)
+            row = Row(where, number, cells, found.columns, self.mapping, DEFAULTS[kind])
+            fingerprint = row_fingerprint(row, time_value(self.tz, self.year))
             if fingerprint in prints:
                 plan.warnings.append(f"{where}:{number}: the same as {prints[fingerprint]}, cell for cell "
                                      "(pasted twice?): skipped")
                 continue
             prints[fingerprint] = f"row {number}" + (f" of {found.name}" if len(sheets) > 1 else "")
-            row = Row(where, number, cells, found.columns, self.mapping, DEFAULTS[kind])
+            if self._seen_before(row, kind, fingerprint, known, plan):
+                continue
             if row.problems:  # formulas without saved values: what else the row says cannot be trusted
                 plan.problems += row.problems
                 continue
@@ -117,15 +127,16 @@ class Importer(RowReader):
                 plan.problems += row.problems
                 continue
             self._mark_pii(entry)
+            entry.source = where
             entry.doc["source"] = {"file": source, "sha256": fingerprint, **({"sheet": found.name} if found.name else {}),
-                                   "row": number, "at": fmt(self.now, self.tz)}
+                                   "row": number, **({"number": row.text("id")} if row.text("id") else {}),
+                                   "at": fmt(self.now, self.tz)}
             plan.entries.append(entry)
             if row.new_customer is not None:
                 new_customers.setdefault(row.new_customer.customer_key, row.new_customer)
         plan.customers = list(new_customers.values())
         for customer in plan.customers:
             self._mark_pii(customer)
-        self._skip_imported(plan)
         if len(plan.foreign_ids) > 1:
             rows = ", ".join(str(r) for r in plan.foreign_ids[:8]) + (" ..." if len(plan.foreign_ids) > 8 else "")
             plan.warnings.append(f"{source}: {len(plan.foreign_ids)} rows in all (rows {rows}) have numbers that are "
@@ -134,23 +145,25 @@ class Importer(RowReader):
             raise UsageError(f"{source}: no rows to import below the header row {found.header_row}")
         return plan
 
-    def _skip_imported(self, plan: Plan) -> None:
-        """Rows imported before (a record carries their fingerprint) are skipped and counted, never doubled."""
-        from cslog.index import Index
-
-        prints = {"row:" + e.doc["source"]["sha256"]: e for e in plan.entries}
-        if not prints:
-            return
-        known = Index.open(self.store).with_marks(prints)
-        if not known:
-            return
-        plan.skipped = sorted((prints[mark].row, rid) for mark, rid in known.items())
-        said = tuple(f"{plan.source}:{row}: " for row, _rid in plan.skipped)  # (what they would have become)
-        plan.warnings = [w for w in plan.warnings if not w.startswith(said)]
-        kept = [e for e in plan.entries if "row:" + e.doc["source"]["sha256"] not in known]
-        wanted = {e.customer_key for e in kept}
-        plan.entries = kept
-        plan.customers = [c for c in plan.customers if c.customer_key in wanted]
+    def _seen_before(self, row: Row, kind: str, fingerprint: str, known: dict[str, str], plan: Plan) -> bool:
+        """A row an earlier import brought (the same fingerprint, or the same sheet number for the same
+        customer) is skipped and counted; a changed one is said not to be applied. A customer row whose customer
+        exists is skipped the same way."""
+        rid = known.get("row:" + fingerprint)
+        number = row.text("id")
+        if rid is None and number:
+            rid = known.get(number_mark(number, row))
+            if rid is not None:
+                plan.warnings.append(f"{row.source}:{row.number}: {number} was imported before as {rid}; what changed "
+                                     f"in the row since is not applied (cslog set {rid} FIELD=VALUE, or cslog edit)")
+        if rid is None and kind != "customer" and number and self._exists(number):
+            rid = number  # a cslog ID the repository holds (an export of it, imported back)
+        if rid is None and kind == "customer" and row.text("name"):
+            rid = self._customers_by_name.get(name_key(row.text("name")))
+        if rid is None:
+            return False
+        plan.skipped.append((row.number, rid))
+        return True
 
     def _require_columns(self, sheet: Sheet, kind: str) -> None:
         have = {c.field for c in sheet.columns} | set(self.mapping.defaults) | set(DEFAULTS[kind])
@@ -282,7 +295,8 @@ def sheet_year(rows: list[list[Any]], fallback: int) -> tuple[int, str | None]:
                 full = re.match(r"\s*(\d{4})\s*[年/.-]\s*\d{1,2}", value)
                 if full and 1990 <= int(full.group(1)) <= 2100:
                     years[int(full.group(1))] += 1
-                elif yearless is None and re.match(r"\s*\d{1,2}\s*月\s*\d{1,2}\s*日", value):
+                elif yearless is None and re.fullmatch(r"\s*\d{1,2}\s*月\s*\d{1,2}\s*日?\s*([\d:：\s~～至到—–-]*)(前|之前)?\s*",
+                                                        value):
                     yearless = value.strip()[:16]
     return (years.most_common(1)[0][0] if years else fallback), yearless
 
@@ -297,15 +311,28 @@ def _totals_row(cells: list[Any]) -> str | None:
     return str(first).strip() if word in _TOTALS else None
 
 
-def row_fingerprint(cells: list[Any]) -> str:
-    """A row's cells as one sha256: the same row in a later import (or pasted twice) has the same one."""
+def row_fingerprint(row: Row, when: Any) -> str:
+    """What a row says, field by field, as one sha256: the same in a later import whatever the layout (other
+    columns, another order, .csv or .xlsx, dates written otherwise), and for a row pasted twice."""
     import hashlib
     import json
 
-    def text(value: Any) -> str:
-        return value.isoformat() if isinstance(value, (datetime, date, time)) else "" if value is None else str(value).strip()
+    def text(fname: str, value: Any) -> str:
+        if fname.endswith("_at") or isinstance(value, (datetime, date)):
+            try:
+                return when(value).isoformat(timespec="minutes")
+            except Exception:  # noqa: BLE001 - not a date: its text, as for any cell
+                pass
+        return "" if value is None else str(value).strip()
 
-    return hashlib.sha256(json.dumps([text(v) for v in cells], ensure_ascii=False).encode("utf-8")).hexdigest()
+    said = sorted((f, text(f, v)) for f, (v, col) in row._values.items() if col is not None and text(f, v))
+    return hashlib.sha256(json.dumps(said, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def number_mark(number: str, row: Row) -> str:
+    """The mark of a sheet's own number for one customer: a re-import that changed the row still finds it."""
+    who = row.text("customer_name") or row.text("customer") or row.text("customer_id") or ""
+    return f"num:{number.strip()}|{name_key(who)}"
 
 
 def counts(plan: Plan) -> str:

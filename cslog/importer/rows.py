@@ -18,8 +18,7 @@ from cslog.importer.sheet import Column, Unsaved
 from cslog.importer.values import (_contact_field, derive_title, enum_value, names, phone_value, progress_steps,
                                    score_value, seed_contact_cells, time_value, yes_no)
 from cslog.importer.vocab import _SOLVED, _UNSOLVED, REQUIRED, STATUS_WORDS, TYPE_WORDS, Mapping
-from cslog.model import CHANNEL, CUSTOMER_TYPE, DONE_STATUSES, EMOTION, PRIORITY, STATUS, TICKET_TYPE
-from cslog.ops.find import name_key
+from cslog.model import CHANNEL, CUSTOMER_TYPE, DONE_STATUSES, EMOTION, PRIORITY, STATUS, TICKET_TYPE, name_key
 from cslog.store import Store
 from cslog.timeutil import fmt
 
@@ -58,6 +57,7 @@ class Row:
         self.customer_ref: str | None = None  # an existing customer the row names
         self.new_customer: Entry | None = None  # or the customer the row would create
         self._values: dict[str, tuple[Any, Column | None]] = {}
+        self._columns = {col.field: col for col in columns if col.field is not None}  # (empty cells too)
         for col in columns:
             if col.field is None:
                 continue
@@ -95,7 +95,7 @@ class Row:
         return str(value).strip() or None
 
     def where(self, fname: str) -> str:
-        col = self._values.get(fname, (None, None))[1]
+        col = self._values.get(fname, (None, None))[1] or self._columns.get(fname)
         return col.where if col else f"{fname} (--mapping defaults)"
 
     def problem(self, fname: str | None, message: str) -> None:
@@ -133,14 +133,17 @@ class Entry:
     customer_key: str | None = None  # a customer this import creates (its name)
     id: str | None = None  # filled by preview (predicted) or apply (final)
     note: str = ""
+    source: str = ""  # the row's file (and sheet): with `row`, which row of which sheet
 
 
 _SALUTATION = re.compile(r"^[\u4e00-\u9fff]{1,2}(先生|女士|小姐|老师|师傅)$")
 
 
 def _number(phone: str | None) -> str:
-    """A phone as matching compares it: its digits."""
-    return re.sub(r"\D", "", str(phone or ""))
+    """A phone as matching compares it: its digits, without China's country code (+86 138… is 138…)."""
+    digits = re.sub(r"\D", "", str(phone or ""))
+    return digits[4:] if digits.startswith("0086") else digits[2:] if digits.startswith("86") and len(digits) == 13 \
+        else digits
 
 
 class RowReader:
@@ -223,6 +226,10 @@ class RowReader:
         if existing is None and not (alone and phone):
             existing = self._customers_by_name.get(name_key(name))
         if existing is not None:
+            known = str(self._customers_by_id.get(existing, {}).get("name") or "")
+            if phone and name_key(known) != name_key(name) and not alone:
+                self.notes.append(f"{row.source}:{row.number}: {phone} is the number of {known} ({existing}): the "
+                                  f"record goes to {known}, not to {name} (a wrong number? fix the row and import it)")
             row.customer_ref = existing
             if phone and _number(phone) not in self._customers_by_phone:
                 self.phones_added.setdefault(existing, []).append(phone)
@@ -313,7 +320,7 @@ class RowReader:
         for fname in REQUIRED["ticket"]:
             if row.raw(fname) in (None, ""):
                 said = labels.say(labels.FIELDS.get(fname, (fname, fname)), "zh")
-                row.problem(fname if row.has(fname) else None, f"{said} is empty; a ticket needs one")
+                row.problem(fname if fname in row._columns else None, f"{said} is empty; a ticket needs one")
         if row.problems:
             return None
         if resolved is not None and resolved < received:

@@ -385,10 +385,10 @@ class Index:
             "SELECT f.path, f.field, f.pos, f.target, f.ref FROM refs f WHERE NOT EXISTS "
             "(SELECT 1 FROM records r WHERE r.kind = f.target AND r.stem = f.ref)").fetchall()
 
-    def with_marks(self, marks: Iterable[str]) -> dict[str, str]:
-        """{mark: the ID of a record that carries it} for these marks (tables.py)."""
+    def marks_from(self, prefix: str) -> dict[str, str]:
+        """{mark: the ID of a record that carries it} for every mark starting with `prefix`."""
         return dict(self.db.execute("SELECT m.mark, r.id FROM marks m JOIN records r ON r.path = m.path WHERE "
-                                    "m.mark IN (SELECT value FROM json_each(?))", (json.dumps(sorted(set(marks))),)))
+                                    "m.mark >= ? AND m.mark < ?", (prefix, prefix + "\uffff")))
 
     def references_to(self, records: Iterable[tuple[str, str]]) -> list[tuple[str, str, int, str, str]]:
         """References (path, field, position or -1, kind, ID) to these (kind, ID) records."""

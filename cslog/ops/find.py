@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import re
-import unicodedata
-from typing import Any
 
 from cslog.errors import NotFound, UsageError
-from cslog.model import OPEN_STATUSES
+from cslog.model import OPEN_STATUSES, fold, name_key
 from cslog.store import Store
 
 MIN_PHONE_DIGITS = 4
 _NOT_DIGIT = re.compile(r"\D")
-# What a customer's name may carry that says nothing about who it is (A公司 is A有限公司 is （A）公司).
-_NOISE = re.compile(r"[\s()（）\[\]【】·.,，、-]|(有限责任|股份有限|有限)?公司$")
 _PHONE_TEXT = re.compile(r"^\+?[\d\s-]+$")
-
-
-def fold(text: Any) -> str:
-    """Text as a search compares it: full-width as half-width, case folded."""
-    return unicodedata.normalize("NFKC", str(text or "")).casefold()
-
-
-def name_key(name: Any) -> str:
-    """A customer's name with its spaces, brackets and company suffix taken off (for an exact match)."""
-    return _NOISE.sub("", fold(name))
 
 
 def _national(text: str) -> str:

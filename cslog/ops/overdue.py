@@ -92,6 +92,7 @@ def find_overdue(store: Store, at: datetime, within: Duration | timedelta | None
         agents = store.settings.agents
         listed += [(due, reminder_row(doc, due, at, tz)) for doc in contacts
                    for due in [_reminder_due(doc, tz, at, horizon)] if due is not None
+                   and alerted({"imported_at": imported_at(doc)}, due, tz)
                    and shown({"owner": doc.get("agent"), "department": people.department_of(agents, doc.get("agent"))})]
     for path, doc in computed:
         if not shown(doc):
