@@ -174,10 +174,11 @@ def test_messages_lead_to_the_fix(cli, repo, tmp_path):
     listed = [["A1", "A公司", "", "咨询", "一般", "问发票", "", "", "2026-10-01 10:00"],
               ["A2", "B公司", "", "咨询", "超急", "问物流", "", "", "2026-10-01 11:00"],
               ["A3", "C公司", "", "咨询", "一般", "问价格", "", "", "2026-10-01 12:00"],
-              ["合计", "", "", "", "", "", "", "", ""]]
+              ["合计", "", "", "", "", "", "", "", ""], ["本月合计：3条", "", "", "", "", "", "", "", ""]]
     result = cli("import", sheet(tmp_path / "表.csv", listed))
     assert result.exit_code == 2
     assert "表.csv:5: a totals row (合计): left out" in result.stderr
+    assert "表.csv:6: a totals row (本月合计：3条): left out" in result.stderr
     assert "unknown priority '超急'" in result.stderr and "--mapping" in result.stderr
     ok = cli("import", sheet(tmp_path / "表.csv", [listed[0], listed[2], listed[3]]))
     assert ok.exit_code == 0, ok.stderr

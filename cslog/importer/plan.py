@@ -1,6 +1,7 @@
 """The whole import: the plan and its checks, preview or apply in one transaction (one commit), summary rows."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -301,14 +302,15 @@ def sheet_year(rows: list[list[Any]], fallback: int) -> tuple[int, str | None]:
     return (years.most_common(1)[0][0] if years else fallback), yearless
 
 
-_TOTALS = ("合计", "总计", "小计", "汇总", "total", "sum")
+_TOTALS = re.compile(r"^(本月|本期|本季|全年|当月)?(合计|总计|小计|共计|汇总|total|sum)(\s*[:：].*|\s*\d+\s*条?)?$",
+                     re.IGNORECASE)
 
 
 def _totals_row(cells: list[Any]) -> str | None:
-    """The word a totals row starts with (合计, 总计...), else None."""
+    """A totals row's first words (合计, 本月合计, 合计：3条, Total...), else None."""
     first = next((c for c in cells if c not in (None, "")), None)
-    word = str(first).strip().replace(" ", "").lower().rstrip(":：") if first is not None else ""
-    return str(first).strip() if word in _TOTALS else None
+    text = str(first).strip().replace(" ", "") if first is not None else ""
+    return str(first).strip() if _TOTALS.match(text) else None
 
 
 def row_fingerprint(row: Row, when: Any) -> str:
