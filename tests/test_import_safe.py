@@ -296,3 +296,21 @@ def test_an_existing_customer_with_a_country_code_is_found_by_phone(cli, repo, t
     listed = [["", "王先生", "13812345678", "咨询", "一般", "问发票", "", "", "2026-10-01 10:00"]]
     cli.ok("import", sheet(tmp_path / "表.csv", listed))
     assert len(list(repo.glob("customers/C*.yaml"))) == 1
+
+
+def test_phone_forms_from_real_sheets(cli, repo, tmp_path):
+    phones = {"D公司": ("+86-10-62345678", "010-62345678"), "E公司": ("０２１－６２３４５６７８", "021-62345678"),
+              "F公司": ("021-12345678转808", "021-12345678-808"), "G公司": ("１３８ ００００ ０１１１", "13800000111")}
+    listed = [["", name, raw, "咨询", "一般", f"{name}来电", "", "", "2026-10-01 10:00"] for name, (raw, _) in phones.items()]
+    cli.ok("import", sheet(tmp_path / "电话.csv", listed))
+    stored = {d["name"]: d["contacts"][0]["phone"] for d in
+              (yaml.safe_load(p.read_text(encoding="utf-8")) for p in repo.glob("customers/C*.yaml"))}
+    assert stored == {name: want for name, (_raw, want) in phones.items()}
+
+
+def test_an_invalid_row_adds_no_number_to_an_existing_customer(cli, repo, customer, tmp_path):
+    listed = [["", "A公司", "13900002222", "咨询", "超急", "号码", "", "", "2026-10-01 10:00"],
+              ["", "B公司", "", "咨询", "一般", "问发票", "", "", "2026-10-01 11:00"]]
+    cli.ok("import", sheet(tmp_path / "表.csv", listed), "--skip-invalid")
+    doc = yaml.safe_load(next(repo.glob(f"customers/{customer}.yaml")).read_text(encoding="utf-8"))
+    assert [c.get("phone") for c in doc["contacts"]] == ["13812345678"]

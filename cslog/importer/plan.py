@@ -133,6 +133,7 @@ class Importer(RowReader):
                                    "row": number, **({"number": row.text("id")} if row.text("id") else {}),
                                    "at": fmt(self.now, self.tz)}
             plan.entries.append(entry)
+            self.accept(row)
             if row.new_customer is not None:
                 new_customers.setdefault(row.new_customer.customer_key, row.new_customer)
         plan.customers = list(new_customers.values())

@@ -56,6 +56,7 @@ class Row:
         self.problems: list[RowProblem] = []
         self.customer_ref: str | None = None  # an existing customer the row names
         self.new_customer: Entry | None = None  # or the customer the row would create
+        self.added_phone: tuple[str, str] | None = None  # (existing customer, a number of it the sheet adds)
         self._values: dict[str, tuple[Any, Column | None]] = {}
         self._columns = {col.field: col for col in columns if col.field is not None}  # (empty cells too)
         for col in columns:
@@ -173,6 +174,14 @@ class RowReader:
                 if isinstance(contact, dict) and contact.get("phone"):
                     self._customers_by_phone.setdefault(_number(contact["phone"]), record.id)
 
+    def accept(self, row: Row) -> None:
+        """What a valid row adds to the customers it names: an existing customer's new number."""
+        if row.added_phone is not None:
+            existing, phone = row.added_phone
+            if _number(phone) not in self._customers_by_phone:
+                self.phones_added.setdefault(existing, []).append(phone)
+                self._customers_by_phone[_number(phone)] = existing
+
     def _start(self, row: Row, key: str, others: tuple[str, ...], what: str) -> datetime | None:
         """The row's start time (received_at, started_at), or another date of the row, said so; never the
         import's own moment (design 9.8): without one, the row is refused."""
@@ -232,8 +241,7 @@ class RowReader:
                                   f"record goes to {known}, not to {name} (a wrong number? fix the row and import it)")
             row.customer_ref = existing
             if phone and _number(phone) not in self._customers_by_phone:
-                self.phones_added.setdefault(existing, []).append(phone)
-                self._customers_by_phone[_number(phone)] = existing
+                row.added_phone = (existing, phone)  # kept once the row proves valid (plan.accept)
             return None
         key = f"{name_key(name)}|{_number(phone)}" if alone and phone else name_key(name)
         key = next((k for k, e in new.items() if phone and any(_number(c.get("phone")) == _number(phone)

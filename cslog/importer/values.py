@@ -142,6 +142,7 @@ def _contact_field(value: str | None) -> dict | None:
 
 _ROUNDED = re.compile(r"^\s*\d+(\.\d+)?[eE]\+?\d+\s*$")
 _SEPARATORS = re.compile(r"[\s\-()（）.]")
+_EXTENSION = re.compile(r"^\(?(0\d{2,3})\)?[-\s]?(\d{7,8})\s*(?:-|转|分机|ext\.?|x|#)\s*(\d{1,5})$", re.IGNORECASE)
 
 
 def phone_value(value: Any) -> tuple[str, str | None]:
@@ -152,11 +153,18 @@ def phone_value(value: Any) -> tuple[str, str | None]:
         raise UsageError(f"{value} is a number Excel rounded: its last digits are lost",
                          hint="format the column as text (文本) in Excel or WPS, type the numbers again (or export "
                               "from the source system), save, and import again")
-    text = str(value).strip()
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", str(value)).strip()  # (full-width digits and signs as half-width)
     if "@" in text:
         return text, None
+    extension = _EXTENSION.match(text)
+    if extension:
+        area, number, ext = extension.groups()
+        return f"{area}-{number}-{ext}", None
     digits = _SEPARATORS.sub("", text)
-    if digits.startswith("+86") or digits.startswith("0086"):
+    national = digits.startswith(("+86", "0086"))
+    if national:
         digits = digits[3:] if digits.startswith("+86") else digits[4:]
     elif digits.startswith("86") and len(digits) == 13 and digits[2] == "1":
         digits = digits[2:]
@@ -164,6 +172,8 @@ def phone_value(value: Any) -> tuple[str, str | None]:
         return text, None
     if len(digits) == 11 and digits.startswith("1"):
         return digits, None
+    if national and not digits.startswith("0") and 9 <= len(digits) <= 11:
+        digits = "0" + digits  # +86 10 6234 5678: the area code without its trunk 0
     restored = None
     if isinstance(value, int) and 9 <= len(digits) <= 11 and not digits.startswith(("0", "1", "4", "8")) \
             or isinstance(value, int) and len(digits) == 10 and digits.startswith("10"):
