@@ -32,6 +32,7 @@ class Settings:
     auto_commit: bool
     digest: str = field(default="", compare=False)
     attachments_max_mb: float = 20
+    routing: tuple = ()  # routing.py's rules, as cslog.yaml gives them
 
     @property
     def tz(self):
@@ -109,6 +110,7 @@ def parse(text: str, where: str = CONFIG_FILE, digest: str = "", station: str | 
         review_required=bool(merged["review_required"]), batch_threshold=int(merged["batch"]["threshold"]),
         batch_window=str(merged["batch"]["window"]), auto_commit=bool(merged["git"]["auto_commit"]), digest=digest,
         attachments_max_mb=float(merged["attachments"]["max_mb"]),
+        routing=tuple(merged["routing"] if isinstance(merged["routing"], list) else ()),
     )
 
 
@@ -155,6 +157,12 @@ def config_problems(data: dict) -> list[tuple[tuple, str]]:
                     IdFormat(fmt)
                 except ValueError as exc:
                     problems.append((("ids", kind), str(exc)))
+    if data.get("routing"):
+        from cslog.routing import rule_problems
+
+        agents = [_named(a) for a in data.get("agents") or [] if isinstance(a, (dict, str))]
+        departments = [_named(d) for d in data.get("departments") or [] if isinstance(d, (dict, str))]
+        problems += rule_problems(data["routing"], agents, departments)
     for section in ("sla", "calendar", "batch", "git"):
         if section in data and not isinstance(data[section], dict):
             problems.append(((section,), f"{section} must be a mapping"))

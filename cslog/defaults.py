@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "review_required": False,
     "batch": {"threshold": 3, "window": "24h"},
     "attachments": {"max_mb": 20},
+    "routing": [],
     "git": {"auto_commit": True},
 }
 
@@ -97,6 +98,12 @@ batch: {{threshold: 3, window: 24h}}
 
 # 附件 / files `cslog attach` copies into attachments/<ID>/: larger ones belong in git LFS
 attachments: {{max_mb: 20}}
+
+# 分派规则 / routing: a new ticket without an owner or department gets them from the first rule that matches
+# (when: type, category prefix, channel, customer_type; then: department, owner); `cslog route ID` applies them.
+routing: []
+#  - {{name: 质量问题转品控部, when: {{type: complaint, category: 产品质量}}, then: {{department: 品控部}}}}
+#  - {{name: 服务问题转运营部, when: {{category: 服务}}, then: {{department: 运营部}}}}
 
 git:
   auto_commit: true           # every change is its own commit; false = leave committing to you

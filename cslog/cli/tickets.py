@@ -276,6 +276,24 @@ def _followup(record) -> None:
 
 
 @app.command()
+def route(
+    ctx: typer.Context,
+    ticket_id: TicketId,
+):
+    """Apply cslog.yaml's routing rules (分派规则) to a ticket: the first that matches gives its department and
+    owner (an `assigned` event by the rule's name).
+
+    Example: cslog route CW202611220001
+    """
+    from cslog.ops import tickets
+
+    st = state(ctx)
+    record = tickets.route(st.store, ticket_id, actor=st.actor, now=st.now, commit=st.commit)
+    event = record.doc["timeline"][-1]
+    say(f"{record.id}: {event.get('department') or '-'} / {event.get('owner') or '-'} ({event.get('by')})")
+
+
+@app.command()
 def link(
     ctx: typer.Context,
     ticket_id: TicketId,

@@ -162,6 +162,14 @@ def _ticket_doc(store: Store, actor: str, now: datetime, f: dict, allow_pii: boo
     }
     if "".join(str(doc["title"]).splitlines()) != doc["title"]:  # \n, \r and the other line breaks (U+2028...)
         raise UsageError("--title: a title is one line (the description holds the rest)")
+    if not (owner and department) and s.routing:  # 分派规则: what the first matching rule gives
+        from cslog import routing
+
+        rule = routing.first_match(list(s.routing), doc, customer.doc.get("type"))
+        event = routing.routed(rule, doc, s, created["at"]) if rule else None
+        if event:
+            doc.update(owner=event.get("owner"), department=event.get("department"))
+            doc["timeline"].append(event)
     if doc["praised"] and doc["type"] != "praise":
         raise UsageError("--praised names the person a praise (表扬) ticket is about; this ticket is a "
                          f"{doc['type']} ({TICKET_TYPE.label(doc['type'])})")

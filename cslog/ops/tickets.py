@@ -316,6 +316,32 @@ def callback(store: Store, ticket_id: str, *, result: str, actor: str, now: date
     return _apply(store, "callback", ticket_id, actor, now, commit, build)
 
 
+# --- routing -----------------------------------------------------------------------------------------
+
+def route(store: Store, ticket_id: str, *, actor: str, now: datetime, commit: bool = True) -> Record:
+    """`cslog route ID`: the first routing rule (cslog.yaml) that matches gives the ticket its department and
+    owner; an `assigned` event by the rule's name (owner set: the claim clock stops, as for an assignment)."""
+    from cslog import routing
+
+    def build(doc: dict) -> tuple[dict, str]:
+        _open_for_work(doc, "routed")
+        try:
+            customer_type = store.read(str(doc.get("customer")), "customer").doc.get("type")
+        except (UsageError, NotFound):
+            customer_type = None
+        rule = routing.first_match(list(store.settings.routing), doc, customer_type)
+        if rule is None:
+            raise Refused(f"no routing rule matches {doc.get('id')}" if store.settings.routing else
+                          "cslog.yaml has no routing rules", hint="routing: in cslog.yaml (cslog init writes an example)")
+        event = routing.routed(rule, doc, store.settings, fmt(now, store.settings.tz), only_missing=False)
+        if event is None:
+            raise Refused(f"{doc.get('id')} is where rule '{rule.get('name')}' sends it already")
+        doc.update(owner=event.get("owner"), department=event.get("department"))
+        return _append(doc, event), f"route: {rule.get('name')}"
+
+    return _apply(store, "route", ticket_id, actor, now, commit, build)
+
+
 # --- links -------------------------------------------------------------------------------------------
 
 def link(store: Store, ticket_id: str, others: Iterable[str], *, actor: str, now: datetime,
