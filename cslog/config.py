@@ -33,6 +33,7 @@ class Settings:
     digest: str = field(default="", compare=False)
     attachments_max_mb: float = 20
     routing: tuple = ()  # routing.py's rules, as cslog.yaml gives them
+    notify: tuple = ()  # ops/notify.py's targets
 
     @property
     def tz(self):
@@ -111,13 +112,15 @@ def parse(text: str, where: str = CONFIG_FILE, digest: str = "", station: str | 
         batch_window=str(merged["batch"]["window"]), auto_commit=bool(merged["git"]["auto_commit"]), digest=digest,
         attachments_max_mb=float(merged["attachments"]["max_mb"]),
         routing=tuple(merged["routing"] if isinstance(merged["routing"], list) else ()),
+        notify=tuple(t for t in (merged["notify"] if isinstance(merged["notify"], list) else ()) if isinstance(t, dict)),
     )
 
 
 def _named(entry: Any) -> dict:
     if isinstance(entry, dict):
         return {"id": str(entry.get("id") or entry.get("name") or ""), "name": str(entry.get("name") or entry.get("id")),
-                "department": entry.get("department")}
+                "department": entry.get("department"),
+                **{k: str(entry[k]) for k in ("mobile", "feishu_id", "email") if entry.get(k)}}
     return {"id": str(entry), "name": str(entry), "department": None}
 
 
@@ -157,6 +160,10 @@ def config_problems(data: dict) -> list[tuple[tuple, str]]:
                     IdFormat(fmt)
                 except ValueError as exc:
                     problems.append((("ids", kind), str(exc)))
+    if data.get("notify"):
+        from cslog.notify.targets import target_problems
+
+        problems += target_problems(data["notify"])
     if data.get("routing"):
         from cslog.routing import rule_problems
 

@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "batch": {"threshold": 3, "window": "24h"},
     "attachments": {"max_mb": 20},
     "routing": [],
+    "notify": [],
     "git": {"auto_commit": True},
 }
 
@@ -104,6 +105,13 @@ attachments: {{max_mb: 20}}
 routing: []
 #  - {{name: 质量问题转品控部, when: {{type: complaint, category: 产品质量}}, then: {{department: 品控部}}}}
 #  - {{name: 服务问题转运营部, when: {{category: 服务}}, then: {{department: 运营部}}}}
+
+# 提醒推送 / where `cslog notify` sends what `overdue` lists. Secrets come from environment variables, never from
+# this file (it is in git). Agents are @-mentioned by `mobile` (WeCom, DingTalk) or `feishu_id` in agents above.
+notify: []
+#  - {{name: 客服群, type: wecom, url_env: CSLOG_WECOM_URL}}            # also: dingtalk (secret_env), feishu
+#  - {{name: 主管, type: email, to: [lead@example.com], smtp_host: smtp.example.com, smtp_port: 465,
+#     user_env: CSLOG_SMTP_USER, password_env: CSLOG_SMTP_PASSWORD}}
 
 git:
   auto_commit: true           # every change is its own commit; false = leave committing to you

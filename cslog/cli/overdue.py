@@ -52,3 +52,38 @@ def overdue(
     emit_pieces(overdue_text(found.rows, format, store.settings.language, store.policy().pause_in, raw=raw))
     if found.rows or found.problems:
         raise typer.Exit(ExitCode.FOUND)
+
+
+@app.command()
+def notify(
+    ctx: typer.Context,
+    at: Annotated[Optional[str], typer.Option("--at", help="Judge the clocks as of this time instead of now.")] = None,
+    within: Annotated[Optional[str], typer.Option("--within", help="Also send running clocks due this soon "
+                                                  "(30m, 2h, 4bh, 1bd).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the messages instead of sending them.")] = False,
+):
+    """Send what `overdue` lists to cslog.yaml's notify targets: WeCom, DingTalk or Feishu group robots and
+    e-mail, owners @-mentioned; quiet when there is nothing new (exit 0, no request); an item is sent again
+    only when its state changes; a target that still fails after retries exits 3, the others are sent.
+
+    Example: cslog notify --dry-run
+    """
+    from cslog.ops import notify as ops
+    from cslog.ops.overdue import parse_within
+    from cslog.timeutil import parse_time
+
+    st = state(ctx)
+    store = st.store
+    if not store.settings.notify:
+        say("cslog.yaml has no notify targets (notify: in cslog.yaml; cslog init writes an example)")
+        return
+    now = parse_time(at, store.settings.tz, "--at") if at else st.now
+    done = ops.notify(store, now, parse_within(within), dry_run=dry_run)
+    if dry_run:
+        emit_pieces(message + "\n\n" for message in done.dry)
+    for name, count in done.sent.items():
+        say(f"{name}: sent {count} message(s)")
+    for problem in done.failed:
+        say(f"error: {problem}")
+    if done.failed:
+        raise typer.Exit(ExitCode.OPERATIONAL)

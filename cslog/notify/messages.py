@@ -1,0 +1,77 @@
+"""The messages of one run for one target: lines of text (most late first), split to the platform's size limit,
+wrapped in the platform's JSON (WeCom text, DingTalk markdown, Feishu text) or as an e-mail's text."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from cslog import labels
+from cslog.durations import format_minutes
+from cslog.model import PRIORITY
+
+# What one message may carry (bytes of its text): the platforms' documented limits, with room to spare.
+LIMITS = {"wecom": 2000, "dingtalk": 18000, "feishu": 28000, "email": 1_000_000}  # (WeCom text: 2048 bytes)
+_TITLE = ("工单超时提醒", "Overdue tickets")
+
+
+def lines(rows: list[dict], language: str) -> list[str]:
+    """One line per overdue row: ID, clock, how late, priority, owner, title."""
+    out = []
+    for row in rows:
+        minutes = int(row.get("overdue_minutes") or 0)
+        late = (labels.say(("超时", "late "), language) + format_minutes(minutes, language) if minutes >= 0 else
+                labels.say(("还剩", "due in "), language) + format_minutes(-minutes, language))
+        clock = labels.of(labels.CLOCKS, row.get("kind"), language)
+        who = row.get("owner") or labels.say(("未认领", "unclaimed"), language)
+        prio = PRIORITY.label(row.get("priority"), language) if row.get("priority") else ""
+        out.append(" · ".join(p for p in (str(row.get("id")), clock, late, prio, who, str(row.get("title") or "")) if p))
+    return out
+
+
+def chunks(items: list[str], limit: int, head: str) -> list[list[str]]:
+    """The lines in groups whose text (with the heading) stays under `limit` bytes."""
+    groups: list[list[str]] = [[]]
+    size = len(head.encode())
+    for item in items:
+        need = len(item.encode()) + 1
+        if groups[-1] and size + need > limit:
+            groups.append([])
+            size = len(head.encode())
+        groups[-1].append(item)
+        size += need
+    return groups
+
+
+def payloads(kind: str, rows: list[dict], language: str, mentions: dict[str, str]) -> list[Any]:
+    """The messages for one target of this type: JSON objects to post, or (subject, body) for e-mail.
+    `mentions`: owner name -> the mobile or user id the platform @-mentions them by."""
+    texts = lines(rows, language)
+    total = len(rows)
+    groups = chunks(texts, LIMITS[kind], labels.say(_TITLE, language))
+    out = []
+    for n, group in enumerate(groups, 1):
+        head = labels.say(_TITLE, language) + f" ({total})" + (f" {n}/{len(groups)}" if len(groups) > 1 else "")
+        owners = sorted({r.get("owner") for r in rows if r.get("owner") and _line_of(r, group, texts, rows)})
+        ids = [mentions[o] for o in owners if o in mentions]
+        if kind == "wecom":  # text: the type that @-mentions by mobile (markdown cannot)
+            out.append({"msgtype": "text", "text": {"content": head + "\n" + "\n".join(group),
+                                                    "mentioned_mobile_list": ids}})
+        elif kind == "dingtalk":
+            body = f"### {head}\n\n" + "\n".join(f"- {line}" for line in group) + "".join(f" @{i}" for i in ids)
+            out.append({"msgtype": "markdown", "markdown": {"title": head, "text": body},
+                        "at": {"atMobiles": ids, "isAtAll": False}})
+        elif kind == "feishu":
+            at = "".join(f'<at user_id="{i}"></at>' for i in ids)
+            out.append({"msg_type": "text", "content": {"text": head + "\n" + "\n".join(group) + ("\n" + at if at else "")}})
+        else:
+            out.append((head, "\n".join(group) + "\n"))
+    return out
+
+
+def _line_of(row: dict, group: list[str], texts: list[str], rows: list[dict]) -> bool:
+    return texts[rows.index(row)] in group
+
+
+def who_is_mentioned(agents: Iterable[dict], kind: str) -> dict[str, str]:
+    """Agent name -> what the platform mentions them by (mobile for WeCom and DingTalk, feishu_id for Feishu)."""
+    key = "feishu_id" if kind == "feishu" else "mobile"
+    return {a["name"]: str(a[key]) for a in agents if a.get(key)}
