@@ -180,3 +180,33 @@ def test_email_through_a_real_smtp_server(cli, repo, customer):
     message = email.message_from_string(received[0][1])
     assert str(make_header(decode_header(message["Subject"]))).startswith("工单超时提醒")
     assert tid in message.get_payload(decode=True).decode("utf-8")
+
+
+def test_the_digest_sums_up_the_day_by_owner(cli, repo, customer, robot, monkeypatch):
+    configure(repo, "  - {name: 企微群, type: wecom, url_env: T_WECOM}\n",
+              "  - {id: a1, name: 小明, department: 客服部, mobile: '13800000001'}\n")
+    monkeypatch.setenv("T_WECOM", robot.url + "/w")
+    late_tickets(cli, customer, 2)
+    result = cli("notify", "--digest", "--at", LATE)
+    assert result.exit_code == 0, result.stderr
+    text = robot.posts[0][1]["text"]["content"]
+    assert text.startswith("工单日报") and "未结 2" in text and "超时 2" in text and "小明: 未结 2" in text
+    assert robot.posts[0][1]["text"]["mentioned_mobile_list"] == ["13800000001"]
+
+
+def test_events_reach_the_people_they_concern(cli, repo, customer, robot, monkeypatch):
+    configure(repo, "  - {name: 钉钉群, type: dingtalk, url_env: T_DING}\n",
+              "  - {id: a1, name: 小明, department: 客服部, mobile: '13800000001'}\n"
+              "  - {id: a2, name: 小红, department: 客服部, mobile: '13800000002'}\n")
+    monkeypatch.setenv("T_DING", robot.url + "/d")
+    tid = cli.ok(*TICKET, "--customer", customer)
+    cli.ok("--as", "小红", "assign", tid, "小明", "--collaborator", "小红")
+    result = cli("notify", "--events", "--at", "2026-11-22T14:40:00+08:00")
+    assert result.exit_code == 0, result.stderr
+    bodies = [b for _p, b in robot.posts if b["markdown"]["title"].startswith("工单动态")]
+    text = bodies[0]["markdown"]["text"]
+    assert f"{tid} 分派给 小明" in text and f"{tid} 协助: 小红" in text
+    assert sorted(bodies[0]["at"]["atMobiles"]) == ["13800000001", "13800000002"]
+    again = cli("notify", "--events", "--at", "2026-11-22T14:45:00+08:00")
+    assert again.exit_code == 0
+    assert len([b for _p, b in robot.posts if b["markdown"]["title"].startswith("工单动态")]) == 1  # not again

@@ -61,6 +61,11 @@ def notify(
     within: Annotated[Optional[str], typer.Option("--within", help="Also send running clocks due this soon "
                                                   "(30m, 2h, 4bh, 1bd).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the messages instead of sending them.")] = False,
+    digest: Annotated[bool, typer.Option("--digest", help="Send the daily digest instead: new, open, late and "
+                                         "resolved since the last digest, by owner (e.g. each morning).")] = False,
+    events: Annotated[bool, typer.Option("--events", help="Also send what happened since the last run to the "
+                                         "people it concerns: assignments, collaborators and cc, escalations, "
+                                         "returned reviews, resolutions.")] = False,
 ):
     """Send what `overdue` lists to cslog.yaml's notify targets: WeCom, DingTalk or Feishu group robots and
     e-mail, owners @-mentioned; quiet when there is nothing new (exit 0, no request); an item is sent again
@@ -78,7 +83,7 @@ def notify(
         say("cslog.yaml has no notify targets (notify: in cslog.yaml; cslog init writes an example)")
         return
     now = parse_time(at, store.settings.tz, "--at") if at else st.now
-    done = ops.notify(store, now, parse_within(within), dry_run=dry_run)
+    done = ops.notify(store, now, parse_within(within), dry_run=dry_run, digest=digest, events=events)
     if dry_run:
         emit_pieces(message + "\n\n" for message in done.dry)
     for name, count in done.sent.items():

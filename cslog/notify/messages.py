@@ -42,16 +42,24 @@ def chunks(items: list[str], limit: int, head: str) -> list[list[str]]:
 
 
 def payloads(kind: str, rows: list[dict], language: str, mentions: dict[str, str]) -> list[Any]:
-    """The messages for one target of this type: JSON objects to post, or (subject, body) for e-mail.
+    """The overdue messages for one target of this type: JSON objects to post, or (subject, body) for e-mail.
     `mentions`: owner name -> the mobile or user id the platform @-mentions them by."""
-    texts = lines(rows, language)
-    total = len(rows)
-    groups = chunks(texts, LIMITS[kind], labels.say(_TITLE, language))
-    out = []
+    return compose(kind, labels.say(_TITLE, language), list(zip(lines(rows, language), ([r.get("owner")] for r in rows))),
+                   mentions)
+
+
+def compose(kind: str, title: str, items: list[tuple[str, list]], mentions: dict[str, str]) -> list[Any]:
+    """Messages of (line, the people it concerns) under a title, split to the platform's limit, the people of
+    each message @-mentioned where the platform allows."""
+    texts = [text for text, _people in items]
+    groups = chunks(texts, LIMITS[kind], title)
+    out: list[Any] = []
+    at = 0
     for n, group in enumerate(groups, 1):
-        head = labels.say(_TITLE, language) + f" ({total})" + (f" {n}/{len(groups)}" if len(groups) > 1 else "")
-        owners = sorted({r.get("owner") for r in rows if r.get("owner") and _line_of(r, group, texts, rows)})
-        ids = [mentions[o] for o in owners if o in mentions]
+        head = title + f" ({len(items)})" + (f" {n}/{len(groups)}" if len(groups) > 1 else "")
+        concerned = sorted({p for _text, people in items[at:at + len(group)] for p in people if p})
+        at += len(group)
+        ids = [mentions[p] for p in concerned if p in mentions]
         if kind == "wecom":  # text: the type that @-mentions by mobile (markdown cannot)
             out.append({"msgtype": "text", "text": {"content": head + "\n" + "\n".join(group),
                                                     "mentioned_mobile_list": ids}})
@@ -60,15 +68,12 @@ def payloads(kind: str, rows: list[dict], language: str, mentions: dict[str, str
             out.append({"msgtype": "markdown", "markdown": {"title": head, "text": body},
                         "at": {"atMobiles": ids, "isAtAll": False}})
         elif kind == "feishu":
-            at = "".join(f'<at user_id="{i}"></at>' for i in ids)
-            out.append({"msg_type": "text", "content": {"text": head + "\n" + "\n".join(group) + ("\n" + at if at else "")}})
+            mention = "".join(f'<at user_id="{i}"></at>' for i in ids)
+            out.append({"msg_type": "text", "content": {"text": head + "\n" + "\n".join(group)
+                                                        + ("\n" + mention if mention else "")}})
         else:
             out.append((head, "\n".join(group) + "\n"))
     return out
-
-
-def _line_of(row: dict, group: list[str], texts: list[str], rows: list[dict]) -> bool:
-    return texts[rows.index(row)] in group
 
 
 def who_is_mentioned(agents: Iterable[dict], kind: str) -> dict[str, str]:
