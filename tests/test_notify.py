@@ -210,3 +210,35 @@ def test_events_reach_the_people_they_concern(cli, repo, customer, robot, monkey
     again = cli("notify", "--events", "--at", "2026-11-22T14:45:00+08:00")
     assert again.exit_code == 0
     assert len([b for _p, b in robot.posts if b["markdown"]["title"].startswith("工单动态")]) == 1  # not again
+
+
+def test_events_are_mailed_to_the_people_with_an_e_mail(cli, repo, customer):
+    pytest.importorskip("aiosmtpd")
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+            received.append(envelope.rcpt_tos)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        configure(repo, f"  - {{name: 主管, type: email, to: [lead@example.com], smtp_host: 127.0.0.1, "
+                        f"smtp_port: {port}}}\n",
+                  "  - {id: a1, name: 小明, department: 客服部, email: xiaoming@example.com}\n"
+                  "  - {id: a2, name: 小红, department: 客服部}\n")
+        tid = cli.ok(*TICKET, "--customer", customer)
+        cli.ok("--as", "小红", "assign", tid, "小明")
+        result = cli("notify", "--events", "--at", "2026-11-22T14:40:00+08:00")
+        assert result.exit_code == 0, result.stderr
+    finally:
+        controller.stop()
+    assert ["xiaoming@example.com"] in received and ["lead@example.com"] in received

@@ -87,6 +87,8 @@ def notify(store: Store, at: datetime, within: Duration | timedelta | None = Non
         done.sent[name] = len(out)
         if not digest:
             state[name] = {_key(r): _signature(r) for r in rows}
+    if events and extra and extra[-1][1]:
+        _mail_people(store, extra[-1], env, done, dry_run)
     if not dry_run:
         from cslog.timeutil import fmt
         from cslog.yamlio import write_atomic
@@ -101,6 +103,32 @@ def notify(store: Store, at: datetime, within: Duration | timedelta | None = Non
         except OSError:
             pass  # (a read-only repository: the next run repeats what this one sent)
     return done
+
+
+def _mail_people(store: Store, events: tuple[str, list[tuple[str, list]]], env, done: Notified, dry_run: bool) -> None:
+    """Each person concerned whom cslog.yaml's agents give an e-mail also gets their own events by mail, through
+    the first e-mail target's SMTP server."""
+    server = next((t for t in store.settings.notify if t.get("type") == "email"), None)
+    addresses = {a["name"]: a["email"] for a in store.settings.agents if a.get("email")}
+    if server is None or not addresses:
+        return
+    title, items = events
+    for person, address in sorted(addresses.items()):
+        mine = [(text, [person]) for text, people in items if person in people]
+        if not mine:
+            continue
+        target = {**server, "name": f"{person} <{address}>", "to": [address]}
+        from cslog.notify import messages
+
+        out = messages.compose("email", title, mine, {})
+        if dry_run:
+            done.dry += [f"# {target['name']} (email)\nSubject: {subject}\n\n{body}" for subject, body in out]
+            continue
+        try:
+            _deliver(target["name"], "email", target, out, env)
+            done.sent[target["name"]] = len(out)
+        except OperationalError as exc:
+            done.failed.append(exc.message)
 
 
 def _since(stamp: object, at: datetime, default: timedelta) -> datetime:
