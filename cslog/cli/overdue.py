@@ -86,9 +86,7 @@ def notify(
     done = ops.notify(store, now, parse_within(within), dry_run=dry_run, digest=digest, events=events)
     if dry_run:
         emit_pieces(message + "\n\n" for message in done.dry)
-    for name, count in done.sent.items():
-        say(f"{name}: sent {count} message(s)")
-    for problem in done.failed:
+    for problem in done.failed:  # (what was sent is not said: cron mails whatever a job prints)
         say(f"error: {problem}")
     if done.failed:
         raise typer.Exit(ExitCode.OPERATIONAL)

@@ -9,7 +9,8 @@ from cslog.durations import format_minutes
 from cslog.model import PRIORITY
 
 # What one message may carry (bytes of its text): the platforms' documented limits, with room to spare.
-LIMITS = {"wecom": 2000, "dingtalk": 18000, "feishu": 28000, "email": 1_000_000}  # (WeCom text: 2048 bytes)
+LIMITS = {"wecom": 2048, "dingtalk": 18000, "feishu": 18000, "email": 1_000_000}  # (Feishu: 20 KB a request)
+MAX_LINE = 300  # characters of one line (a title can be long)
 _TITLE = ("工单超时提醒", "Overdue tickets")
 
 
@@ -48,15 +49,19 @@ def payloads(kind: str, rows: list[dict], language: str, mentions: dict[str, str
                    mentions)
 
 
-def compose(kind: str, title: str, items: list[tuple[str, list]], mentions: dict[str, str]) -> list[Any]:
-    """Messages of (line, the people it concerns) under a title, split to the platform's limit, the people of
-    each message @-mentioned where the platform allows."""
-    texts = [text for text, _people in items]
-    groups = chunks(texts, LIMITS[kind], title)
+def compose(kind: str, title: str, items: list[tuple[str, list]], mentions: dict[str, str],
+            counted: bool = True) -> list[Any]:
+    """Messages of (line, the people it concerns) under a title, split to the platform's limit (room kept for
+    the mentions and the markup; a very long line is cut), the people of each message @-mentioned where the
+    platform allows. `counted`: the title says how many lines."""
+    texts = [text if len(text) <= MAX_LINE else text[:MAX_LINE - 1] + "…" for text, _people in items]
+    room = LIMITS[kind] - 40 * min(len(mentions), 50) - 1000
+    groups = chunks([f"- {t}" if kind == "dingtalk" else t for t in texts], room, title)
+    groups = [[t[2:] if kind == "dingtalk" else t for t in g] for g in groups]
     out: list[Any] = []
     at = 0
     for n, group in enumerate(groups, 1):
-        head = title + f" ({len(items)})" + (f" {n}/{len(groups)}" if len(groups) > 1 else "")
+        head = title + (f" ({len(items)})" if counted else "") + (f" {n}/{len(groups)}" if len(groups) > 1 else "")
         concerned = sorted({p for _text, people in items[at:at + len(group)] for p in people if p})
         at += len(group)
         ids = [mentions[p] for p in concerned if p in mentions]

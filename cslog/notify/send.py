@@ -19,8 +19,11 @@ def post(name: str, url: str, payload: dict, attempts: int = ATTEMPTS, timeout: 
 
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     last = ""
-    for attempt in range(attempts):
+    try:
         request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json; charset=utf-8"})
+    except ValueError:  # (not a URL: never said, it may hold a secret)
+        raise OperationalError(f"{name}: its webhook URL is not a valid http(s) URL") from None
+    for attempt in range(attempts):
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 body = response.read().decode("utf-8", "replace")
@@ -76,7 +79,11 @@ def mail(name: str, target: dict[str, Any], secrets: dict[str, str], subject: st
     message["From"] = target.get("from") or secrets.get("user") or "cslog@localhost"
     message["To"] = ", ".join(target.get("to") or [])
     message.set_content(body)
-    host, port = str(target.get("smtp_host")), int(target.get("smtp_port") or 465)
+    host = str(target.get("smtp_host"))
+    try:
+        port = int(target.get("smtp_port") or 465)
+    except (TypeError, ValueError):
+        raise OperationalError(f"{name}: smtp_port must be a number (465, or 587 with STARTTLS)") from None
     last = ""
     for attempt in range(attempts):
         try:
@@ -84,8 +91,11 @@ def mail(name: str, target: dict[str, Any], secrets: dict[str, str], subject: st
             smtp = (smtplib.SMTP_SSL(host, port, timeout=timeout, context=context) if port == 465 else
                     smtplib.SMTP(host, port, timeout=timeout))
             with smtp:
-                if port != 465 and smtp.has_extn("starttls"):
-                    smtp.starttls(context=context)
+                if port != 465:
+                    smtp.ehlo()  # (has_extn knows nothing before it)
+                    if smtp.has_extn("starttls"):
+                        smtp.starttls(context=context)
+                        smtp.ehlo()
                 if secrets.get("user"):
                     smtp.login(secrets["user"], secrets.get("password", ""))
                 smtp.send_message(message)

@@ -2,7 +2,10 @@
 configuration imports it)."""
 from __future__ import annotations
 
+import re
+
 WEBHOOKS = ("wecom", "dingtalk", "feishu")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 KINDS = WEBHOOKS + ("email",)
 
 
@@ -24,6 +27,13 @@ def target_problems(targets: object) -> list[tuple[tuple, str]]:
                 problems.append((where + (key,), f"a secret does not belong in cslog.yaml (it goes into git): name "
                                  f"an environment variable instead ({'url' if key == 'webhook' else key}_env: "
                                  "CSLOG_…)"))
+        for key in ("url_env", "secret_env", "user_env", "password_env"):
+            value = target.get(key)
+            if value is not None and not (isinstance(value, str) and _ENV_NAME.match(value)):
+                problems.append((where + (key,), f"{key} names an environment variable (such as CSLOG_WECOM_URL), "
+                                 "not the value itself: a secret does not belong in cslog.yaml"))
+        if target.get("smtp_port") is not None and not isinstance(target.get("smtp_port"), int):
+            problems.append((where + ("smtp_port",), "smtp_port must be a number (465, or 587 with STARTTLS)"))
         if kind in WEBHOOKS and not target.get("url_env"):
             problems.append((where, f"{target['name']}: url_env names the environment variable with the webhook URL"))
         if kind == "email" and (not target.get("to") or not target.get("smtp_host")):

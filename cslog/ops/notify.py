@@ -34,7 +34,10 @@ def _key(row: dict) -> str:
 
 
 def _signature(row: dict) -> str:
-    return f"{row.get('due')}|{row.get('status')}|{row.get('owner')}"
+    """What makes an item worth sending again: its due, status, owner, and whether it is late yet (a warning
+    from --within is followed by the breach)."""
+    late = int(row.get("overdue_minutes") or 0) >= 0
+    return f"{row.get('due')}|{row.get('status')}|{row.get('owner')}|{'late' if late else 'soon'}"
 
 
 def notify(store: Store, at: datetime, within: Duration | timedelta | None = None, dry_run: bool = False,
@@ -43,6 +46,7 @@ def notify(store: Store, at: datetime, within: Duration | timedelta | None = Non
     by owner, and (events) what happened to the people it concerns. `secrets` stands in for os.environ (tests)."""
     from cslog.notify import messages
     from cslog.ops.overdue import find_overdue
+    from cslog.timeutil import fmt
 
     env = os.environ if secrets is None else secrets
     path = store.root / CACHE_DIR / STATE
@@ -53,27 +57,33 @@ def notify(store: Store, at: datetime, within: Duration | timedelta | None = Non
     language = store.settings.language
     rows = find_overdue(store, at, within).rows
     done = Notified(items=len(rows))
-    extra: list[tuple[str, list[tuple[str, list]]]] = []  # (title, lines with the people they concern)
-    if digest:
-        from cslog.notify.summary import digest_lines
+    stamp = fmt(at, store.settings.tz)
+    made: dict[tuple, tuple] = {}  # (what, since) -> (title, lines): one computation per distinct last run
 
-        since = _since(state.get("_digest_at"), at, timedelta(days=1))
-        extra.append(digest_lines(store, since, at, rows, language))
-    if events:
-        from cslog.notify.summary import event_lines
+    def lines_since(what: str, last: object) -> tuple[str, list]:
+        from cslog.notify.summary import digest_lines, event_lines
 
-        since = _since(state.get("_events_at"), at, timedelta(days=1))
-        extra.append(event_lines(store, since, at, language))
+        since = _since(last, at, timedelta(days=1))
+        if (what, since) not in made:
+            made[(what, since)] = (digest_lines(store, since, at, rows, language) if what == "digest"
+                                   else event_lines(store, since, at, language))
+        return made[(what, since)]
+
+    mailed = None
     for target in store.settings.notify:
         name, kind = str(target.get("name")), str(target.get("type"))
         mentions = messages.who_is_mentioned(store.settings.agents, kind)
-        seen = state.get(name, {})
+        seen = dict(state.get(name) or {})
         fresh = [] if digest else [r for r in rows if seen.get(_key(r)) != _signature(r)]
         out = messages.payloads(kind, fresh, language, mentions) if fresh else []
-        out += [m for title, items in extra if items for m in messages.compose(kind, title, items, mentions)]
+        for what, wanted in (("digest", digest), ("events", events)):
+            if wanted:  # since this target's own last run of it: a failed target never makes the others repeat
+                title, items = lines_since(what, seen.get(f"_{what}_at"))
+                out += messages.compose(kind, title, items, mentions, counted=what != "digest") if items else []
+                mailed = (title, items) if what == "events" else mailed
+        kept = {k: v for k, v in seen.items() if k.startswith("_")}
         if not out:
-            if not digest:
-                state[name] = {_key(r): _signature(r) for r in rows}  # (what is no longer listed is forgotten)
+            state[name] = {**({} if digest else {_key(r): _signature(r) for r in rows}), **kept}
             continue
         if dry_run:
             done.dry += [f"# {name} ({kind})\n" + (json.dumps(p, ensure_ascii=False, indent=2) if isinstance(p, dict)
@@ -85,18 +95,13 @@ def notify(store: Store, at: datetime, within: Duration | timedelta | None = Non
             done.failed.append(exc.message)
             continue
         done.sent[name] = len(out)
-        if not digest:
-            state[name] = {_key(r): _signature(r) for r in rows}
-    if events and extra and extra[-1][1]:
-        _mail_people(store, extra[-1], env, done, dry_run)
+        sent = {f"_{what}_at": stamp for what, wanted in (("digest", digest), ("events", events)) if wanted}
+        state[name] = {**(seen if digest else {_key(r): _signature(r) for r in rows}), **kept, **sent}
+    if events and mailed and mailed[1]:
+        _mail_people(store, mailed, env, done, dry_run)
     if not dry_run:
-        from cslog.timeutil import fmt
         from cslog.yamlio import write_atomic
 
-        if digest and not done.failed:
-            state["_digest_at"] = fmt(at, store.settings.tz)
-        if events and not done.failed:
-            state["_events_at"] = fmt(at, store.settings.tz)
         try:
             path.parent.mkdir(exist_ok=True)
             write_atomic(path, json.dumps(state, ensure_ascii=False, sort_keys=True))
@@ -153,7 +158,9 @@ def _deliver(name: str, kind: str, target: dict, out: list, env) -> None:
         return
     url = env.get(str(target.get("url_env") or ""))
     if not url:
-        raise OperationalError(f"{name}: the environment variable {target.get('url_env')} (its webhook URL) is not set")
+        raise OperationalError(f"{name}: its webhook URL is not in the environment (url_env names the variable)")
+    if not url.startswith(("https://", "http://")):
+        raise OperationalError(f"{name}: the environment variable {target.get('url_env')} holds no http(s) URL")
     if kind == "dingtalk":
         url = send.signed(url, env.get(str(target.get("secret_env") or "")) or None)
     for payload in out:
