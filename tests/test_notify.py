@@ -50,6 +50,30 @@ def robot():
     server.server.shutdown()
 
 
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on localhost (aiosmtpd): yields (port, what it received: (recipients, message text))."""
+    pytest.importorskip("aiosmtpd")
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    received: list = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+            received.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+            return "250 OK"
+
+    with socket.socket() as probe:  # a free port (aiosmtpd checks it is up by connecting to the port it was given)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, received
+    controller.stop()
+
+
 def configure(repo, targets: str, agents: str = "") -> None:
     path = repo / "cslog.yaml"
     text = path.read_text(encoding="utf-8").replace("notify: []\n", "notify:\n" + targets)
@@ -147,40 +171,20 @@ def test_a_secret_in_cslog_yaml_is_refused(cli, repo):
     assert check.exit_code == 1 and "a secret does not belong in cslog.yaml" in check.stdout
 
 
-def test_email_through_a_real_smtp_server(cli, repo, customer):
-    pytest.importorskip("aiosmtpd")
-    from aiosmtpd.controller import Controller
-
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-            received.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-            return "250 OK"
-
-    import socket
-
-    with socket.socket() as probe:  # a free port (aiosmtpd checks it is up by connecting to the port it was given)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        configure(repo, f"  - {{name: 主管, type: email, to: [lead@example.com], smtp_host: 127.0.0.1, "
-                        f"smtp_port: {port}}}\n")
-        tid = late_tickets(cli, customer)[0]
-        result = cli("notify", "--at", LATE)
-        assert result.exit_code == 0, result.stderr
-    finally:
-        controller.stop()
+def test_email_through_a_real_smtp_server(cli, repo, customer, smtp_server):
     import email
     from email.header import decode_header, make_header
 
+    port, received = smtp_server
+    configure(repo, f"  - {{name: 主管, type: email, to: [lead@example.com], smtp_host: 127.0.0.1, "
+                    f"smtp_port: {port}}}\n")
+    tid = late_tickets(cli, customer)[0]
+    result = cli("notify", "--at", LATE)
+    assert result.exit_code == 0, result.stderr
     assert received and received[0][0] == ["lead@example.com"]
     message = email.message_from_string(received[0][1])
     assert str(make_header(decode_header(message["Subject"]))).startswith("工单超时提醒")
     assert tid in message.get_payload(decode=True).decode("utf-8")
-
 
 def test_the_digest_sums_up_the_day_by_owner(cli, repo, customer, robot, monkeypatch):
     configure(repo, "  - {name: 企微群, type: wecom, url_env: T_WECOM}\n",
@@ -212,37 +216,18 @@ def test_events_reach_the_people_they_concern(cli, repo, customer, robot, monkey
     assert len([b for _p, b in robot.posts if b["markdown"]["title"].startswith("工单动态")]) == 1  # not again
 
 
-def test_events_are_mailed_to_the_people_with_an_e_mail(cli, repo, customer):
-    pytest.importorskip("aiosmtpd")
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-            received.append(envelope.rcpt_tos)
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        configure(repo, f"  - {{name: 主管, type: email, to: [lead@example.com], smtp_host: 127.0.0.1, "
-                        f"smtp_port: {port}}}\n",
-                  "  - {id: a1, name: 小明, department: 客服部, email: xiaoming@example.com}\n"
-                  "  - {id: a2, name: 小红, department: 客服部}\n")
-        tid = cli.ok(*TICKET, "--customer", customer)
-        cli.ok("--as", "小红", "assign", tid, "小明")
-        result = cli("notify", "--events", "--at", "2026-11-22T14:40:00+08:00")
-        assert result.exit_code == 0, result.stderr
-    finally:
-        controller.stop()
-    assert ["xiaoming@example.com"] in received and ["lead@example.com"] in received
-
+def test_events_are_mailed_to_the_people_with_an_e_mail(cli, repo, customer, smtp_server):
+    port, received = smtp_server
+    configure(repo, f"  - {{name: 主管, type: email, to: [lead@example.com], smtp_host: 127.0.0.1, "
+                    f"smtp_port: {port}}}\n",
+              "  - {id: a1, name: 小明, department: 客服部, email: xiaoming@example.com}\n"
+              "  - {id: a2, name: 小红, department: 客服部}\n")
+    tid = cli.ok(*TICKET, "--customer", customer)
+    cli.ok("--as", "小红", "assign", tid, "小明")
+    result = cli("notify", "--events", "--at", "2026-11-22T14:40:00+08:00")
+    assert result.exit_code == 0, result.stderr
+    recipients = [to for to, _text in received]
+    assert ["xiaoming@example.com"] in recipients and ["lead@example.com"] in recipients
 
 def test_a_warning_from_within_is_followed_by_the_breach(cli, repo, customer, robot, monkeypatch):
     configure(repo, "  - {name: 企微群, type: wecom, url_env: T_WECOM}\n")
