@@ -367,8 +367,6 @@ def fix(store: Store, *, actor: str, now, paths: list[str] | None = None, commit
     for labels, schema key order, quoting, times with their offset), in one commit. Files that do not pass
     the gate are left for a person: `cslog check` says what is wrong with them."""
     from cslog.index import Index
-    from cslog.yamlio import write_atomic
-
     index = Index.open(store)
     found = index.last_scan
     assert found is not None
@@ -382,10 +380,7 @@ def fix(store: Store, *, actor: str, now, paths: list[str] | None = None, commit
                 continue
             text = store.render_new(kind, canonical_doc(kind, item.doc, store.settings.tz), path)
             if text != item.text:
-                store.guard_path(path)
-                tx.journal.note(path, item.text, text)
-                write_atomic(path, text)
-                tx.changes.append((path, item.text))
+                tx.write_file(path, item.text, text)
                 done.files.append(rel)
         tx.summary = f"check --fix: {len(done.files)} file(s) in canonical form"
     done.commit = tx.commit_id

@@ -69,8 +69,7 @@ FIELDS: dict[str, Pair] = {
     "caveats": ("后续注意事项", "Caveats"), "result": ("处理结果", "Result"), "follow_up_at": ("提醒时间", "Follow up at"),
     "followed_up_at": ("已跟进", "Followed up"), "attachments": ("附件", "Attachments"),
     "contact_person": ("联系人", "Contact person"), "phone": ("联系电话", "Phone"), "email": ("电子邮箱", "E-mail"),
-    "contacts.name": ("联系人", "Contact person"), "contacts.phone": ("联系电话", "Phone"),
-    "contacts.email": ("电子邮箱", "E-mail"), "emotion.before": ("沟通前情绪", "Emotion before"),
+    "emotion.before": ("沟通前情绪", "Emotion before"),
     "emotion.after": ("沟通后情绪", "Emotion after"), "lessons": ("经验", "Lessons"),
 }
 
@@ -154,3 +153,22 @@ CUSTOMER_RECORDS: Pair = ("工单与沟通记录(新的在前)", "Tickets and co
 OPEN_MARK = "●"
 # What `cslog show` adds under a ticket's customer (from the customer's record; the contact masked).
 CUSTOMER_OF_TICKET: dict[str, Pair] = {"type": ("账户类型", "Account type"), "contact": ("客户联系方式", "Customer contact")}
+
+# -- cslog notify (titles, and the digest's and the events' words) ------------------------------------------
+
+NOTIFY: dict[str, Pair] = {
+    "overdue": ("工单超时提醒", "Overdue tickets"), "digest": ("工单日报", "Daily digest"),
+    "events": ("工单动态", "Ticket events"), "unclaimed": ("未认领", "unclaimed"), "new": ("新增", "new"),
+    "open": ("未结", "open"), "late": ("超时", "late"), "resolved": ("已解决", "resolved"),
+    "assigned": ("分派给", "assigned to"), "collaborators": ("协助", "to help"), "cc": ("抄送", "cc"),
+    "escalated": ("升级至", "escalated to"), "returned": ("审核退回", "review returned"),
+}
+
+# -- the 服务经验手册 (cslog handbook) ---------------------------------------------------------------------------
+
+HANDBOOK: dict[str, Pair] = {
+    "title": ("服务经验手册", "Service handbook"), "cases": ("典型案例", "typical cases"),
+    "description": ("问题(客户原话)", "Problem (the customer's words)"), "cause": ("原因", "Cause"),
+    "solution": ("解决方案", "Solution"), "lessons": ("经验", "Lessons"),
+    "none": ("本期没有典型案例。", "No typical case in this period."), "uncategorised": ("未分类", "Uncategorised"),
+}

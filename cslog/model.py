@@ -194,3 +194,22 @@ def fold(text: Any) -> str:
 def name_key(name: Any) -> str:
     """A customer's name as matching compares it: its spaces, brackets and company suffix taken off."""
     return _NOISE.sub("", fold(name))
+
+
+def phone_key(phone: object) -> str:
+    """A phone as matching compares it: its digits, without China's country code (+86 138…, 0086 138… and
+    86 138… are 138…; +86 10 6234… is 010 6234…, the landline's trunk 0 back)."""
+    text = str(phone or "").strip()
+    digits = re.sub(r"\D", "", text)
+    if digits.startswith("0086") or text.startswith("+86"):
+        national = digits[4:] if digits.startswith("0086") else digits[2:]
+        return national if national.startswith("1") else "0" + national  # a landline gets its trunk 0 back
+    if digits.startswith("86") and len(digits) == 13 and digits[2] == "1":
+        return digits[2:]
+    return digits
+
+
+def number_mark(number: object, customer_name: object) -> str:
+    """What finds an imported row again after it changed: the sheet's own number for this customer
+    (the index marks records with it; the importer looks it up)."""
+    return f"num:{str(number).strip()}|{name_key(customer_name)}"

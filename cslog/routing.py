@@ -90,3 +90,15 @@ def routed(rule: dict, ticket: dict, settings: Any, at: str, only_missing: bool 
     event = {"at": at, "by": str(rule.get("name")), "kind": "assigned", "owner": owner or ticket.get("owner"),
              "department": department or ticket.get("department"), "note": f"分派规则: {rule.get('name')}"}
     return {k: v for k, v in event.items() if v}
+
+
+def apply(doc: dict, settings: Any, customer_type: str | None, at: str,
+          only_missing: bool = True) -> tuple[dict | None, dict | None]:
+    """(the rule that matched or None, its `assigned` event or None): the first matching rule's department and
+    owner set on the ticket document (in place), the event appended to its timeline."""
+    rule = first_match(list(settings.routing), doc, customer_type)
+    event = routed(rule, doc, settings, at, only_missing) if rule else None
+    if event is not None:
+        doc.update(owner=event.get("owner"), department=event.get("department"))
+        doc["timeline"] = list(doc.get("timeline") or []) + [event]
+    return rule, event

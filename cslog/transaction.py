@@ -74,9 +74,9 @@ def transaction(store: Any, op: str, actor: str | None, now: datetime, commit: b
         except BaseException:
             if tx.commit_id is None:  # (a post-commit hook interrupted: the commit stands, and so do the files)
                 tx.rollback()
-            tx.journal.close()
             raise
-        tx.journal.close()
+        finally:
+            tx.journal.close()
 
 
 class Journal:
@@ -173,6 +173,13 @@ def recover(store: Any, quiet: bool = False) -> list[str]:
     return undone
 
 
+def recover_now(store: Any) -> None:
+    """Put back what a killed writer left uncommitted, now (the next writer would do it as it takes the lock;
+    a command that reads the repository before it writes, such as import's plan, asks first)."""
+    with repository_lock(store):
+        pass  # (repository_lock recovers as it is taken)
+
+
 def _current(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -224,6 +231,21 @@ class Transaction:
         self.changes.append((record.path, None))
         self.records.append(record.id)
         return record
+
+    def write_file(self, path: Path, before: str | None, data: str | bytes) -> None:
+        """A file that is not a record, in the same change and commit: the handbook, a rewritten record
+        (check --fix), an attachment (bytes: only ever created). Noted in the journal first, put back on failure."""
+        self.store.guard_path(path)
+        self.journal.note(path, before, data)
+        self.changes.append((path, before))
+        if isinstance(data, str):
+            write_atomic(path, data)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "xb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
 
     def replace(self, record: Any, new_doc: dict) -> Any:
         updated = self.store.replace(record, new_doc, on_write=self.journal.note)

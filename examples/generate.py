@@ -346,9 +346,7 @@ def october_review(store: Store) -> None:
         category = store.read(tid, "ticket").doc["category"]
         lesson = next(text for word, text in lessons.items() if word in category)
         cases.mark_case(store, tid, lesson, actor=SUPERVISOR, now=meeting, commit=False)
-    period = month_period("2026-10")
-    text = cases.handbook_text(store, period, cases.cases_in(store, period), meeting)
-    cases.file_handbook(store, period, text, actor=SUPERVISOR, now=meeting, commit=False)
+    cases.write_handbook(store, month_period("2026-10"), meeting, output=Path("-"), commit_as=SUPERVISOR, commit=False)
 
 
 if __name__ == "__main__":

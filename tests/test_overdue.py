@@ -13,7 +13,7 @@ from conftest import around_the_clock
 from cslog import config
 from cslog.model import OVERDUE_ROW
 from cslog.ops import overdue as ops
-from cslog.ops import records
+from cslog.ops.show import show
 from cslog.render.overdue import late_words
 from cslog.render.record import clock_lines
 from cslog.durations import Duration
@@ -65,7 +65,7 @@ def overdue(store: Store, at: datetime, **kw) -> list[dict]:
 
 
 def lines(store: Store, ticket: str, at: datetime = NOW) -> list[str]:
-    shown = records.show(store, ticket, at)
+    shown = show(store, ticket, at)
     return clock_lines(shown.clocks, shown.warn_until, store.settings.language, shown.problem)
 
 

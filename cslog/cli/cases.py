@@ -49,19 +49,10 @@ def handbook(
     from cslog.ops import cases as ops
 
     st, period = _period(ctx, month, quarter, since, until)
-    store = st.store
-    found = ops.cases_in(store, period, mask=not no_mask)
-    text = ops.handbook_text(store, period, found, st.now)
-    say(f"{len(found)} typical case(s) in {period.label}")
+    count, text, written = ops.write_handbook(st.store, period, st.now, output=output, commit_as=st.actor if commit else None,
+                                       mask=not no_mask, commit=st.commit)
+    say(f"{count} typical case(s) in {period.label}")
     if str(output) == "-":
         emit(text)
-        return
-    if output is not None or not commit:
-        path = output if output is not None else Path.cwd() / f"cslog-{period.slug}.md"
-        from cslog.yamlio import write_atomic
-
-        write_atomic(path, text)
-        emit(str(path))
-    if commit:
-        filed, _commit = ops.file_handbook(store, period, text, actor=st.actor, now=st.now, commit=st.commit)
-        emit(str(store.root / filed))
+    for path in written:
+        emit(path)

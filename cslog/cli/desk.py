@@ -62,7 +62,7 @@ def edit(
 
     st = state(ctx)
     store = st.store
-    record = change.read(store, record_id)
+    record = store.read(record_id)
     done = edit_record_text(record.text, f"{record.id}.yaml", lambda text: change.apply_edit(
         store, record_id, text, actor=st.actor, now=st.now, reason=reason, allow_pii=allow_pii, commit=st.commit))
     if done is None:

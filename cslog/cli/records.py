@@ -236,13 +236,13 @@ def show(
 
     Example: cslog show CW202611220001
     """
-    from cslog.ops import records as ops
+    from cslog.ops.show import show as show_record
     from cslog.render.record import clock_lines, record_view
     from cslog.render.text import to_json
 
     check_format(format, ("text", "yaml", "json"))
     st = state(ctx)
-    shown = ops.show(st.store, record_id, st.now)
+    shown = show_record(st.store, record_id, st.now)
     for line in shown.warnings:
         say(line)
     record, language = shown.record, st.store.settings.language

@@ -11,7 +11,7 @@ from cslog import privacy, schemas
 from cslog.errors import UsageError
 from cslog.ids import is_safe
 from cslog.importer.rows import Entry, Row, RowProblem, RowReader, _Skip
-from cslog.model import name_key
+from cslog.model import name_key, number_mark
 from cslog.importer.values import time_value
 from cslog.importer.sheet import Sheet, bind_columns, find_sheets, read_grid
 from cslog.importer.vocab import (DEFAULTS, HEADERS, REQUIRED, guess_kind, header_index, load_mapping,
@@ -89,13 +89,15 @@ class Importer(RowReader):
             self._require_columns(found, kind)
             where = f"{source}[{found.name}]" if len(sheets) > 1 else source
             work += [(found, where, number, cells) for number, cells in found.rows]
+        when = time_value(self.tz, self.year)
         for found, where, number, cells in work:
-            if _totals_row(cells):
-                plan.warnings.append(f"{where}:{number}: a totals row ({_totals_row(cells)}): left out")
+            totals = _totals_row(cells)
+            if totals:
+                plan.warnings.append(f"{where}:{number}: a totals row ({totals}): left out")
                 continue
             plan.rows += 1
             row = Row(where, number, cells, found.columns, self.mapping, DEFAULTS[kind])
-            fingerprint = row_fingerprint(row, time_value(self.tz, self.year))
+            fingerprint = row_fingerprint(row, when)
             if fingerprint in prints:
                 plan.warnings.append(f"{where}:{number}: the same as {prints[fingerprint]}, cell for cell "
                                      "(pasted twice?): skipped")
@@ -154,7 +156,8 @@ class Importer(RowReader):
         rid = known.get("row:" + fingerprint)
         number = row.text("id")
         if rid is None and number:
-            rid = known.get(number_mark(number, row))
+            who = row.text("customer_name") or row.text("customer") or row.text("customer_id")
+            rid = known.get(number_mark(number, who))
             if rid is not None:
                 plan.warnings.append(f"{row.source}:{row.number}: {number} was imported before as {rid}; what changed "
                                      f"in the row since is not applied (cslog set {rid} FIELD=VALUE, or cslog edit)")
@@ -284,8 +287,9 @@ class Importer(RowReader):
 
 def sheet_year(rows: list[list[Any]], fallback: int) -> tuple[int, str | None]:
     """The year most of the sheet's full dates are in (else `fallback`), and a date written without one, if any."""
-    import re
     from collections import Counter
+
+    from cslog.importer.values import YEARLESS_CELL
 
     years: Counter = Counter()
     yearless = None
@@ -297,8 +301,7 @@ def sheet_year(rows: list[list[Any]], fallback: int) -> tuple[int, str | None]:
                 full = re.match(r"\s*(\d{4})\s*[年/.-]\s*\d{1,2}", value)
                 if full and 1990 <= int(full.group(1)) <= 2100:
                     years[int(full.group(1))] += 1
-                elif yearless is None and re.fullmatch(r"\s*\d{1,2}\s*月\s*\d{1,2}\s*日?\s*([\d:：\s~～至到—–-]*)(前|之前)?\s*",
-                                                        value):
+                elif yearless is None and YEARLESS_CELL.match(value):
                     yearless = value.strip()[:16]
     return (years.most_common(1)[0][0] if years else fallback), yearless
 
@@ -330,12 +333,6 @@ def row_fingerprint(row: Row, when: Any) -> str:
 
     said = sorted((f, text(f, v)) for f, (v, col) in row._values.items() if col is not None and text(f, v))
     return hashlib.sha256(json.dumps(said, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
-def number_mark(number: str, row: Row) -> str:
-    """The mark of a sheet's own number for one customer: a re-import that changed the row still finds it."""
-    who = row.text("customer_name") or row.text("customer") or row.text("customer_id") or ""
-    return f"num:{number.strip()}|{name_key(who)}"
 
 
 def counts(plan: Plan) -> str:

@@ -18,7 +18,8 @@ from cslog.importer.sheet import Column, Unsaved
 from cslog.importer.values import (_contact_field, derive_title, enum_value, names, phone_value, progress_steps,
                                    score_value, seed_contact_cells, time_value, yes_no)
 from cslog.importer.vocab import _SOLVED, _UNSOLVED, REQUIRED, STATUS_WORDS, TYPE_WORDS, Mapping
-from cslog.model import CHANNEL, CUSTOMER_TYPE, DONE_STATUSES, EMOTION, PRIORITY, STATUS, TICKET_TYPE, name_key
+from cslog.model import (CHANNEL, CUSTOMER_TYPE, DONE_STATUSES, EMOTION, PRIORITY, STATUS, TICKET_TYPE, name_key,
+                         phone_key)
 from cslog.store import Store
 from cslog.timeutil import fmt
 
@@ -140,13 +141,6 @@ class Entry:
 _SALUTATION = re.compile(r"^[\u4e00-\u9fff]{1,2}(先生|女士|小姐|老师|师傅)$")
 
 
-def _number(phone: str | None) -> str:
-    """A phone as matching compares it: its digits, without China's country code (+86 138… is 138…)."""
-    digits = re.sub(r"\D", "", str(phone or ""))
-    return digits[4:] if digits.startswith("0086") else digits[2:] if digits.startswith("86") and len(digits) == 13 \
-        else digits
-
-
 class RowReader:
     """Turns one row into an Entry (and the customer it names), knowing the repository's customers; no writes."""
 
@@ -172,15 +166,15 @@ class RowReader:
                 self._customers_by_name.setdefault(name_key(name), record.id)
             for contact in record.doc.get("contacts") or []:
                 if isinstance(contact, dict) and contact.get("phone"):
-                    self._customers_by_phone.setdefault(_number(contact["phone"]), record.id)
+                    self._customers_by_phone.setdefault(phone_key(contact["phone"]), record.id)
 
     def accept(self, row: Row) -> None:
         """What a valid row adds to the customers it names: an existing customer's new number."""
         if row.added_phone is not None:
             existing, phone = row.added_phone
-            if _number(phone) not in self._customers_by_phone:
+            if phone_key(phone) not in self._customers_by_phone:
                 self.phones_added.setdefault(existing, []).append(phone)
-                self._customers_by_phone[_number(phone)] = existing
+                self._customers_by_phone[phone_key(phone)] = existing
 
     def _start(self, row: Row, key: str, others: tuple[str, ...], what: str) -> datetime | None:
         """The row's start time (received_at, started_at), or another date of the row, said so; never the
@@ -230,7 +224,7 @@ class RowReader:
             return None
         phone = self._phone(row)
         contact = {k: v for k, v in (("name", person), *(_contact_field(phone) or {}).items()) if v}
-        existing = self._customers_by_phone.get(_number(phone)) if phone else None
+        existing = self._customers_by_phone.get(phone_key(phone)) if phone else None
         alone = bool(_SALUTATION.match(name))
         if existing is None and not (alone and phone):
             existing = self._customers_by_name.get(name_key(name))
@@ -240,15 +234,15 @@ class RowReader:
                 self.notes.append(f"{row.source}:{row.number}: {phone} is the number of {known} ({existing}): the "
                                   f"record goes to {known}, not to {name} (a wrong number? fix the row and import it)")
             row.customer_ref = existing
-            if phone and _number(phone) not in self._customers_by_phone:
+            if phone and phone_key(phone) not in self._customers_by_phone:
                 row.added_phone = (existing, phone)  # kept once the row proves valid (plan.accept)
             return None
-        key = f"{name_key(name)}|{_number(phone)}" if alone and phone else name_key(name)
-        key = next((k for k, e in new.items() if phone and any(_number(c.get("phone")) == _number(phone)
+        key = f"{name_key(name)}|{phone_key(phone)}" if alone and phone else name_key(name)
+        key = next((k for k, e in new.items() if phone and any(phone_key(c.get("phone")) == phone_key(phone)
                                                                for c in e.doc["contacts"])), key)
         if key in new:
             contacts = new[key].doc["contacts"]
-            if contact and contact not in contacts and not (phone and any(_number(c.get("phone")) == _number(phone)
+            if contact and contact not in contacts and not (phone and any(phone_key(c.get("phone")) == phone_key(phone)
                                                                          for c in contacts)):
                 contacts.append(contact)
             return key

@@ -152,11 +152,6 @@ def _cell(value: Any) -> Any:
     return None if value is None else str(value)
 
 
-def find_sheet(grids, source: str, recognise: Callable[[str], str | None]) -> Sheet:
-    """The first worksheet with a header row: a row among the first ones where the headers are known."""
-    return find_sheets(grids, source, recognise)[0]
-
-
 def find_sheets(grids, source: str, recognise: Callable[[str], str | None]) -> list[Sheet]:
     """Every worksheet with a header row (a row among the first ones where the headers are known), in the
     workbook's order with the active one first; UsageError, listing the sheets, when none has one."""

@@ -35,6 +35,8 @@ _TIME_WORDS = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2}
 
 _YEARLESS = re.compile(r"^\s*(\d{1,2})\s*[月/]\s*(\d{1,2})\s*日?")
 _VAGUE = re.compile(r"\s*(之前|以前|前|左右)\s*$")
+# a cell that is nothing but such a date (and a time, a range, 前): what sheet_year looks for in any column
+YEARLESS_CELL = re.compile(_YEARLESS.pattern + r"\s*([\d:：\s~～至到—–-]*)(之前|以前|前|左右)?\s*$")
 
 
 def time_value(tz, year: int | None = None) -> Callable[[Any], datetime]:

@@ -291,9 +291,7 @@ class Index:
 
     def reminders(self) -> list[tuple[str, dict]]:
         """(path, document) of the contacts whose follow-up has a time (follow_up_at) and is not done yet."""
-        sql = ("SELECT r.path, d.doc FROM marks m JOIN records r ON r.path = m.path JOIN docs d ON d.path = r.path "
-               "WHERE m.mark = 'reminder' AND r.problem IS NULL")
-        return [(path, json.loads(doc)) for path, doc in self._ordered(sql, [])]
+        return [(path, doc) for path, _kind, doc in self.marked("reminder")]
 
     def docs(self, kind: str, ids: Iterable[str] | None = None) -> list[dict]:
         return [doc for _path, doc in self.docs_with_paths(kind, ids)]

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from cslog import sla
 from cslog.index.scan import RACY, stamp_of
-from cslog.model import ENTRY_TEXT, LONG_TEXT, OVERDUE_ROW, SUMMARY_FIELDS, WHEN, imported_at, name_key, references
+from cslog.model import ENTRY_TEXT, LONG_TEXT, OVERDUE_ROW, SUMMARY_FIELDS, WHEN, imported_at, number_mark, references
 from cslog.store import load
 from cslog.timeutil import instant
 
@@ -142,7 +142,7 @@ def read_file(ctx: Context, kind: str, rel: str) -> Rows:
     if source.get("sha256"):  # what a re-import skips: the same row, or the same sheet number for the customer
         marks.append((rel, "row:" + str(source["sha256"])))
     if source.get("number"):
-        marks.append((rel, f"num:{str(source['number']).strip()}|{name_key(doc.get('customer_name') or doc.get('name'))}"))
+        marks.append((rel, number_mark(source["number"], doc.get("customer_name") or doc.get("name"))))
     if kind == "contact" and doc.get("follow_up_at") and not doc.get("followed_up_at"):
         marks.append((rel, "reminder"))
     return (rel, folder, kind, stem, rid, None, *stamp, digest, when_us, summary), stored, refs, clocks, ticket, marks

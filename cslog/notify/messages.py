@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from cslog import labels
-from cslog.durations import format_minutes
+from cslog.render.overdue import late_words
 from cslog.model import PRIORITY
 
 # What one message may carry (bytes of its text): the platforms' documented limits, with room to spare.
 LIMITS = {"wecom": 2048, "dingtalk": 18000, "feishu": 18000, "email": 1_000_000}  # (Feishu: 20 KB a request)
 MAX_LINE = 300  # characters of one line (a title can be long)
-_TITLE = ("工单超时提醒", "Overdue tickets")
 
 
 def lines(rows: list[dict], language: str) -> list[str]:
@@ -19,10 +18,10 @@ def lines(rows: list[dict], language: str) -> list[str]:
     out = []
     for row in rows:
         minutes = int(row.get("overdue_minutes") or 0)
-        late = (labels.say(("超时", "late "), language) + format_minutes(minutes, language) if minutes >= 0 else
-                labels.say(("还剩", "due in "), language) + format_minutes(-minutes, language))
+        words = late_words(minutes, language)
+        late = labels.say(labels.LATE, language) + (" " if language != "zh" else "") + words if minutes >= 0 else words
         clock = labels.of(labels.CLOCKS, row.get("kind"), language)
-        who = row.get("owner") or labels.say(("未认领", "unclaimed"), language)
+        who = row.get("owner") or labels.say(labels.NOTIFY["unclaimed"], language)
         prio = PRIORITY.label(row.get("priority"), language) if row.get("priority") else ""
         out.append(" · ".join(p for p in (str(row.get("id")), clock, late, prio, who, str(row.get("title") or "")) if p))
     return out
@@ -45,7 +44,7 @@ def chunks(items: list[str], limit: int, head: str) -> list[list[str]]:
 def payloads(kind: str, rows: list[dict], language: str, mentions: dict[str, str]) -> list[Any]:
     """The overdue messages for one target of this type: JSON objects to post, or (subject, body) for e-mail.
     `mentions`: owner name -> the mobile or user id the platform @-mentions them by."""
-    return compose(kind, labels.say(_TITLE, language), list(zip(lines(rows, language), ([r.get("owner")] for r in rows))),
+    return compose(kind, labels.say(labels.NOTIFY["overdue"], language), list(zip(lines(rows, language), ([r.get("owner")] for r in rows))),
                    mentions)
 
 

@@ -10,8 +10,8 @@ from cslog.model import DONE_STATUSES, OPEN_STATUSES
 from cslog.store import Store
 from cslog.timeutil import instant
 
-_DIGEST = ("工单日报", "Daily digest")
-_EVENTS = ("工单动态", "Ticket events")
+_DIGEST = labels.NOTIFY["digest"]
+_EVENTS = labels.NOTIFY["events"]
 
 
 def _between(stamp: object, since: datetime, until: datetime, tz) -> bool:
@@ -37,7 +37,7 @@ def digest_lines(store: Store, since: datetime, at: datetime, late: list[dict],
     if not (new or open_ or late or resolved):
         return labels.say(_DIGEST, language), []
     say = lambda pair: labels.say(pair, language)  # noqa: E731
-    words = (("新增", "new"), ("未结", "open"), ("超时", "late"), ("已解决", "resolved"))
+    words = tuple(labels.NOTIFY[k] for k in ("new", "open", "late", "resolved"))
     counts = [len(new), len(open_), len({r["id"] for r in late}), len(resolved)]
     items = [(" · ".join(f"{say(w)} {n}" for w, n in zip(words, counts)), [])]
     per = {name: Counter() for name in sorted({r.get("owner") or "" for r in open_ + resolved} |
@@ -49,7 +49,7 @@ def digest_lines(store: Store, since: datetime, at: datetime, late: list[dict],
     for doc in resolved:
         per[doc.get("owner") or ""]["resolved"] += 1
     for name, c in per.items():
-        who = name or say(("未认领", "unclaimed"))
+        who = name or say(labels.NOTIFY["unclaimed"])
         items.append((f"{who}: " + " · ".join(f"{say(w)} {c[k]}" for w, k in zip(words[1:], ("open", "late", "resolved"))),
                       [name] if name else []))
     stamp = f"{since:%m-%d %H:%M}~{at:%m-%d %H:%M}"
@@ -73,16 +73,16 @@ def event_lines(store: Store, since: datetime, at: datetime, language: str) -> t
                 continue
             kind = e.get("kind")
             if kind in ("assigned", "claimed") and e.get("owner") and e.get("by") != e.get("owner"):
-                items.append((f"{tid} {say(('分派给', 'assigned to'))} {e['owner']} · {title}", [e["owner"]]))
-            for key, word in (("collaborators", ("协助", "to help")), ("cc", ("抄送", "cc"))):
+                items.append((f"{tid} {say(labels.NOTIFY['assigned'])} {e['owner']} · {title}", [e["owner"]]))
+            for key, word in (("collaborators", labels.NOTIFY["collaborators"]), ("cc", labels.NOTIFY["cc"])):
                 if kind == "assigned" and e.get(key):
                     items.append((f"{tid} {say(word)}: {', '.join(e[key])} · {title}", list(e[key])))
             if kind == "escalated" and e.get("to_agent"):
-                items.append((f"{tid} {say(('升级至', 'escalated to'))} {e['to_agent']} · {title}", [e["to_agent"]]))
+                items.append((f"{tid} {say(labels.NOTIFY['escalated'])} {e['to_agent']} · {title}", [e["to_agent"]]))
             if kind == "reviewed" and e.get("result") == "returned" and doc.get("owner"):
-                items.append((f"{tid} {say(('审核退回', 'review returned'))} · {title}", [doc["owner"]]))
+                items.append((f"{tid} {say(labels.NOTIFY['returned'])} · {title}", [doc["owner"]]))
             if kind == "status" and e.get("to") == "resolved":
                 people = list(doc.get("collaborators") or []) + list(doc.get("cc") or [])
                 if people:
-                    items.append((f"{tid} {say(('已解决', 'resolved'))} · {title}", people))
+                    items.append((f"{tid} {say(labels.NOTIFY['resolved'])} · {title}", people))
     return say(_EVENTS), items

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
 from datetime import datetime
 from pathlib import Path
 
 from cslog import privacy
 from cslog.errors import Problem, Refused, UsageError
-from cslog.ops.change import read
 from cslog.store import Record, Store
 from cslog.timeutil import fmt
 
 FOLDER = "attachments"
+MAX_NAME = 120  # characters of a stored file name (file systems allow 255 bytes; a CJK character takes 3)
 
 
 def folder(store: Store, record_id: str) -> Path:
@@ -47,11 +46,10 @@ def attach(store: Store, record_id: str, files: list[Path], *, actor: str, now: 
     _no_pii(note)
     at = fmt(now, store.settings.tz)
     with store.transaction("attach", actor, now, commit) as tx:
-        record = read(store, record_id)
+        record = store.read(record_id)
         doc = copy.deepcopy(record.doc)
         listed = list(doc.get("attachments") or [])
         target = folder(store, record.id)
-        store.guard_path(target / "x")
         added = []
         for path in given:
             data = path.read_bytes()
@@ -59,15 +57,7 @@ def attach(store: Store, record_id: str, files: list[Path], *, actor: str, now: 
             if any(a.get("sha256") == digest for a in listed):
                 continue  # the same file, attached before
             name = _free_name(target, path.name, {a.get("file") for a in listed})
-            dest = target / name
-            store.guard_path(dest)
-            target.mkdir(parents=True, exist_ok=True)
-            tx.journal.note(dest, None, data)
-            tx.changes.append((dest, None))
-            with open(dest, "xb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
+            tx.write_file(target / name, None, data)
             item = {"file": name, "sha256": digest, "bytes": len(data), "note": note, "at": at, "by": actor}
             item = {k: v for k, v in item.items() if v not in (None, "")}
             listed.append(item)
@@ -84,9 +74,6 @@ def attach(store: Store, record_id: str, files: list[Path], *, actor: str, now: 
     return written, added
 
 
-MAX_NAME = 120  # characters of a stored file name (file systems allow 255 bytes; a CJK character takes 3)
-
-
 def _checked_name(name: str) -> None:
     """A file name lands in the record, the commit and the workbook: one line, no personal data."""
     from cslog.people import checked_name
@@ -95,12 +82,12 @@ def _checked_name(name: str) -> None:
 
 
 def _no_pii(note: str | None) -> None:
-    from cslog.errors import Refused as _Refused
-
+    if not note:
+        return
     try:
-        privacy.guard({"note": note}, False) if note else None
-    except _Refused as exc:
-        raise _Refused(exc.message, hint="remove it from --note: cslog does not store personal data") from None
+        privacy.guard({"note": note}, False)
+    except Refused as exc:
+        raise Refused(exc.message, hint="remove it from --note: cslog does not store personal data") from None
 
 
 def _free_name(target: Path, name: str, listed: set) -> str:
@@ -145,7 +132,7 @@ def followed(store: Store, contact_id: str, *, actor: str, now: datetime, note: 
              commit: bool = True) -> Record:
     """A contact's follow-up done: followed_up_at, and a `followed` event; `overdue` lists it no more."""
     with store.transaction("followed", actor, now, commit) as tx:
-        record = read(store, contact_id)
+        record = store.read(contact_id)
         if record.kind != "contact":
             raise UsageError(f"{record.id} is a {record.kind}: follow-ups belong to contacts (沟通记录)")
         if not record.doc.get("follow_up") and not record.doc.get("follow_up_at"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from cslog import labels, privacy
@@ -22,13 +23,7 @@ from cslog.store import Record, Store
 from cslog.timeutil import fmt, instant
 
 FOLDER = "handbook"
-UNCATEGORISED: labels.Pair = ("未分类", "Uncategorised")
-_WORDS: dict[str, labels.Pair] = {
-    "title": ("服务经验手册", "Service handbook"), "cases": ("典型案例", "typical cases"),
-    "description": ("问题(客户原话)", "Problem (the customer's words)"), "cause": ("原因", "Cause"),
-    "solution": ("解决方案", "Solution"), "lessons": ("经验", "Lessons"), "none": ("本期没有典型案例。",
-                                                                              "No typical case in this period."),
-}
+_WORDS = labels.HANDBOOK
 
 
 def mark_case(store: Store, ticket_id: str, lesson: str, *, actor: str, now: datetime, commit: bool = True) -> Record:
@@ -99,7 +94,7 @@ def handbook_text(store: Store, period: Period, cases: list[Case], now: datetime
     for case in cases:
         if case.category != category:
             category = case.category
-            lines += [f"## {category or say(UNCATEGORISED)}", ""]
+            lines += [f"## {category or say(_WORDS['uncategorised'])}", ""]
         lines += [f"### {case.id} {case.title}", ""]
         for key in ("description", "cause", "solution"):
             text = getattr(case, key)
@@ -117,19 +112,27 @@ def _one_paragraph(text: str) -> str:
     return "\n    ".join(line.strip() for line in str(text).strip().splitlines())
 
 
-def file_handbook(store: Store, period: Period, text: str, *, actor: str, now: datetime,
-                  commit: bool = True) -> tuple[str, str | None]:
-    """handbook/<period>.md in the repository, committed: (its path, the commit)."""
+def write_handbook(store: Store, period: Period, now: datetime, *, output: Path | None = None, commit_as: str | None = None,
+                   mask: bool = True, commit: bool = True) -> tuple[int, str, list[str]]:
+    """`cslog handbook`: how many typical cases, the handbook's text, and the files written: `output` (a draft; the default
+    cslog-<period>.md in the current folder unless it is filed), and with `commit_as` (the actor) the repository's
+    handbook/<period>.md in one commit. `output` '-' writes no draft (the caller prints the text)."""
     from cslog.yamlio import write_atomic
 
-    path = store.root / FOLDER / f"{period.slug}.md"
-    with store.transaction("handbook", actor, now, commit) as tx:
-        store.guard_path(path)
-        before = path.read_text(encoding="utf-8") if path.is_file() else None
-        if before == text:
-            raise Refused(f"{store.rel(path)} already says this", hint="nothing to file")
-        tx.journal.note(path, before, text)
-        write_atomic(path, text)
-        tx.changes.append((path, before))
-        tx.summary = f"handbook {period.label}"
-    return store.rel(path), tx.commit_id
+    found = cases_in(store, period, mask=mask)
+    text = handbook_text(store, period, found, now)
+    written: list[str] = []
+    if str(output) != "-" and (output is not None or commit_as is None):
+        draft = output if output is not None else Path.cwd() / f"cslog-{period.slug}.md"
+        write_atomic(draft, text)
+        written.append(str(draft))
+    if commit_as is not None:
+        path = store.root / FOLDER / f"{period.slug}.md"
+        with store.transaction("handbook", commit_as, now, commit) as tx:
+            before = path.read_text(encoding="utf-8") if path.is_file() else None
+            if before == text:
+                raise Refused(f"{store.rel(path)} already says this", hint="nothing to file")
+            tx.write_file(path, before, text)
+            tx.summary = f"handbook {period.label}"
+        written.append(str(path))
+    return len(found), text, written

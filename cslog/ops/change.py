@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from cslog import people, privacy
-from cslog.errors import NotFound, UsageError
+from cslog.errors import UsageError
 from cslog.model import CHANNEL, CUSTOMER_TYPE, EMOTION, PRIORITY, TICKET_TYPE
 from cslog.store import Record, Store
 from cslog.timeutil import fmt, parse_time
@@ -75,9 +75,9 @@ def set_fields(store: Store, record_id: str, pairs: list[str], *, actor: str, no
                allow_pii: bool = False, commit: bool = True) -> Changed:
     """`cslog set ID FIELD=VALUE...`: every assignment checked before anything is written; one commit."""
     assignments = parse_assignments(pairs)
-    kind = _kind(store, record_id)
     with store.transaction("set", actor, now, commit) as tx:
-        record = store.read(record_id, kind)
+        record = store.read(record_id)
+        kind = record.kind
         doc = copy.deepcopy(record.doc)
         for name, op, raw in assignments:
             _settable(kind, name)
@@ -96,9 +96,9 @@ def apply_edit(store: Store, record_id: str, text: str, *, actor: str, now: date
     UsageError with every problem (the editor comes back with them on top)."""
     from cslog.store import load
 
-    kind = _kind(store, record_id)
     with store.transaction("edit", actor, now, commit) as tx:
-        record = store.read(record_id, kind)
+        record = store.read(record_id)
+        kind = record.kind
         item = load(kind, store.rel(record.path), text)
         if not item.ok:
             raise UsageError("; ".join(p.message if p.line is None else f"line {p.line}: {p.message}"
@@ -151,18 +151,6 @@ def put(doc: dict, kind: str, name: str, value: Any) -> None:
 
 
 # -- the checks -------------------------------------------------------------------------------------------
-
-def read(store: Store, record_id: str) -> Record:
-    """The record with this ID, of whichever kind (NotFound, with how to find one, when there is none)."""
-    return store.read(record_id, _kind(store, record_id))
-
-
-def _kind(store: Store, record_id: str) -> str:
-    kind = store.kind_of(record_id)
-    if kind is None:
-        raise NotFound(f"unknown record {record_id}", hint="`cslog find TEXT` finds a record by name, phone or ID")
-    return kind
-
 
 def _settable(kind: str, name: str) -> None:
     if name in SETTABLE[kind]:

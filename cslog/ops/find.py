@@ -5,19 +5,14 @@ from __future__ import annotations
 import re
 
 from cslog.errors import NotFound, UsageError
-from cslog.model import OPEN_STATUSES, fold, name_key
+from cslog.model import OPEN_STATUSES, fold, name_key, phone_key
 from cslog.store import Store
 
 MIN_PHONE_DIGITS = 4
+# The records a customer has, each with the words a search reads and the time it is ordered by.
+RECORDS = (("ticket", "title", "received_at"), ("contact", "request", "started_at"))
 _NOT_DIGIT = re.compile(r"\D")
 _PHONE_TEXT = re.compile(r"^\+?[\d\s-]+$")
-
-
-def _national(text: str) -> str:
-    """The digits of a phone number as typed, without China's country code (+86 139 1234 5678)."""
-    digits = _NOT_DIGIT.sub("", text)
-    return digits[2:] if text.strip().startswith(("+86", "0086")) or (digits.startswith("86") and len(digits) == 13) \
-        else digits
 
 
 def phones(doc: dict) -> list[str]:
@@ -38,7 +33,7 @@ def find(store: Store, text: str, limit: int = 50) -> list[dict]:
         raise UsageError("give a name, the last 4 or more digits of a phone, an ID or words of a title")
     index = _index(store)
     wanted, words = fold(text), fold(text).split()
-    digits = _national(text)
+    digits = phone_key(text)
     by_phone = len(digits) >= MIN_PHONE_DIGITS and bool(_PHONE_TEXT.match(text))
     found: list[dict] = []
     for doc in index.docs("customer"):
@@ -52,7 +47,7 @@ def find(store: Store, text: str, limit: int = 50) -> list[dict]:
                           "customer": rid, "customer_name": doc.get("name"), "phone": ", ".join(numbers) or None,
                           "at": None, "open": None, "match": hit})
     records = []
-    for kind, words_of, at in (("ticket", "title", "received_at"), ("contact", "request", "started_at")):
+    for kind, words_of, at in RECORDS:
         for row in index.rows(kind):
             rid = str(row.get("id") or "")
             hit = ("id" if fold(rid).startswith(wanted) else
@@ -67,7 +62,7 @@ def customer_records(store: Store, customer_id: str) -> list[dict]:
     """A customer's tickets and contacts, newest first; `open` says whether a ticket is still being handled."""
     index = _index(store)
     out = [_row(kind, row, words_of, at, None)
-           for kind, words_of, at in (("ticket", "title", "received_at"), ("contact", "request", "started_at"))
+           for kind, words_of, at in RECORDS
            for row in index.rows(kind) if row.get("customer") == customer_id]
     return sorted(out, key=lambda r: r["at"] or "", reverse=True)
 
@@ -86,7 +81,7 @@ def customer_id(store: Store, value: str) -> str:
     if store.kind_of(value) == "customer" and store.path_for("customer", value).exists():
         return value
     index = _index(store)
-    digits = _national(value)
+    digits = phone_key(value)
     key = name_key(value)
     docs = index.docs("customer")
     matches = [d for d in docs if key and name_key(d.get("name")) == key]

@@ -26,9 +26,10 @@ def import_file(store: Store, file: Path, *, actor: str, now: datetime, kind: st
     to notify; invalid rows refuse the whole import (UsageError) unless skip_invalid."""
     from cslog import importer
 
-    if not dry_run:
-        with store.lock():  # what a killed import left uncommitted is put back before the plan reads the repository
-            pass
+    if not dry_run:  # what a killed import left uncommitted is put back before the plan reads the repository
+        from cslog.transaction import recover_now
+
+        recover_now(store)
     engine, plan = importer.plan_import(store, file, actor=actor, now=now, kind=kind, mapping=mapping, sheet=sheet,
                                         allow_pii=allow_pii)
     for warning in plan.warnings:
@@ -44,12 +45,13 @@ def import_file(store: Store, file: Path, *, actor: str, now: datetime, kind: st
         plan = plan.without_invalid()
         if not plan.entries:
             raise UsageError(f"no valid row in {file.name}: nothing imported")
-    if not plan.entries and plan.skipped:
-        pass  # every row was imported before: nothing to write
-    elif dry_run:
-        engine.preview(plan)
-    else:
-        engine.apply(plan, commit=commit)
+    if plan.entries:
+        if dry_run:
+            engine.preview(plan)
+        else:
+            engine.apply(plan, commit=commit)
+    elif not plan.skipped:  # (every row imported before: nothing to write, and that is fine)
+        raise UsageError(f"{file.name}: nothing to import")
     done = "would import" if dry_run else "imported"
     skipped = (f"; skipped {len(plan.skipped)} row(s) imported before (rows "
                f"{', '.join(str(r) for r, _id in plan.skipped[:10])}{' ...' if len(plan.skipped) > 10 else ''})"

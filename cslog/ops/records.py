@@ -165,11 +165,7 @@ def _ticket_doc(store: Store, actor: str, now: datetime, f: dict, allow_pii: boo
     if not (owner and department) and s.routing:  # 分派规则: what the first matching rule gives
         from cslog import routing
 
-        rule = routing.first_match(list(s.routing), doc, customer.doc.get("type"))
-        event = routing.routed(rule, doc, s, created["at"]) if rule else None
-        if event:
-            doc.update(owner=event.get("owner"), department=event.get("department"))
-            doc["timeline"].append(event)
+        routing.apply(doc, s, customer.doc.get("type"), created["at"])
     if doc["praised"] and doc["type"] != "praise":
         raise UsageError("--praised names the person a praise (表扬) ticket is about; this ticket is a "
                          f"{doc['type']} ({TICKET_TYPE.label(doc['type'])})")
@@ -428,13 +424,6 @@ def list_records(store: Store, kind: str, filters: Filters, use_cache: bool = Tr
             rows.append({k: doc.get(k) for k in SUMMARY_FIELDS[kind]})
     rows.sort(key=lambda r: (str(_when(kind, r) or ""), str(r.get("id"))))
     return rows
-
-
-def show(store: Store, record_id: str, now: datetime):
-    """`cslog show` (ops/show.py)."""
-    from cslog.ops.show import show as shown
-
-    return shown(store, record_id, now)
 
 
 def check(store: Store, now: datetime, paths: list[str] | None = None, use_cache: bool = True):

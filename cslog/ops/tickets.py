@@ -329,15 +329,14 @@ def route(store: Store, ticket_id: str, *, actor: str, now: datetime, commit: bo
             customer_type = store.read(str(doc.get("customer")), "customer").doc.get("type")
         except (UsageError, NotFound):
             customer_type = None
-        rule = routing.first_match(list(store.settings.routing), doc, customer_type)
+        rule, event = routing.apply(doc, store.settings, customer_type, fmt(now, store.settings.tz), False)
         if rule is None:
             raise Refused(f"no routing rule matches {doc.get('id')}" if store.settings.routing else
-                          "cslog.yaml has no routing rules", hint="routing: in cslog.yaml (cslog init writes an example)")
-        event = routing.routed(rule, doc, store.settings, fmt(now, store.settings.tz), only_missing=False)
+                          "cslog.yaml has no routing rules", hint="routing: in cslog.yaml (cslog init writes an example)"
+                          if not store.settings.routing else "the rules' when: in cslog.yaml say which tickets they take")
         if event is None:
             raise Refused(f"{doc.get('id')} is where rule '{rule.get('name')}' sends it already")
-        doc.update(owner=event.get("owner"), department=event.get("department"))
-        return _append(doc, event), f"route: {rule.get('name')}"
+        return doc, f"route: {rule.get('name')}"
 
     return _apply(store, "route", ticket_id, actor, now, commit, build)
 
