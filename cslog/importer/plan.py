@@ -79,10 +79,7 @@ class Importer(RowReader):
         ids_seen: dict[str, int] = {}
         new_customers: dict[str, Entry] = {}
         prints: dict[str, str] = {}  # a row's fingerprint -> where it was first
-        from cslog.index import Index
-
-        index = Index.open(self.store)
-        known = {**index.marks_from("row:"), **index.marks_from("num:")}  # what earlier imports brought
+        known = {**self.index.marks_from("row:"), **self.index.marks_from("num:")}  # what earlier imports brought
         work = []
         for found in sheets:  # every sheet with the table's headers (9月, 10月...), one plan
             plan.warnings += bind_columns(found, kind, self.mapping)

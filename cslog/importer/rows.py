@@ -159,14 +159,18 @@ class RowReader:
         self._customers_by_phone: dict[str, str] = {}
         self._names_in_file: dict[str, int] = {}
         self.phones_added: dict[str, list[str]] = {}  # an existing customer -> numbers the sheet adds to it
-        for record in store.iter_records("customer"):
-            self._customers_by_id[record.id] = record.doc
-            name = str(record.doc.get("name") or "").strip()
+        from cslog.index import Index
+
+        self.index = Index.open(store)  # (the plan asks it too: what earlier imports brought)
+        for doc in self.index.docs("customer"):  # every customer that passes the gate, as the index holds it
+            rid = str(doc.get("id"))
+            self._customers_by_id[rid] = doc
+            name = str(doc.get("name") or "").strip()
             if name:
-                self._customers_by_name.setdefault(name_key(name), record.id)
-            for contact in record.doc.get("contacts") or []:
+                self._customers_by_name.setdefault(name_key(name), rid)
+            for contact in doc.get("contacts") or []:
                 if isinstance(contact, dict) and contact.get("phone"):
-                    self._customers_by_phone.setdefault(phone_key(contact["phone"]), record.id)
+                    self._customers_by_phone.setdefault(phone_key(contact["phone"]), rid)
 
     def accept(self, row: Row) -> None:
         """What a valid row adds to the customers it names: an existing customer's new number."""
