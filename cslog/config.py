@@ -146,11 +146,13 @@ def config_problems(data: dict) -> list[tuple[tuple, str]]:
             problems.append((("timezone",), f"unknown timezone {data['timezone']!r}; use an IANA name such as Asia/Shanghai"))
     ids = data.get("ids", {})
     if not isinstance(ids, dict):
-        problems.append((("ids",), "ids must map ticket/contact/customer to a format"))
+        problems.append((("ids",), "ids must map ticket/contact/customer/action to a format"))
     else:
         for kind, fmt in ids.items():
-            if kind not in ("ticket", "contact", "customer"):
-                problems.append((("ids", kind), f"unknown record kind '{kind}' (use ticket, contact, customer)"))
+            from cslog.model import KINDS
+
+            if kind not in KINDS:
+                problems.append((("ids", kind), f"unknown record kind '{kind}' (use {', '.join(KINDS)})"))
             elif not isinstance(fmt, str) or "{seq" not in fmt:
                 problems.append((("ids", kind), f"ID format {fmt!r} needs a {{seq}} field, e.g. 'CW{{date:%Y%m%d}}{{seq:04d}}'"))
             else:

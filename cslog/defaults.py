@@ -13,7 +13,8 @@ DEFAULTS: dict[str, Any] = {
     "org": "",
     "language": "zh",
     "timezone": "Asia/Shanghai",
-    "ids": {"ticket": "CW{date:%Y%m%d}{seq:04d}", "contact": "GT{date:%Y%m%d}{seq:04d}", "customer": "C{seq:04d}"},
+    "ids": {"ticket": "CW{date:%Y%m%d}{seq:04d}", "contact": "GT{date:%Y%m%d}{seq:04d}", "customer": "C{seq:04d}",
+            "action": "GJ{date:%Y%m%d}{seq:04d}"},
     "agents": [],
     "departments": [],
     "sla": {
@@ -57,6 +58,7 @@ ids:
   ticket: 'CW{{date:%Y%m%d}}{{seq:04d}}'     # 工单 CW202611220001
   contact: 'GT{{date:%Y%m%d}}{{seq:04d}}'    # 沟通记录 GT202611220001
   customer: 'C{{seq:04d}}'                 # 客户 C0001
+  action: 'GJ{{date:%Y%m%d}}{{seq:04d}}'     # 改进措施 GJ202611050001
 
 # 坐席与部门 / agents and departments. Empty = free text. When listed, owners and departments
 # must be on the list (by id or name), and a typo gets a "did you mean".

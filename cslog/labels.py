@@ -41,10 +41,11 @@ ENUMS: dict[str, dict[str, Pair]] = {
                 "agitated": ("激动", "agitated"), "satisfied": ("满意", "satisfied")},
     "decision": {"adopted": ("采纳", "adopted"), "rejected": ("不采纳", "rejected")},
     "review": {"approved": ("通过", "approved"), "returned": ("退回", "returned")},
+    "action_status": {"open": ("进行中", "open"), "done": ("已完成", "done"), "dropped": ("已取消", "dropped")},
 }
 
 KINDS: dict[str, Pair] = {"ticket": ("工单", "ticket"), "contact": ("沟通记录", "contact record"),
-                          "customer": ("客户", "customer")}
+                          "customer": ("客户", "customer"), "action": ("改进措施", "improvement action")}
 
 # -- fields ------------------------------------------------------------------------------------------------
 
@@ -71,6 +72,9 @@ FIELDS: dict[str, Pair] = {
     "contact_person": ("联系人", "Contact person"), "phone": ("联系电话", "Phone"), "email": ("电子邮箱", "E-mail"),
     "emotion.before": ("沟通前情绪", "Emotion before"),
     "emotion.after": ("沟通后情绪", "Emotion after"), "lessons": ("经验", "Lessons"),
+    "problem": ("针对问题", "Problem"), "measure": ("改进措施", "Measure"), "tickets": ("相关工单", "Tickets"),
+    "created_at": ("提出时间", "Created"), "due_at": ("完成期限", "Due"), "done_at": ("完成时间", "Done"),
+    "review": ("效果评估", "Review"),
 }
 
 # What a prompt asks for when a required flag is missing on a terminal (where the field label is too terse).
@@ -89,10 +93,12 @@ EVENTS: dict[str, Pair] = {
     "rated": ("满意度", "rated"), "callback": ("回访", "callback"), "linked": ("关联", "linked"),
     "priority": ("优先级", "priority"), "changed": ("修改", "changed"), "attached": ("附件", "attached"),
     "followed": ("已跟进", "followed up"), "case": ("典型案例", "typical case"),
+    "done": ("完成", "done"), "dropped": ("取消", "dropped"), "evaluated": ("效果评估", "effect reviewed"),
 }
 # Event fields that are not record fields (or mean something else in an event).
 EVENT_FIELDS: dict[str, Pair] = {
     "skip_callback": ("未回访", "callback skipped"),
+    "effective": ("有效", "effective"),
     "text": ("内容", "text"), "note": ("备注", "note"), "percent": ("进度", "progress"), "reason": ("原因", "reason"),
     "to_agent": ("升级至", "to"), "result": ("结果", "result"), "solved": ("已解决", "solved"),
     "score": ("评分", "score"), "comment": ("评价", "comment"), "efficiency": ("处理效率", "efficiency"),
@@ -106,7 +112,7 @@ YES_NO: tuple[Pair, Pair] = (("是", "yes"), ("否", "no"))
 CLOCKS: dict[str, Pair] = {
     "claim": ("认领", "claim"), "response": ("首次响应", "response"), "update": ("进度更新", "update"),
     "resolve": ("解决", "resolve"), "callback": ("回访", "callback"), "followup": ("跟进", "follow-up"),
-    "reminder": ("提醒", "reminder"),
+    "reminder": ("提醒", "reminder"), "action": ("改进措施", "action"),
 }
 CLOCK_STATES: dict[str, Pair] = {
     "met": ("已达成", "met"), "breached": ("已超时", "breached"), "running": ("计时中", "running"),

@@ -14,19 +14,22 @@ from typing import Any, Iterator
 from cslog import labels
 from cslog.errors import UsageError
 
-KINDS = ("ticket", "contact", "customer")
-KIND_FOLDERS = {"ticket": "tickets", "contact": "contacts", "customer": "customers"}
+KINDS = ("ticket", "contact", "customer", "action")
+KIND_FOLDERS = {"ticket": "tickets", "contact": "contacts", "customer": "customers", "action": "actions"}
+# What `cslog import` reads from a sheet (an improvement action is decided at the review meeting, not imported).
+IMPORT_KINDS = ("ticket", "contact", "customer")
 CACHE_DIR = ".cslog"  # beside them: the local cache (index, lock, holidays), git-ignored, always rebuildable
 # Record kinds whose files are sharded by month: <folder>/YYYY/MM/<id>.yaml
-SHARDED = frozenset({"ticket", "contact"})
+SHARDED = frozenset({"ticket", "contact", "action"})
 # Fields naming other records, by kind: (field, kind referred to).
 REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
     "ticket": (("customer", "customer"), ("related", "ticket"), ("contacts", "contact")),
     "contact": (("customer", "customer"), ("ticket", "ticket")),
     "customer": (),
+    "action": (("tickets", "ticket"),),
 }
 # The moment a record happened at: what --since/--until and periods select by.
-WHEN = {"ticket": "received_at", "contact": "started_at", "customer": None}
+WHEN = {"ticket": "received_at", "contact": "started_at", "customer": None, "action": "created_at"}
 
 
 def references(doc: dict, kind: str) -> Iterator[tuple[str, int, str, str]]:
@@ -110,10 +113,13 @@ CUSTOMER_TYPE = Enum("customer_type", "customer type", {"个人": "individual", 
 EMOTION = Enum("emotion", "emotion", {"焦急": "anxious", "生气": "agitated", "愤怒": "agitated"})
 DECISION = Enum("decision", "decision", {"adopt": "adopted", "已采纳": "adopted", "reject": "rejected",
                                          "未采纳": "rejected"})
+# An improvement action's status (改进措施, design 9.5).
+ACTION_STATUS = Enum("action_status", "action status", {"进行中": "open", "待完成": "open", "完成": "done",
+                                                         "已落实": "done", "取消": "dropped", "已取消": "dropped"})
 
 # By the schemas' $defs name: a field whose schema refers to #/$defs/<key> holds that enum's codes.
 ENUMS: dict[str, Enum] = {e.key: e for e in (PRIORITY, STATUS, TICKET_TYPE, CHANNEL, CUSTOMER_TYPE, EMOTION,
-                                             DECISION)}
+                                             DECISION, ACTION_STATUS)}
 # Timeline events whose `from`/`to` hold codes (free text in the schema: which enum depends on the event).
 EVENT_MOVES = {"status": STATUS, "escalated": STATUS, "priority": PRIORITY}
 
@@ -121,11 +127,15 @@ EVENT_MOVES = {"status": STATUS, "escalated": STATUS, "priority": PRIORITY}
 # -- statuses, clocks and thresholds the rules share ------------------------------------------------------
 
 OPEN_STATUSES = frozenset({"new", "in_progress", "waiting", "escalated"})
+# The status enum and the open statuses of each kind that has a status.
+STATUS_OF = {"ticket": STATUS, "action": ACTION_STATUS}
+OPEN_OF = {"ticket": OPEN_STATUSES, "action": frozenset({"open"})}
 DONE_STATUSES = frozenset({"resolved", "closed"})
 # SLA clocks, in the order they run (design.md section 4); followup has no budget: reports leave it out.
 SLA_CLOCKS = ("claim", "response", "update", "resolve", "callback")
-# What `cslog overdue` lists: the SLA clocks, a ticket's pending followup, a contact's follow-up reminder (提醒节点).
-CLOCK_KINDS = SLA_CLOCKS + ("followup", "reminder")
+# What `cslog overdue` lists: the SLA clocks, a ticket's pending followup, a contact's follow-up reminder (提醒节点),
+# an improvement action past its due (改进措施).
+CLOCK_KINDS = SLA_CLOCKS + ("followup", "reminder", "action")
 # Timeline events that set a ticket's owner (the claim clock stops at the first).
 OWNER_EVENTS = frozenset({"created", "claimed", "assigned"})
 # Satisfaction and callback scores: 1 (very dissatisfied) to 5; 4 and 5 count as satisfied (design.md section 5),
@@ -145,6 +155,8 @@ SUMMARY_FIELDS: dict[str, tuple[str, ...]] = {
     "contact": ("id", "customer", "customer_name", "channel", "agent", "started_at", "ended_at", "request",
                 "ticket"),
     "customer": ("id", "name", "type", "industry", "tags"),
+    "action": ("id", "title", "problem", "status", "owner", "department", "created_at", "due_at", "done_at",
+               "tickets"),
 }
 # The JSON keys of one `cslog overdue` row (design.md section 5), in this order.
 OVERDUE_ROW = ("id", "kind", "due", "overdue_minutes", "priority", "status", "owner", "title")
@@ -172,6 +184,13 @@ def callbacks_off_timeline(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def _timeline_callbacks(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [e for e in doc.get("timeline") or [] if isinstance(e, Mapping) and e.get("kind") == "callback"]
+
+
+def in_category(category: Any, problem: Any) -> bool:
+    """Whether a ticket's category is the problem or one of its sub-categories (产品质量-物流延误 is in 产品质量 and
+    in 产品质量-物流延误, and 产品质量-物流延误-仓库 too): what `list --category` and an action's problem select."""
+    have, want = str(category or ""), str(problem or "")
+    return bool(want) and (have == want or have.startswith(want + "-"))
 
 
 def imported_at(doc: dict) -> str | None:

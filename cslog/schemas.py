@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 _PACKAGE = Path(__file__).resolve().parent
 
 SCHEMA_FILES = {"ticket": "ticket.schema.json", "contact": "contact.schema.json",
-                "customer": "customer.schema.json", "config": "config.schema.json"}
+                "customer": "customer.schema.json", "action": "action.schema.json", "config": "config.schema.json"}
 TIMESTAMP = "#/$defs/timestamp"
 
 
@@ -119,7 +119,9 @@ def values_at(doc: Any, path: tuple) -> list[tuple[tuple, Any]]:
 
 def modeline(kind: str) -> str:
     """First line of every record file: editors complete and check fields with it."""
-    depth = "../../../" if kind in ("ticket", "contact") else "../"
+    from cslog.model import SHARDED
+
+    depth = "../../../" if kind in SHARDED else "../"
     return f"# yaml-language-server: $schema={depth}schemas/{SCHEMA_FILES[kind]}\n"
 
 

@@ -192,7 +192,7 @@ def test_unknown_kind_lists_the_kinds(cli):
     result = overdue(cli, "--kind", "reply")
     assert result.stderr.splitlines() == [
         "error: unknown clock kind 'reply'",
-        "  hint: use one of: claim, response, update, resolve, callback, followup, reminder",
+        "  hint: use one of: claim, response, update, resolve, callback, followup, reminder, action",
     ]
 
 

@@ -15,10 +15,11 @@ from cslog.store import Store
 
 def test_init_layout(repo):
     names = {p.name for p in repo.iterdir()}
-    assert {"cslog.yaml", "schemas", "tickets", "contacts", "customers", ".gitignore", ".git"} <= names
+    assert {"cslog.yaml", "schemas", "tickets", "contacts", "customers", "actions", ".gitignore", ".git"} <= names
     assert ".cslog/" in (repo / ".gitignore").read_text().splitlines()
     assert sorted(p.name for p in (repo / "schemas").iterdir()) == [
-        "config.schema.json", "contact.schema.json", "customer.schema.json", "ticket.schema.json"]
+        "action.schema.json", "config.schema.json", "contact.schema.json", "customer.schema.json",
+        "ticket.schema.json"]
     config = (repo / "cslog.yaml").read_text(encoding="utf-8")
     for key in ("sla:", "calendar:", "close_requires:", "batch:", "ids:", "warn_within", "extra_workdays"):
         assert key in config

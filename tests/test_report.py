@@ -443,7 +443,7 @@ def test_every_key_and_the_rest_of_the_previous_period(october):
         "handling_business_hours", "satisfaction", "top_categories", "departments", "type_shares", "resolved",
         "open", "unassigned", "closed_unresolved", "reopened", "handling", "sla_by_priority", "by_category", "uncategorised", "by_department",
         "by_owner", "callbacks", "suggestions", "praise", "previous", "change", "trend", "streak_periods", "streaks",
-        "generated_at"]
+        "actions", "generated_at"]
     assert october["generated_at"] == "2026-11-22T14:30:00+08:00"
     prev = october["previous"]
     assert list(prev) == list(october)[:28]

@@ -138,7 +138,7 @@ def test_attributes_are_added_to_an_existing_file(tmp_path):
     assert sync_mod.write_attributes(tmp_path)
     lines = (tmp_path / ".gitattributes").read_text(encoding="utf-8").splitlines()
     assert lines[:2] == ["*.xlsx binary", "tickets/** merge=cslog"]
-    assert lines[-2:] == ["contacts/** merge=cslog", "customers/** merge=cslog"]
+    assert lines[-3:] == ["contacts/** merge=cslog", "customers/** merge=cslog", "actions/** merge=cslog"]
     assert not sync_mod.write_attributes(tmp_path)  # nothing more to add
 
 

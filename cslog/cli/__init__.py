@@ -12,6 +12,7 @@ from cslog.cli import index  # noqa: F401  (reindex)
 from cslog.cli import calendar  # noqa: F401
 from cslog.cli import desk  # noqa: F401  (set, edit, find, attach, followed)
 from cslog.cli import cases  # noqa: F401  (case, handbook)
+from cslog.cli import actions  # noqa: F401  (action new, done, drop, review)
 
 
 def main() -> None:

@@ -57,14 +57,22 @@ class LazyCommands(Mapping):
     """The group's commands by name, each turned from its typer function into a click command when first
     asked for. Typer would otherwise inspect all 24 commands' signatures on every run (~40 ms), to run one."""
 
-    def __init__(self, infos: list, typer_app: typer.Typer):
+    def __init__(self, infos: list, typer_app: typer.Typer, groups: list = ()):
         self._infos = {info.name or _command_name(info.callback.__name__): info for info in infos}
+        self._infos.update((info.name, info) for info in groups)  # sub-commands (cslog action new...)
+        self._groups = {info.name for info in groups}
         self._app = typer_app
         self._built: dict[str, Any] = {}
 
     def __getitem__(self, name: str):
         command = self._built.get(name)
-        if command is None:
+        if command is None and name in self._groups:
+            from typer.main import get_group_from_info
+
+            command = self._built[name] = get_group_from_info(
+                self._infos[name], pretty_exceptions_short=self._app.pretty_exceptions_short,
+                suggest_commands=True, rich_markup_mode=self._app.rich_markup_mode)
+        elif command is None:
             from typer.main import get_command_from_info
 
             command = self._built[name] = get_command_from_info(
@@ -96,7 +104,10 @@ class LazyCommands(Mapping):
             if name in self._built or info is None:
                 shown[name] = self[name]
                 continue
-            text = getdoc(info.callback) if info.help is None else cleandoc(info.help)
+            if name in self._groups:
+                text = cleandoc(info.help or info.typer_instance.info.help or "")
+            else:
+                text = getdoc(info.callback) if info.help is None else cleandoc(info.help)
             shown[name] = TyperCommand(name=name, help=text, short_help=info.short_help, hidden=info.hidden,
                                        deprecated=info.deprecated)
         return shown
@@ -111,13 +122,13 @@ def click_group(typer_app: typer.Typer | None = None):
     from typer.main import get_command
 
     typer_app = typer_app or app
-    infos = typer_app.registered_commands
-    typer_app.registered_commands = []  # the group with its global options alone
+    infos, groups = typer_app.registered_commands, typer_app.registered_groups
+    typer_app.registered_commands, typer_app.registered_groups = [], []  # the group with its global options alone
     try:
         group = get_command(typer_app)
     finally:
-        typer_app.registered_commands = infos
-    group.commands = LazyCommands(infos, typer_app)
+        typer_app.registered_commands, typer_app.registered_groups = infos, groups
+    group.commands = LazyCommands(infos, typer_app, groups)
     return group
 
 

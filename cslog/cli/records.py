@@ -11,14 +11,15 @@ from cslog.cli.app import FORMATS_TABLE, app, check_format, emit, emit_pieces, i
 from cslog.errors import ConfigError, ExitCode, UsageError
 
 KIND_WORDS = {"ticket": "ticket", "tickets": "ticket", "工单": "ticket", "contact": "contact", "contacts": "contact",
-              "沟通记录": "contact", "customer": "customer", "customers": "customer", "客户": "customer"}
+              "沟通记录": "contact", "customer": "customer", "customers": "customer", "客户": "customer",
+              "action": "action", "actions": "action", "改进措施": "action"}
 
 
 def kind_word(value: str) -> str:
     try:
         return KIND_WORDS[value.lower()]
     except KeyError:
-        raise UsageError(f"unknown record kind '{value}'", hint="use ticket, contact or customer") from None
+        raise UsageError(f"unknown record kind '{value}'", hint="use ticket, contact, customer or action") from None
 
 
 @app.command()
@@ -152,6 +153,9 @@ def new(
     from cslog.ops import records as ops
 
     kind = kind_word(kind)
+    if kind == "action":
+        raise UsageError("an improvement action has its own command", hint="cslog action new --title T --problem "
+                         "CATEGORY --measure TEXT --owner A --department D --due TIME")
     st = state(ctx)
     store = st.store
     given = {k: v for k, v in dict(
@@ -262,7 +266,7 @@ def show(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    kind: Annotated[str, typer.Argument(help="tickets (default), contacts or customers.")] = "tickets",
+    kind: Annotated[str, typer.Argument(help="tickets (default), contacts, customers or actions.")] = "tickets",
     status: Annotated[Optional[list[str]], typer.Option("--status", help="Status (repeatable).")] = None,
     priority: Annotated[Optional[list[str]], typer.Option("--priority", help="Priority (repeatable).")] = None,
     type: Annotated[Optional[list[str]], typer.Option("--type", help="Ticket type (repeatable).")] = None,
@@ -273,7 +277,7 @@ def list_(
     tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Tag (repeatable: all must be present).")] = None,
     since: Annotated[Optional[str], typer.Option(help="Received (contacts: started) at or after.")] = None,
     until: Annotated[Optional[str], typer.Option(help="Received (contacts: started) before.")] = None,
-    open: Annotated[bool, typer.Option("--open", help="Only open tickets (not resolved or closed).")] = False,
+    open: Annotated[bool, typer.Option("--open", help="Only open tickets (not resolved or closed) or actions.")] = False,
     format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Read every file instead of the index "
                                            "(.cslog/index.sqlite).")] = False,
@@ -292,7 +296,7 @@ def list_(
     check_format(format, FORMATS_TABLE)
     st = state(ctx)
     k = kind_word(kind)
-    filters = ops.Filters.parse(st.store.settings.tz, status=status or (), priority=priority or (), type=type or (),
+    filters = ops.Filters.parse(st.store.settings.tz, kind=k, status=status or (), priority=priority or (), type=type or (),
                                 owner=owner, department=department, customer=customer, category=category,
                                 tag=tuple(tag or ()), since=since, until=until, open=open)
     rows = ops.list_records(st.store, k, filters, use_cache=not no_cache,

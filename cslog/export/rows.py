@@ -85,6 +85,24 @@ CASE_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
     ("solution", ("解决方案", "Solution"), "text", 50),
     ("lessons", ("经验", "Lessons"), "text", 50),
 )
+# 改进措施: the period's actions, then those done earlier whose effect the period shows (report.actions).
+ACTION_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
+    ("id", ("措施编号", "Action ID"), "text", 18),
+    ("title", ("措施名称", "Action"), "text", 24),
+    ("problem", ("针对问题", "Problem"), "text", 24),
+    ("measure", ("改进措施", "Measure"), "text", 50),
+    ("owner", ("负责人", "Owner"), "text", 12),
+    ("department", ("责任部门", "Department"), "text", 12),
+    ("status", ("状态", "Status"), "text", 10),
+    ("late", ("逾期", "Late"), "text", 8),
+    ("tickets", ("相关工单", "Tickets"), "text", 30),
+    ("before", ("完成当期问题数", "Count then"), "count", 0),
+    ("after", ("此后各期问题数", "Counts since"), "text", 30),
+    ("fell", ("问题下降", "Fell"), "text", 8),
+    ("effective", ("评估有效", "Reviewed effective"), "text", 8),
+    ("due", ("完成期限", "Due"), "datetime", 0),
+    ("done", ("完成时间", "Done"), "datetime", 0),
+)
 _TICKET_KEYS = tuple(c[0] for c in TICKET_COLUMNS)
 _CONTACT_KEYS = tuple(c[0] for c in CONTACT_COLUMNS)
 _STARTED = _CONTACT_KEYS.index("started")
@@ -274,6 +292,7 @@ class Contents:
     contacts: list[tuple]
     problems: list[str] = field(default_factory=list)
     cases: list[tuple] = field(default_factory=list)  # the period's typical cases (ops/cases.py)
+    actions: list[tuple] = field(default_factory=list)  # ACTION_COLUMNS
 
 
 _RECEIVED = _TICKET_KEYS.index("received")
@@ -304,4 +323,29 @@ def collect(store: Store, period: rpt.Period, now: datetime, mask: bool = True,
     cases = [(c.id, c.category, c.title, c.description or None, c.cause or None, c.solution or None,
               "\n".join(f"{item['text']} ({item.get('by')}, {str(item.get('at'))[:10]})" for item in c.lessons))
              for c in cases_in(store, period, index, mask)]
-    return Contents(built.data, tickets, contacts, problems, cases)
+    actions = action_rows(built.data["actions"], masker, language, tz)
+    return Contents(built.data, tickets, contacts, problems, cases, actions)
+
+
+def action_rows(figures: dict, mask: _Masker, language: str, tz) -> list[tuple]:
+    """The 改进措施 sheet: the period's actions (report.actions items), then the earlier ones whose effect the
+    period shows; an action in both is one row."""
+    from cslog.model import ACTION_STATUS
+    from cslog.timeutil import instant
+
+    def yes_no(value: Any) -> str | None:
+        return None if value is None else _say(labels.YES_NO[0 if value else 1], language)
+
+    def when(value: Any) -> datetime | None:
+        return naive(instant(str(value), tz), tz) if value else None
+
+    effects = {e["id"]: e for e in figures["effects"]}
+    rows = []
+    for a in figures["items"] + [e for e in figures["effects"] if e["id"] not in {i["id"] for i in figures["items"]}]:
+        e = effects.get(a["id"], {})
+        status = a.get("status") or "done"
+        rows.append((a["id"], mask(a["title"]), a["problem"], mask(a.get("measure")), a.get("owner"), a["department"],
+                     ACTION_STATUS.label(status, language), yes_no(a.get("late")), ", ".join(a.get("tickets") or []) or None,
+                     e.get("before"), ", ".join(f"{x['label']}: {x['count']}" for x in e.get("after") or []) or None,
+                     yes_no(e.get("fell")), yes_no(a.get("effective")), when(a.get("due_at")), when(a.get("done_at"))))
+    return rows

@@ -23,7 +23,7 @@ from pathlib import Path
 from cslog import report as rpt
 from cslog.errors import OperationalError, UsageError
 from cslog.export.cells import _Cells
-from cslog.export.rows import (CASE_COLUMNS, CONTACT_COLUMNS, MAX_CELL, TICKET_COLUMNS, _ILLEGAL, Contents, _say,
+from cslog.export.rows import (ACTION_COLUMNS, CASE_COLUMNS, CONTACT_COLUMNS, MAX_CELL, TICKET_COLUMNS, _ILLEGAL, Contents, _say,
                                collect)
 from cslog.render.text import GUARD_FIRST, text_width
 from cslog.store import Store
@@ -35,7 +35,8 @@ NUMBER_FORMATS = {"count": "0", "rate": "0.0%", "hours": "0.00", "score": "0.00"
 WIDTH_SAMPLE = 2000  # rows looked at for column widths
 
 SHEETS = {"summary": ("汇总", "Summary"), "tickets": ("工单明细", "Tickets"), "contacts": ("沟通记录", "Contacts"),
-          "trends": ("趋势", "Trends"), "cases": ("典型案例", "Typical cases")}
+          "trends": ("趋势", "Trends"), "cases": ("典型案例", "Typical cases"),
+          "actions": ("改进措施", "Improvement actions")}
 
 TREND_COLUMNS = (
     ("label", ("周期", "Period"), "text", 24), ("from", ("开始日期", "From"), "date", 0),
@@ -82,6 +83,8 @@ def write_workbook(path: Path, contents: Contents, language: str, org: str = "")
     _trends_sheet(wb.create_sheet(_say(SHEETS["trends"], language)), contents.report, language)
     if contents.cases:  # (a period without typical cases keeps the four sheets)
         _listing(wb.create_sheet(_say(SHEETS["cases"], language)), CASE_COLUMNS, contents.cases, language)
+    if contents.actions:  # (likewise a period without improvement actions)
+        _listing(wb.create_sheet(_say(SHEETS["actions"], language)), ACTION_COLUMNS, contents.actions, language)
     _save(wb, path)
 
 

@@ -16,7 +16,7 @@ from cslog.importer.values import time_value
 from cslog.importer.sheet import Sheet, bind_columns, find_sheets, read_grid
 from cslog.importer.vocab import (DEFAULTS, HEADERS, REQUIRED, guess_kind, header_index, load_mapping,
                                   normalise_header)
-from cslog.model import KINDS
+from cslog.model import IMPORT_KINDS as KINDS
 from cslog.store import Store
 from cslog.timeutil import fmt
 from cslog.yamlio import canonical

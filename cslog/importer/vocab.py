@@ -9,7 +9,7 @@ from typing import Any
 
 from cslog.errors import UsageError
 from cslog.labels import FIELDS as FIELD_LABELS
-from cslog.model import KINDS
+from cslog.model import IMPORT_KINDS as KINDS
 from cslog.yamlio import YamlSyntaxError, load_text
 
 IGNORE = "ignore"

@@ -29,6 +29,7 @@ SETTABLE: dict[str, tuple[str, ...]] = {
     "contact": ("channel", "customer", "started_at", "ended_at", "request", "details", "agreed", "result",
                 "references", "emotion.before", "emotion.after", "follow_up", "follow_up_at", "ticket"),
     "customer": ("name", "type", "industry", "contact_person", "phone", "email", "tags", "notes"),
+    "action": ("title", "problem", "measure", "owner", "department", "due_at", "tickets", "notes"),
 }
 # Fields that change through their own command (what to use instead).
 OWN_COMMAND = {
@@ -43,7 +44,7 @@ _ENUMS = {("ticket", "type"): TICKET_TYPE, ("customer", "type"): CUSTOMER_TYPE, 
           ("ticket", "channel"): CHANNEL, ("contact", "channel"): CHANNEL, ("ticket", "emotion"): EMOTION,
           ("contact", "emotion.before"): EMOTION, ("contact", "emotion.after"): EMOTION}
 _TIMES = {"received_at", "occurred_at", "planned_at", "started_at", "ended_at", "follow_up_at"}
-_LISTS = {"tags", "involved", "agreed"}
+_LISTS = {"tags", "involved", "agreed", "tickets"}
 _FIRST_CONTACT = {"contact_person": "name", "phone": "phone", "email": "email"}
 _SPLIT = re.compile(r"\s*[,，、;；]\s*")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_.]+)\s*([+-]?=)(.*)$", re.S)
@@ -179,6 +180,8 @@ def _value(store: Store, kind: str, name: str, op: str, raw: str, current: Any) 
         items = [i for i in _SPLIT.split(raw) if i] if raw else []
         if name == "involved":
             items = [people.checked_name(i, "involved person") for i in items]
+        if name == "tickets":
+            items = [store.read(i, "ticket").id for i in items]
         now = list(current or [])
         if op == "+=":
             return now + [i for i in items if i not in now]
@@ -194,9 +197,13 @@ def _value(store: Store, kind: str, name: str, op: str, raw: str, current: Any) 
         return enum.parse(raw)
     if name in _TIMES:
         return fmt(parse_time(raw, s.tz, name), s.tz)
+    if name == "due_at":  # (a date alone: the end of that day)
+        from cslog.ops.actions import due_moment
+
+        return fmt(due_moment(raw, s.tz), s.tz)
     if name == "department":
         return people.resolve(s.departments, raw, "department")
-    if name == "praised":
+    if name in ("praised", "owner"):  # (a ticket's owner changes through `cslog assign`)
         return people.resolve(s.agents, raw, "agent")
     if name in ("customer", "ticket"):
         return store.read(raw, name).id

@@ -25,7 +25,11 @@ def import_file(store: Store, file: Path, *, actor: str, now: datetime, kind: st
     """Read, check and (unless dry_run) write a spreadsheet's records. Warnings and every row's problems go
     to notify; invalid rows refuse the whole import (UsageError) unless skip_invalid."""
     from cslog import importer
+    from cslog.model import IMPORT_KINDS
 
+    if kind is not None and kind not in IMPORT_KINDS:
+        raise UsageError(f"a sheet holds tickets, contacts or customers, not {kind}s",
+                         hint="improvement actions are made with `cslog action new`")
     if not dry_run:  # what a killed import left uncommitted is put back before the plan reads the repository
         from cslog.transaction import recover_now
 

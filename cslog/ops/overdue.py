@@ -2,8 +2,8 @@
 A year of `at` or of a listed due whose make-up working days the calendar has to guess is a warning.
 
 Decisions where design.md is silent:
-- Listed: clocks still running past their due (on open tickets; a callback runs on resolved ones) and
-  pending followups. A clock that stopped late is history; a clock paused before its due waits on the
+- Listed: clocks still running past their due (on open tickets; a callback runs on resolved ones),
+  pending followups, contacts' reminders and open improvement actions past their due (kind `action`). A clock that stopped late is history; a clock paused before its due waits on the
   customer, but one already late when the pause began stays listed (the breach happened; the row's status
   says it waits).
 - `within` may be any duration, business units included (`--within 2bh`: what falls due within the next two
@@ -25,7 +25,7 @@ from cslog.durations import Duration, parse_duration
 from cslog.errors import UsageError
 from cslog.model import CLOCK_KINDS, imported_at
 from cslog.store import Store
-from cslog.timeutil import fmt
+from cslog.timeutil import fmt, instant
 
 @dataclass
 class Overdue:
@@ -78,22 +78,27 @@ def find_overdue(store: Store, at: datetime, within: Duration | timedelta | None
     if use_cache:
         from cslog.index import Index
 
-        index = Index.open(store, kinds=("ticket", "contact"))
+        index = Index.open(store, kinds=("ticket", "contact", "action"))
         listed = [(due, row(summary, clock, due, at, tz)) for summary, clock, due in
                   index.clocks_due(at, horizon, wanted) if shown(summary) and alerted(summary, due, tz)]
-        found.problems = [problem for kind in ("ticket", "contact") for _path, problem in index.problems(kind)]
+        found.problems = [problem for kind in ("ticket", "contact", "action") for _path, problem in index.problems(kind)]
         computed: Iterable[tuple[str, Mapping[str, Any]]] = ((t.path, t.doc) for t in index.leftovers(at))
         contacts: Iterable[Mapping[str, Any]] = (doc for _path, doc in index.reminders())
+        actions: Iterable[Mapping[str, Any]] = index.rows("action", {"open"})
     else:
         computed = ((store.rel(r.path), r.doc) for r in store.iter_records(
             "ticket", warn=lambda problem: found.problems.append(str(problem))))
         contacts = (r.doc for r in store.iter_records("contact", warn=lambda p: found.problems.append(str(p))))
+        actions = (r.doc for r in store.iter_records("action", warn=lambda p: found.problems.append(str(p))))
     if not wanted or "reminder" in wanted:
         agents = store.settings.agents
         listed += [(due, reminder_row(doc, due, at, tz)) for doc in contacts
                    for due in [_reminder_due(doc, tz, at, horizon)] if due is not None
                    and alerted({"imported_at": imported_at(doc)}, due, tz)
                    and shown({"owner": doc.get("agent"), "department": people.department_of(agents, doc.get("agent"))})]
+    if not wanted or "action" in wanted:  # 改进措施 past their due (or due within the horizon)
+        listed += [(due, action_row(doc, due, at, tz)) for doc in actions if doc.get("status") == "open" and shown(doc)
+                   for due in [instant(str(doc["due_at"]), tz)] if due <= at + (horizon or timedelta(0))]
     for path, doc in computed:
         if not shown(doc):
             continue
@@ -120,8 +125,6 @@ def alerted(fields: Mapping[str, Any], due: datetime, tz) -> bool:
     imported = fields.get("imported_at")
     if not imported:
         return True
-    from cslog.timeutil import instant
-
     try:
         return due >= instant(str(imported), tz)
     except ValueError:
@@ -130,8 +133,6 @@ def alerted(fields: Mapping[str, Any], due: datetime, tz) -> bool:
 
 def _reminder_due(doc: Mapping[str, Any], tz, at: datetime, horizon: timedelta | None) -> datetime | None:
     """A contact's follow-up time when it is not done and is due by `at` (or within the horizon), else None."""
-    from cslog.timeutil import instant
-
     if doc.get("followed_up_at") or not doc.get("follow_up_at"):
         return None
     due = instant(str(doc["follow_up_at"]), tz)
@@ -142,6 +143,12 @@ def reminder_row(doc: Mapping[str, Any], due: datetime, at: datetime, tz) -> dic
     """A contact's follow-up reminder as an overdue row: its agent is the owner, what is to be done the title."""
     return {"id": doc.get("id"), "kind": "reminder", "due": fmt(due, tz), "overdue_minutes": sla.minutes_late(due, at),
             "priority": None, "status": None, "owner": doc.get("agent"), "title": doc.get("follow_up")}
+
+
+def action_row(doc: Mapping[str, Any], due: datetime, at: datetime, tz) -> dict:
+    """An open improvement action as an overdue row: its owner and title, no priority."""
+    return {"id": doc.get("id"), "kind": "action", "due": fmt(due, tz), "overdue_minutes": sla.minutes_late(due, at),
+            "priority": None, "status": doc.get("status"), "owner": doc.get("owner"), "title": doc.get("title")}
 
 
 def row(fields: Mapping[str, Any], clock: str, due: datetime, at: datetime, tz) -> dict:

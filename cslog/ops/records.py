@@ -10,8 +10,8 @@ from typing import Any, Callable, Iterable
 
 from cslog import defaults, gitrepo, people, privacy
 from cslog.errors import ConfigError, UsageError
-from cslog.model import (CHANNEL, CUSTOMER_TYPE, EMOTION, KIND_FOLDERS, KINDS, OPEN_STATUSES, PRIORITY, STATUS,
-                         SUMMARY_FIELDS, TICKET_TYPE, WHEN)
+from cslog.model import (CHANNEL, CUSTOMER_TYPE, EMOTION, KIND_FOLDERS, KINDS, OPEN_OF, OPEN_STATUSES, PRIORITY,
+                         STATUS, STATUS_OF, SUMMARY_FIELDS, TICKET_TYPE, WHEN, in_category)
 from cslog.schemas import schema_dir
 from cslog.store import CACHE_DIR, Record, Store
 from cslog.timeutil import fmt, parse_time
@@ -346,8 +346,10 @@ class Filters:
     open: bool = False
 
     @classmethod
-    def parse(cls, tz, *, status=(), priority=(), type=(), since=None, until=None, **rest) -> "Filters":
-        return cls(status=tuple(STATUS.parse(v) for v in status), priority=tuple(PRIORITY.parse(v) for v in priority),
+    def parse(cls, tz, *, kind: str = "ticket", status=(), priority=(), type=(), since=None, until=None,
+              **rest) -> "Filters":
+        statuses = STATUS_OF.get(kind, STATUS)  # (an action is open, done or dropped)
+        return cls(status=tuple(statuses.parse(v) for v in status), priority=tuple(PRIORITY.parse(v) for v in priority),
                    type=tuple(TICKET_TYPE.parse(v) for v in type),
                    since=parse_time(since, tz, "--since") if since else None,
                    until=parse_time(until, tz, "--until") if until else None, **rest)
@@ -360,7 +362,7 @@ def _when(kind: str, doc: dict) -> str | None:
 def matches(kind: str, doc: dict, f: Filters, tz) -> bool:
     if f.status and doc.get("status") not in f.status:
         return False
-    if f.open and doc.get("status") not in OPEN_STATUSES:
+    if f.open and doc.get("status") not in OPEN_OF.get(kind, OPEN_STATUSES):
         return False
     if f.priority and doc.get("priority") not in f.priority:
         return False
@@ -372,10 +374,8 @@ def matches(kind: str, doc: dict, f: Filters, tz) -> bool:
         return False
     if f.customer and doc.get("customer") != f.customer:
         return False
-    if f.category:
-        cat = str(doc.get("category") or "")
-        if cat != f.category and not cat.startswith(f.category + "-"):
-            return False
+    if f.category and not in_category(doc.get("problem" if kind == "action" else "category"), f.category):
+        return False
     if f.tag and not set(f.tag) <= set(doc.get("tags") or ()):
         return False
     if f.since or f.until:
@@ -398,7 +398,7 @@ def list_records(store: Store, kind: str, filters: Filters, use_cache: bool = Tr
     """The summaries (model.SUMMARY_FIELDS) of the records that pass the filters, oldest first; from the index
     unless use_cache is False (then every file is read). Files that do not pass the gate go to warn."""
     if kind not in KINDS:
-        raise UsageError(f"unknown record kind '{kind}'", hint="use tickets, contacts or customers")
+        raise UsageError(f"unknown record kind '{kind}'", hint="use tickets, contacts, customers or actions")
     warn = warn or (lambda _message: None)
     filters.owner = people.resolve(store.settings.agents, filters.owner, "agent")
     filters.department = people.resolve(store.settings.departments, filters.department, "department")
@@ -408,12 +408,13 @@ def list_records(store: Store, kind: str, filters: Filters, use_cache: bool = Tr
         filters.customer = customer_id(store, filters.customer)
     statuses = set(filters.status) if filters.status else None
     if filters.open:
-        statuses = (statuses & OPEN_STATUSES) if statuses is not None else set(OPEN_STATUSES)
+        open_ = OPEN_OF.get(kind, OPEN_STATUSES)
+        statuses = (statuses & open_) if statuses is not None else set(open_)
     if use_cache:
         from cslog.index import Index
 
         index = Index.open(store, kinds=(kind,))
-        docs: Iterable[dict] = index.rows(kind, statuses if kind == "ticket" else None)
+        docs: Iterable[dict] = index.rows(kind, statuses if kind in STATUS_OF else None)
         for _path, problem in index.problems(kind):
             warn(problem)
     else:

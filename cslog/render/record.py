@@ -16,8 +16,9 @@ LIST_COLUMNS = {
     "ticket": ("id", "status", "priority", "type", "title", "customer_name", "owner", "received_at"),
     "contact": ("id", "customer_name", "channel", "agent", "started_at", "request", "ticket"),
     "customer": ("id", "name", "type", "industry", "tags"),
+    "action": ("id", "status", "title", "problem", "owner", "department", "due_at", "done_at"),
 }
-CLIP_AT = {"title": 40, "request": 40, "customer_name": 20, "name": 30}
+CLIP_AT = {"title": 40, "request": 40, "customer_name": 20, "name": 30, "problem": 20}
 
 
 @lru_cache(maxsize=None)

@@ -34,6 +34,7 @@ from cslog.config import error_at
 from cslog.model import (CHANNEL, OPEN_STATUSES, PRIORITY, SATISFIED_SCORE, SLA_CLOCKS as CLOCKS, STATUS,
                          TICKET_TYPE)
 from cslog.period import Period
+from cslog.report.actions import actions_figures
 from cslog.report.facts import Facts, _text, records_in, ticket_facts, unreadable
 from cslog.store import Store
 
@@ -346,5 +347,8 @@ def build(store: Store, period: Period, now: datetime, streak: int = STREAK_DEFA
     data["trend"] = [trend_row(facts[i], periods[i]) for i in range(full_from, len(periods))]
     data["streak_periods"] = streak
     data["streaks"] = streaks(categories[-lookback:], periods[-lookback:], streak)
+    problems += [problem for _path, problem in index.problems("action")]  # (an action may span many periods)
+    data["actions"] = actions_figures([doc for _path, doc in index.docs_with_paths("action")], periods, categories,
+                                      now, tz)
     data["generated_at"] = now.astimezone(tz).replace(microsecond=0).isoformat()
     return Report(period, data, problems)

@@ -33,7 +33,11 @@ _H = {  # column headers
     "response_rate": ("响应率", "Response rate"), "resolve_rate": ("按时解决率", "Resolved in time"),
     "owner": ("第一责任人", "Owner"), "sat_mean": ("满意度均分", "Satisfaction"), "person": ("表扬对象", "Praised"),
     "times": ("次数", "Times"), "type": ("问题类型", "Type"), "status": ("处理进度", "Status"),
-    "channel": ("渠道", "Channel"),
+    "channel": ("渠道", "Channel"), "total": ("合计", "Total"),
+    "a_open": ("进行中", "Open"), "a_done": ("已完成", "Done"), "a_late": ("逾期", "Late"),
+    "a_dropped": ("已取消", "Dropped"), "id": ("编号", "ID"), "title": ("措施", "Action"),
+    "problem": ("针对问题", "Problem"), "done_in": ("完成期间", "Done in"), "before": ("完成当期问题数", "Count then"),
+    "after": ("此后各期问题数", "Counts since"), "fell": ("问题下降", "Fell"), "effective": ("评估有效", "Reviewed effective"),
 }
 _TITLES = {
     "overview": ("概况", "Overview"), "by_type": ("问题类型", "Types"), "by_priority": ("问题等级", "Priorities"),
@@ -44,6 +48,7 @@ _TITLES = {
     "streaks": ("连续TOP1问题", "Top category streaks"), "departments": ("协作部门响应率", "Departments"),
     "owners": ("责任人处理情况", "Owners"), "callbacks": ("回访", "Callbacks"),
     "suggestions": ("建议采纳情况", "Suggestions"), "praise": ("表扬对象", "Praise"),
+    "actions": ("改进措施", "Improvement actions"), "action_effects": ("改进措施效果", "Effect of improvement actions"),
 }
 _OVERVIEW = {
     "tickets": ("工单总数", "Tickets"), "resolved": ("已解决", "Resolved"),
@@ -107,8 +112,8 @@ def sections(data: dict, language: str) -> list[Section]:
          chg["satisfaction"]["satisfied_rate"], "rate"),
     ]
     out.append(_mixed("overview", say(_TITLES["overview"]), h, overview))
-    if not data["tickets"]:
-        return out  # nothing received: the overview (against the previous period) says all there is
+    if not data["tickets"]:  # nothing received: the overview (against the previous period) says all there is
+        return out + _actions(data.get("actions"), say, h, language)
 
     for key, enum, head in (("by_type", TICKET_TYPE, "type"), ("by_priority", PRIORITY, "priority"),
                             ("by_status", STATUS, "status"), ("by_channel", CHANNEL, "channel")):
@@ -184,6 +189,26 @@ def sections(data: dict, language: str) -> list[Section]:
     rows = [(name, count, ", ".join(tickets.get(name) or [])) for name, count in data["praise"]["by_person"].items()]
     out.append(Section("praise", say(_TITLES["praise"]), (h["person"], h["times"], h["tickets"]),
                        ("text", "count", "text"), rows))
+    return out + _actions(data.get("actions"), say, h, language)
+
+
+def _actions(actions: dict | None, say, h: dict, language: str) -> list[Section]:
+    """改进措施 by department, and the effect of those done in earlier periods; nothing when there are none."""
+    if not actions or not (actions["total"] or actions["effects"]):
+        return []
+    keys = ("open", "done", "late", "dropped")
+    rows = [(name or "-", *(d[k] for k in keys)) for name, d in actions["by_department"].items()]
+    rows.append((say(_H["total"]), *(actions[k] for k in keys)))
+    out = [Section("actions", say(_TITLES["actions"]), (h["department"], *(h["a_" + k] for k in keys)),
+                   ("text", "count", "count", "count", "count"), rows)] if actions["total"] else []
+    if actions["effects"]:
+        yes_no = lambda v: "" if v is None else labels.say(labels.YES_NO[0 if v else 1], language)  # noqa: E731
+        rows = [(e["id"], e["title"], e["problem"], e["done_in"], e["before"],
+                 ", ".join(f"{a['label']}: {a['count']}" for a in e["after"]), yes_no(e["fell"]),
+                 yes_no(e["effective"])) for e in actions["effects"]]
+        out.append(Section("action_effects", say(_TITLES["action_effects"]),
+                           (h["id"], h["title"], h["problem"], h["done_in"], h["before"], h["after"], h["fell"],
+                            h["effective"]), ("text", "text", "text", "text", "count", "text", "text", "text"), rows))
     return out
 
 

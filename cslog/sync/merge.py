@@ -12,8 +12,8 @@ The rules, field by field (top-level fields; nested mappings such as a contact's
   edited on both...): the side whose latest new timeline event touching the field is later wins, so
   the timeline's order decides and the current state agrees with the last event; with no such event on
   either side (or at the same time), theirs wins: in `cslog sync` theirs is what the remote already
-  holds, so a value others may have seen does not flip. `satisfaction`, `decision` and `allow_pii` are
-  decided as a whole, never mixed from two sides;
+  holds, so a value others may have seen does not flip. `satisfaction`, `decision`, an action's `review` and
+  `allow_pii` are decided as a whole, never mixed from two sides;
 - the losing value is kept: a ticket gets a `note` event by `cslog` saying what was kept and what the
   other clone had, placed just before the event that decided (never last, so it does not count as
   someone acting on the ticket); for contacts and customers the notes are returned for the caller to
@@ -36,12 +36,15 @@ from cslog.yamlio import YamlSyntaxError, is_empty, load_text, update_text
 
 MERGE_AGENT = "cslog"
 # Decided as a whole: mixing the score of one rating with the comment of another would be a rating nobody gave.
-ATOMIC = frozenset({"satisfaction", "decision", "allow_pii"})
+ATOMIC = frozenset({"satisfaction", "decision", "allow_pii", "review"})
 # Lists whose entries are ordered by their `at`.
 TIMED_LISTS = frozenset({"timeline", "callbacks"})
 # Timeline events that set a top-level field without carrying it by name (status events say `to`).
 SET_BY_KINDS = {
-    "status": frozenset({"created", "status", "escalated"}),
+    "status": frozenset({"created", "status", "escalated", "done", "dropped"}),
+    "done_at": frozenset({"done"}),
+    "result": frozenset({"done"}),
+    "review": frozenset({"evaluated"}),
     "priority": frozenset({"priority"}),
     "owner": OWNER_EVENTS,
     "department": OWNER_EVENTS,
@@ -93,6 +96,8 @@ def same_record(kind: str, ours: dict, theirs: dict) -> bool:
         return first_o is not None and first_o == first_t and _agree(ours, theirs, keys)
     if kind == "contact":
         return _agree(ours, theirs, ("customer", "agent", "started_at", "request"))
+    if kind == "action":
+        return _agree(ours, theirs, ("title", "problem", "measure", "created_at"))
     return _agree(ours, theirs, ("name", "type", "contacts"))
 
 

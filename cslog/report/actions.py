@@ -1,0 +1,117 @@
+"""The improvement actions in the report (design 9.5; JSON key `actions`): the period's open, done and late
+actions by department, and for each action done in an earlier period whether its problem's count fell after it.
+
+What design.md leaves open, decided here:
+- An action belongs to a period when it was open at some moment of it: created before the period ends, and
+  not done or dropped before it began. Its status is judged at the period's end, or at `now` when that is
+  earlier (a report of this month says what stands today).
+- `done` and `dropped` count the actions done (dropped) within the period; `open` those still open at its
+  end; `late` those open past their due at that moment, and those done within the period after their due.
+- A problem counts the tickets of its category and of its sub-categories (model.in_category).
+- `effects`: every action done in an earlier period (within the report's lookback of 12 periods), with the
+  count of its problem in the period in which it was done (`before`) and in each period since (`after`),
+  oldest first; `fell` is true when every period since counted fewer, false when one did not, null when no
+  period has passed. `effective` is what the review said (`cslog action review`), null before a review.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime
+from typing import Any
+
+from cslog.model import in_category
+from cslog.period import Period
+from cslog.timeutil import instant
+
+STATES = ("open", "done", "dropped")
+
+
+def closed_at(doc: dict, tz) -> datetime | None:
+    """When an action was done or dropped (done_at; the last `dropped` event, else its creation); None while
+    it is open."""
+    status = doc.get("status")
+    if status == "done":
+        return instant(str(doc["done_at"]), tz)
+    if status == "dropped":
+        when = next((e.get("at") for e in reversed(doc.get("timeline") or [])
+                     if isinstance(e, dict) and e.get("kind") == "dropped" and e.get("at")), doc.get("created_at"))
+        return instant(str(when), tz)
+    return None
+
+
+def status_at(doc: dict, moment: datetime, tz) -> str:
+    """An action's status as it stood at a moment (open until it was done or dropped)."""
+    closed = closed_at(doc, tz)
+    return str(doc.get("status")) if closed is not None and closed <= moment else "open"
+
+
+def is_late(doc: dict, moment: datetime, tz) -> bool:
+    """Whether an action missed its due as things stood at a moment: still open past it, or done after it."""
+    due = instant(str(doc["due_at"]), tz)
+    status = status_at(doc, moment, tz)
+    if status == "done":
+        return closed_at(doc, tz) > due  # type: ignore[operator]
+    return status == "open" and due < moment
+
+
+def problem_count(counted: Counter, problem: str) -> int:
+    return sum(n for category, n in counted.items() if in_category(category, problem))
+
+
+def actions_figures(docs: list[dict], periods: list[Period], categories: list[Counter], now: datetime,
+                    tz) -> dict:
+    """The `actions` key of the report of periods[-1]; `categories` counts each period's tickets by category
+    (both oldest first)."""
+    since, until = periods[-1].bounds(tz)
+    end = min(until, now)
+    items, by_department = [], defaultdict(lambda: {"open": 0, "done": 0, "dropped": 0, "late": 0})
+    totals = Counter()
+    for doc in docs:
+        created, closed = instant(str(doc["created_at"]), tz), closed_at(doc, tz)
+        if created >= end or (closed is not None and closed < since):
+            continue
+        status, late = status_at(doc, end, tz), is_late(doc, end, tz)
+        department = str(doc.get("department") or "")
+        for key, counts in (("open", status == "open"), ("done", status == "done"),
+                            ("dropped", status == "dropped"), ("late", late)):
+            by_department[department][key] += counts
+            totals[key] += counts
+        items.append(_item(doc, status, late))
+    items.sort(key=lambda a: (a["department"] or "", a["due_at"], a["id"]))
+    return {"total": len(items), **{k: totals[k] for k in ("open", "done", "dropped", "late")},
+            "by_department": dict(sorted(by_department.items())), "items": items,
+            "effects": _effects(docs, periods, categories, since, tz)}
+
+
+def _item(doc: dict, status: str, late: bool) -> dict:
+    review = doc.get("review") if isinstance(doc.get("review"), dict) else {}
+    return {"id": doc.get("id"), "title": doc.get("title"), "problem": doc.get("problem"), "measure": doc.get("measure"),
+            "owner": doc.get("owner"),
+            "department": doc.get("department"), "due_at": doc.get("due_at"), "status": status,
+            "done_at": doc.get("done_at") if status == "done" else None, "late": late,
+            "tickets": list(doc.get("tickets") or []), "effective": review.get("effective")}
+
+
+def _effects(docs: list[dict], periods: list[Period], categories: list[Counter], since: datetime, tz) -> list[dict]:
+    spans = [p.bounds(tz) for p in periods]
+    out: list[dict[str, Any]] = []
+    for doc in docs:
+        if doc.get("status") != "done":
+            continue
+        done = closed_at(doc, tz)
+        if done is None or done >= since or done < spans[0][0]:
+            continue
+        i = next(k for k, (a, b) in enumerate(spans) if a <= done < b)
+        problem = str(doc.get("problem") or "")
+        before = problem_count(categories[i], problem)
+        after = [{"label": periods[k].label, "count": problem_count(categories[k], problem)}
+                 for k in range(i + 1, len(periods))]
+        review = doc.get("review") if isinstance(doc.get("review"), dict) else {}
+        out.append({"id": doc.get("id"), "title": doc.get("title"), "problem": problem, "measure": doc.get("measure"),
+                    "owner": doc.get("owner"), "department": doc.get("department"), "due_at": doc.get("due_at"),
+                    "done_at": doc.get("done_at"), "done_in": periods[i].label, "tickets": list(doc.get("tickets") or []),
+                    "late": done > instant(str(doc["due_at"]), tz),
+                    "before": before, "after": after,
+                    "fell": all(a["count"] < before for a in after) if after else None,
+                    "effective": review.get("effective")})
+    return sorted(out, key=lambda e: (str(e["done_at"]), str(e["id"])))
