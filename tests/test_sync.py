@@ -49,7 +49,7 @@ class Clone:
 
     def files(self) -> dict[str, str]:
         return {str(p.relative_to(self.path)): p.read_text(encoding="utf-8")
-                for folder in ("tickets", "contacts", "customers") for p in (self.path / folder).rglob("*.yaml")}
+                for folder in ("tickets", "contacts", "customers", "actions") for p in (self.path / folder).rglob("*.yaml")}
 
 
 @pytest.fixture
@@ -624,3 +624,23 @@ def test_a_sync_killed_in_the_middle_of_its_merge_says_how_to_undo_it(team):
     b.sync(at="18:10")
     settle(a, b)
     assert_consistent(a, b)
+
+
+def test_improvement_actions_merge_and_renumber_like_the_other_records(team):
+    a, b, c = team
+    new = ["action", "new", "--problem", "产品质量-物流延误", "--measure", "每日推送", "--owner", "老周",
+           "--department", "运营部", "--due", "2026-12-31"]
+    aid = a.ok(*new, "--title", "物流延误预警", at="09:00")
+    settle(a, b, c)
+    a.ok("action", "done", aid, "--result", "预警上线", at="11:00")
+    b.ok("set", aid, "due_at=2027-01-15", "--reason", "延期", at="10:30")
+    first = b.ok(*new, "--title", "B的措施", at="12:00")  # the same new ID on two clones
+    second = c.ok(*new, "--title", "C的措施", at="12:05")
+    assert first == second
+    settle(a, b, c)
+    assert_consistent(a, b, c)
+    doc = c.doc(aid)
+    assert doc["status"] == "done" and doc["result"] == "预警上线" and doc["due_at"].startswith("2027-01-15")
+    assert [e["kind"] for e in doc["timeline"]] == ["created", "changed", "done"]
+    titles = sorted(load_text(p.read_text(encoding="utf-8"))["title"] for p in (c.path / "actions").rglob("*.yaml"))
+    assert titles == ["B的措施", "C的措施", "物流延误预警"]
