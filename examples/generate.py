@@ -106,9 +106,9 @@ def received_time(rng: random.Random, day: datetime) -> datetime:
 
 def main() -> None:
     rng = random.Random(20261122)
-    for folder in ("tickets", "contacts", "customers", "attachments", "handbook", ".cslog"):
+    for folder in ("tickets", "contacts", "customers", "actions", "attachments", "handbook", ".cslog"):
         shutil.rmtree(HERE / folder, ignore_errors=True)
-    for name in ("cslog.yaml", ".gitignore"):
+    for name in ("cslog.yaml", ".gitignore", ".gitattributes"):
         (HERE / name).unlink(missing_ok=True)
     shutil.rmtree(HERE / "schemas", ignore_errors=True)
     start = datetime(2026, 5, 6, 9, 0, tzinfo=TZ)
@@ -148,6 +148,7 @@ def main() -> None:
     batch_of_complaints(store, rng, customers, datetime(2026, 11, 18, 10, 5, tzinfo=TZ))
     at_the_desk(store, customers)
     october_review(store)
+    improvement_actions(store)
     print(f"examples: {len(customers)} customers, "
           f"{len(store.record_paths('ticket'))} tickets, {len(store.record_paths('contact'))} contacts")
 
@@ -347,6 +348,41 @@ def october_review(store: Store) -> None:
         lesson = next(text for word, text in lessons.items() if word in category)
         cases.mark_case(store, tid, lesson, actor=SUPERVISOR, now=meeting, commit=False)
     cases.write_handbook(store, month_period("2026-10"), meeting, output=Path("-"), commit_as=SUPERVISOR, commit=False)
+
+
+
+def improvement_actions(store: Store) -> None:
+    """What the reviews decided (改进措施): in September a fix for the App crashes, done in October and found
+    effective in November (4 such tickets in October, 2 in November); in October a batch check of the charging
+    faults, late (due 11-13, still open), and a logistics alert due at the end of November."""
+    from cslog.ops import actions as improve
+
+    def tickets_of(category: str, before: datetime) -> list[str]:
+        found = [r for r in store.iter_records("ticket") if r.doc.get("category") == category
+                 and r.doc["received_at"] < before.isoformat()]
+        return [r.id for r in sorted(found, key=lambda r: r.doc["received_at"])[-2:]]
+
+    september = datetime(2026, 9, 30, 16, 0, tzinfo=TZ)
+    crashes = improve.new_action(
+        store, title="App闪退兼容性回归测试", problem="技术故障-App闪退", owner="小强", department="技术部",
+        measure="每次手机系统大版本发布后一周内完成App兼容性回归测试,发现问题48小时内发布修复版本",
+        due="2026-10-20", tickets=tickets_of("技术故障-App闪退", september), actor=SUPERVISOR, now=september,
+        commit=False)
+    improve.done(store, crashes.id, "新增系统升级兼容性回归用例,发布修复版本3.2.1", actor="小强",
+                 now=datetime(2026, 10, 16, 17, 30, tzinfo=TZ), commit=False)
+    improve.review(store, crashes.id, True, "App闪退工单10月4件,11月降至2件", actor=SUPERVISOR,
+                   now=datetime(2026, 11, 20, 16, 0, tzinfo=TZ), commit=False)
+    october = datetime(2026, 10, 30, 16, 30, tzinfo=TZ)
+    improve.new_action(
+        store, title="充电故障批次排查", problem="产品质量-充电故障", owner="小芳", department="品控部",
+        measure="对10月充电故障集中的批次抽检电池触点,不合格批次下架并通知已购客户换货",
+        due="2026-11-13", tickets=tickets_of("产品质量-充电故障", october), actor=SUPERVISOR, now=october,
+        commit=False)
+    improve.new_action(
+        store, title="物流延误预警", problem="产品质量-物流延误", owner="老周", department="运营部",
+        measure="超过48小时未更新物流信息的订单每日推送运营部跟进,并主动告知客户预计到达时间",
+        due="2026-11-30", tickets=tickets_of("产品质量-物流延误", october), actor=SUPERVISOR, now=october,
+        commit=False)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ def test_examples_are_what_generate_py_makes(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
 
     def files(root):
-        return {str(p.relative_to(root)): p.read_bytes() for folder in ("tickets", "contacts", "customers", "schemas")
+        return {str(p.relative_to(root)): p.read_bytes() for folder in ("tickets", "contacts", "customers", "actions", "schemas")
                 for p in (root / folder).rglob("*") if p.is_file()} | {"cslog.yaml": (root / "cslog.yaml").read_bytes()}
 
     expected, got = files(EXAMPLES), files(made)
