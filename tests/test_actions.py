@@ -80,6 +80,10 @@ def test_drop_list_and_set(cli, repo):
     cli.ok("set", first, "due_at=2026-12-15", "owner=小明", "--reason", "供应商延期", env=REVIEW)
     doc = doc_of(repo, first)
     assert doc["due_at"] == "2026-12-15T23:59:59+08:00" and doc["owner"] == "小明"
+    minutes = repo.parent / "复盘会纪要.txt"
+    minutes.write_text("10月复盘会", encoding="utf-8")
+    cli.ok("attach", first, str(minutes), "--note", "会议纪要", env=REVIEW)  # what the meeting decided, beside it
+    assert (repo / "attachments" / first / "复盘会纪要.txt").is_file() and doc_of(repo, first)["attachments"]
     assert cli("set", first, "status=done").exit_code == 2
     assert cli("new", "action").exit_code == 2  # its own command says how
     assert cli("check").exit_code == 0
