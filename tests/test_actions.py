@@ -86,6 +86,10 @@ def test_drop_list_and_set(cli, repo):
     assert (repo / "attachments" / first / "复盘会纪要.txt").is_file() and doc_of(repo, first)["attachments"]
     assert cli("set", first, "status=done").exit_code == 2
     assert cli("new", "action").exit_code == 2  # its own command says how
+    sheet = repo.parent / "actions.csv"
+    sheet.write_text("标题,问题分类\n物流,产品质量\n", encoding="utf-8")
+    imported = cli("import", str(sheet), "--kind", "actions")
+    assert imported.exit_code == 2 and "cslog action new" in imported.stderr
     assert cli("check").exit_code == 0
 
 

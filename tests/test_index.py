@@ -392,7 +392,8 @@ def test_overdue_rows_come_in_order_and_filtered_as_asked(tmp_path):
     assert find_overdue(store, now, timedelta(days=2), owner=owner).rows == [r for r in every if r["owner"] == owner]
     assert find_overdue(store, now, timedelta(days=2), kinds=["resolve", "followup"]).rows == [
         r for r in every if r["kind"] in ("resolve", "followup")]
-    departments = {row["id"]: row["department"] for row in Index.open(store).rows("ticket")}
+    departments = {row["id"]: row["department"] for kind in ("ticket", "action")
+                   for row in Index.open(store).rows(kind)}  # (an improvement action has its department)
     # a contact's follow-up reminder belongs to its agent's department (cslog.yaml's agents)
     of_agent = {a["name"]: a.get("department") for a in store.settings.agents}
     departments.update({r["id"]: of_agent.get(r["owner"]) for r in every if r["kind"] == "reminder"})

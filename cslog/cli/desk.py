@@ -9,7 +9,7 @@ import typer
 
 from cslog.cli.app import app, check_format, emit, say, state
 
-RecordId = Annotated[str, typer.Argument(metavar="ID", help="Ticket, contact or customer ID.")]
+RecordId = Annotated[str, typer.Argument(metavar="ID", help="Ticket, contact, customer or action ID.")]
 AllowPii = Annotated[bool, typer.Option("--allow-pii", help="Keep identity/bank-card numbers in the text "
                                         "(recorded in the timeline).")]
 
@@ -33,7 +33,7 @@ def set_(
     reason: Annotated[Optional[str], typer.Option(help="Why (kept with each change in the timeline).")] = None,
     allow_pii: AllowPii = False,
 ):
-    """Change fields of a ticket, contact or customer; each change is a `changed` event; one commit.
+    """Change fields of a ticket, contact, customer or improvement action; each change is a `changed` event; one commit.
 
     Example: cslog set CW202611220001 priority=紧急 category=产品质量-物流延误 --reason "客户再次来电"
     """

@@ -233,7 +233,7 @@ def _from_document(store, kind: str, path: Path | None, common: dict):
 @app.command()
 def show(
     ctx: typer.Context,
-    record_id: Annotated[str, typer.Argument(metavar="ID", help="Ticket, contact or customer ID.")],
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Ticket, contact, customer or action ID.")],
     format: Annotated[str, typer.Option("--format", help="text, yaml or json.")] = "text",
 ):
     """Show one record: labelled fields, SLA clocks and the timeline (json: the fields as stored).

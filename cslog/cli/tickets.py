@@ -313,7 +313,7 @@ def link(
 @app.command()
 def history(
     ctx: typer.Context,
-    record_id: Annotated[str, typer.Argument(metavar="ID", help="Ticket, contact or customer ID.")],
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Ticket, contact, customer or action ID.")],
     format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ):
     """Show a record's changes from git, field by field.
