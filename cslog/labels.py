@@ -77,6 +77,12 @@ FIELDS: dict[str, Pair] = {
     "review": ("效果评估", "Review"),
 }
 
+# Fields a kind names its own way.
+KIND_FIELDS: dict[tuple[str, str], Pair] = {
+    ("action", "owner"): ("负责人", "Owner"), ("action", "department"): ("责任部门", "Department"),
+    ("action", "title"): ("措施名称", "Action"), ("action", "result"): ("落实情况", "Result"),
+}
+
 # What a prompt asks for when a required flag is missing on a terminal (where the field label is too terse).
 PROMPTS: dict[str, Pair] = {
     "customer": ("客户编号", "customer ID"), "type": ("类型", "type"), "priority": ("优先级", "priority"),

@@ -48,8 +48,10 @@ def kind_label(kind: str, language: str) -> str:
     return labels.say(labels.KINDS[kind], language)
 
 
-def field_label(field: str, language: str) -> str:
-    return labels.of(labels.FIELDS, field, language) or field
+def field_label(field: str, language: str, kind: str | None = None) -> str:
+    """A field's label; a kind may name a field its own way (an action's owner is its 负责人)."""
+    own = labels.KIND_FIELDS.get((kind, field)) if kind else None
+    return labels.say(own, language) if own else labels.of(labels.FIELDS, field, language) or field
 
 
 # -- enums ------------------------------------------------------------------------------------------------

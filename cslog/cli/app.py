@@ -67,11 +67,14 @@ class LazyCommands(Mapping):
     def __getitem__(self, name: str):
         command = self._built.get(name)
         if command is None and name in self._groups:
+            from inspect import signature
+
             from typer.main import get_group_from_info
 
+            more = {"suggest_commands": True} if "suggest_commands" in signature(get_group_from_info).parameters else {}
             command = self._built[name] = get_group_from_info(
                 self._infos[name], pretty_exceptions_short=self._app.pretty_exceptions_short,
-                suggest_commands=True, rich_markup_mode=self._app.rich_markup_mode)
+                rich_markup_mode=self._app.rich_markup_mode, **more)
         elif command is None:
             from typer.main import get_command_from_info
 

@@ -59,7 +59,7 @@ def records_table(kind: str, rows: list[dict], language: str) -> str:
     """`cslog list`'s table: LIST_COLUMNS of each row, long text clipped; '' when there are no rows."""
     columns = LIST_COLUMNS[kind]
     body = [[clip(cell(row.get(col), col, language, kind), CLIP_AT.get(col, 200)) for col in columns] for row in rows]
-    return table(body, [field_label(c, language) for c in columns])
+    return table(body, [field_label(c, language, kind) for c in columns])
 
 
 def record_view(kind: str, doc: dict, language: str = "zh", clocks: list[str] | None = None,
@@ -74,7 +74,7 @@ def record_view(kind: str, doc: dict, language: str = "zh", clocks: list[str] | 
     for key, value in doc.items():
         if key in ("id", "timeline") or value in (None, "", [], {}):
             continue
-        lines.extend(_field_lines(kind, field_label(key, language), key, value, language, width))
+        lines.extend(_field_lines(kind, field_label(key, language, kind), key, value, language, width))
         if key == "customer_name" and customer:
             for name, text in customer.items():
                 label = labels.say(labels.CUSTOMER_OF_TICKET[name], language)
@@ -102,7 +102,7 @@ def _field_lines(kind: str, label: str, key: str, value: Any, language: str, wid
                                   if value.get(k))]
     if key == "callbacks" and isinstance(value, list):
         return [f"{label}:"] + ["  " + _parts(v, language) for v in value if isinstance(v, dict)]
-    if key in ("satisfaction", "decision") and isinstance(value, dict):
+    if key in ("satisfaction", "decision", "review") and isinstance(value, dict):
         return [head + _parts(value, language)]
     if key == "contacts" and kind == "customer" and isinstance(value, list):
         label = field_label("contact_person", language)
