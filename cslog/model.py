@@ -195,6 +195,42 @@ def in_category(category: Any, problem: Any) -> bool:
     return bool(want) and (have == want or have.startswith(want + "-"))
 
 
+def inconsistencies(kind: str, doc: Mapping[str, Any]) -> list[tuple[tuple, str]]:
+    """What a record that passes its schema may still get wrong between its fields, as (path, message): an
+    action due or done before it was decided, reviewed before it was done, or carrying a done action's fields
+    while it is not done. Times without an offset compare as UTC here (the gate knows no timezone)."""
+    if kind != "action":
+        return []
+    from cslog.timeutil import instant, zone
+
+    utc = zone("UTC")
+
+    def at(value: Any):
+        try:
+            return instant(str(value), utc) if value else None
+        except ValueError:
+            return None
+
+    found = []
+    created, due, done = at(doc.get("created_at")), at(doc.get("due_at")), at(doc.get("done_at"))
+    review = doc.get("review") if isinstance(doc.get("review"), Mapping) else None
+    if created and due and due < created:
+        found.append((("due_at",), f"due_at {doc['due_at']} is before created_at {doc['created_at']}: an action is "
+                                   "due after the meeting that decided it"))
+    if doc.get("status") != "done":
+        for name in ("done_at", "result"):
+            if doc.get(name):
+                found.append(((name,), f"{name}: only a done action has one (status is {doc.get('status')}); "
+                                       "remove it, or set status: done"))
+        if review:
+            found.append((("review",), f"review: only a done action is reviewed (status is {doc.get('status')})"))
+    if created and done and done < created:
+        found.append((("done_at",), f"done_at {doc['done_at']} is before created_at {doc['created_at']}"))
+    if review and done and at(review.get("at")) and at(review.get("at")) < done:
+        found.append((("review", "at"), f"review.at {review['at']} is before done_at {doc['done_at']}"))
+    return found
+
+
 def imported_at(doc: dict) -> str | None:
     """When an imported record was imported (its `source.at`); None for a record made here."""
     source = doc.get("source")

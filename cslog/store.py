@@ -26,7 +26,7 @@ from cslog import config as config_mod
 from cslog import gitrepo, schemas
 from cslog.errors import ConfigError, NotFound, OperationalError, Problem, UsageError
 from cslog.ids import id_format, is_safe
-from cslog.model import CACHE_DIR, ENUMS, EVENT_MOVES, KIND_FOLDERS, KINDS, SHARDED, kind_label
+from cslog.model import CACHE_DIR, ENUMS, EVENT_MOVES, KIND_FOLDERS, KINDS, SHARDED, inconsistencies, kind_label
 from cslog.yamlio import (TEMP_SUFFIX, YamlSyntaxError, create_exclusive, line_of, load_text, render, update_text,
                           write_atomic)
 
@@ -96,11 +96,16 @@ def load(kind: str, rel: str, raw: bytes | str) -> Loaded:
         return item
     coded, item.relabelled = to_codes(kind, doc)
     if schemas.is_valid(coded, kind):
-        item.doc = coded
-        item.original = doc if item.relabelled else None
-        return item
-    for path, message in schemas.validate(coded, kind):
-        item.problems.append(Problem(rel, line_of(text, path), message, code="schema",
+        broken = inconsistencies(kind, coded)  # (fields that contradict each other: actions only)
+        if not broken:
+            item.doc = coded
+            item.original = doc if item.relabelled else None
+            return item
+        found, code = broken, "rule"
+    else:
+        found, code = schemas.validate(coded, kind), "schema"
+    for path, message in found:
+        item.problems.append(Problem(rel, line_of(text, path), message, code=code,
                                      field=".".join(str(p) for p in path) or None))
     return item
 
@@ -259,7 +264,8 @@ class Store:
         """A record to act on; UsageError (exit 2) when it does not pass the gate."""
         found_kind, path = self.locate(record_id)
         if kind and found_kind != kind:
-            raise UsageError(f"{record_id} is a {kind_label(found_kind, 'en')}, not a {kind_label(kind, 'en')}")
+            a = {k: ("an " if k == "action" else "a ") + kind_label(k, "en") for k in (found_kind, kind)}
+            raise UsageError(f"{record_id} is {a[found_kind]}, not {a[kind]}")
         return self.read_path(found_kind, path)
 
     def load(self, kind: str, path: Path) -> Loaded:

@@ -153,7 +153,8 @@ def test_the_report_shows_the_actions_and_their_effect(cli, repo, customer, tmp_
     assert [i["id"] for i in december["items"]] == [late]
     effects = {e["id"]: e for e in december["effects"]}
     assert effects[logistics]["before"] == 4 and effects[logistics]["done_in"] == "2026-10"
-    assert effects[logistics]["after"] == [{"label": "2026-11", "count": 2}, {"label": "2026-12", "count": 1}]
+    assert effects[logistics]["after"] == [{"label": "2026-11", "count": 2, "partial": False},
+                                           {"label": "2026-12", "count": 1, "partial": True}]  # (December runs on)
     assert effects[logistics]["fell"] is True and effects[logistics]["effective"] is True
     assert effects[billing]["before"] == 2 and [a["count"] for a in effects[billing]["after"]] == [3, 0]
     assert effects[billing]["fell"] is False and effects[billing]["effective"] is None
@@ -165,15 +166,17 @@ def test_the_report_shows_the_actions_and_their_effect(cli, repo, customer, tmp_
     assert november["total"] == 0 and [e["fell"] for e in november["effects"]] == [True, False]
 
     table = cli.ok("report", "--month", "2026-12", "--format", "table", env=now)
-    assert "[改进措施]" in table and "[改进措施效果]" in table and "2026-11: 2, 2026-12: 1" in table
+    assert "[改进措施]" in table and "[改进措施效果]" in table and "2026-11: 2, 2026-12: 1 (至今)" in table
+    assert "[改进措施明细]" in table and "发票提醒" in table
 
     book = tmp_path / "book.xlsx"
     cli.ok("export", "--month", "2026-12", "-o", str(book), env=now)
     sheet = openpyxl.load_workbook(book)["改进措施"]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert rows[0][:4] == ["措施编号", "措施名称", "针对问题", "改进措施"]
+    assert rows[0][:5] == ["措施编号", "范围", "措施名称", "针对问题", "改进措施"]
     assert [r[0] for r in rows[1:]] == [late, logistics, billing]
-    assert rows[1][6:8] == ["进行中", "是"] and rows[2][11:13] == ["是", "是"] and rows[3][11] == "否"
+    assert [r[1] for r in rows[1:]] == ["本期", "效果跟踪", "效果跟踪"]  # the month's action, then the effects
+    assert rows[1][7:9] == ["进行中", "是"] and rows[2][12:14] == ["是", "是"] and rows[3][12] == "否"
 
 
 def test_a_hand_edit_goes_through_the_gate(cli, repo):
@@ -194,3 +197,36 @@ def test_a_hand_edit_goes_through_the_gate(cli, repo):
     path.write_text(text.replace("due_at: '2026-11-30T23:59:59+08:00'", "due_at: 2026-11-31"), encoding="utf-8")
     broken = cli("overdue", env={"CSLOG_NOW": "2026-12-05T10:00:00+08:00"})
     assert broken.exit_code == 1 and f"actions/2026/10/{aid}.yaml:" in broken.stderr
+
+
+def test_what_probing_found(cli, repo, customer):
+    """An action done at 00:00 of the 1st is the new month's; times never run backwards; hints name the
+    commands that work."""
+    aid = cli.ok(*NEW, "--due", "2026-09-30", env={"CSLOG_NOW": "2026-08-25T10:00:00+08:00"})
+    cli.ok("action", "done", aid, "--result", "r", env={"CSLOG_NOW": "2026-09-01T00:00:00+08:00"})
+    now = {"CSLOG_NOW": "2026-10-05T10:00:00+08:00"}
+    august = json.loads(cli.ok("report", "--month", "2026-08", "--format", "json", env=now))["actions"]
+    september = json.loads(cli.ok("report", "--month", "2026-09", "--format", "json", env=now))["actions"]
+    assert (august["open"], august["done"], september["done"]) == (1, 0, 1)
+    october = json.loads(cli.ok("report", "--month", "2026-10", "--format", "json", env=now))["actions"]
+    assert october["effects"][0]["done_in"] == "2026-09" and october["effects"][0]["fell"] is None  # October runs on
+
+    later = cli.ok(*NEW, "--due", "2026-12-31", env={"CSLOG_NOW": "2026-11-20T10:00:00+08:00"})
+    early = cli("action", "done", later, "--result", "r", env={"CSLOG_NOW": "2026-11-01T10:00:00+08:00"})
+    assert early.exit_code == 2 and "before created_at" in early.stderr
+    backwards = cli("set", later, "due_at=2026-10-01", env={"CSLOG_NOW": "2026-11-21T10:00:00+08:00"})
+    assert backwards.exit_code == 2 and "before created_at" in backwards.stderr
+    both = cli("action", "review", aid, "--effective", "--not-effective")
+    assert both.exit_code == 2 and "one of them" in both.stderr
+    status = cli("set", later, "status=done")
+    assert status.exit_code == 2 and "cslog action done" in status.stderr
+    assert cli("list", "actions", "--priority", "紧急").exit_code == 2  # a ticket's filter, said so
+    wrong = cli("show", aid)
+    assert wrong.exit_code == 0 and cli("case", aid, "--lesson", "x").exit_code == 2
+
+    path = action_file(repo, later)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "review:\n  effective: true\n", encoding="utf-8")  # a review of an open action
+    checked = cli("check")
+    out = checked.stdout + checked.stderr
+    assert checked.exit_code == 1 and f"actions/2026/11/{later}.yaml:" in out and "only a done action" in out

@@ -644,3 +644,10 @@ def test_improvement_actions_merge_and_renumber_like_the_other_records(team):
     assert [e["kind"] for e in doc["timeline"]] == ["created", "changed", "done"]
     titles = sorted(load_text(p.read_text(encoding="utf-8"))["title"] for p in (c.path / "actions").rglob("*.yaml"))
     assert titles == ["B的措施", "C的措施", "物流延误预警"]
+    a.ok("action", "done", first, "--result", "做完了", at="13:00")  # done on one clone, dropped later on another
+    b.ok("action", "drop", first, "--reason", "不需要了", at="14:00")
+    settle(a, b, c)
+    assert_consistent(a, b, c)  # (check passes: no done_at or result on a dropped action)
+    doc = a.doc(first)
+    assert doc["status"] == "dropped" and "done_at" not in doc and "result" not in doc
+    assert [e["kind"] for e in doc["timeline"]] == ["created", "done", "dropped"]

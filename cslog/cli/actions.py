@@ -17,6 +17,8 @@ action_app = typer.Typer(help="改进措施: the improvement actions the monthly
 app.add_typer(action_app, name="action")
 
 ActionId = Annotated[str, typer.Argument(metavar="ID", help="Action ID, e.g. GJ202611050001.")]
+AllowPii = Annotated[bool, typer.Option("--allow-pii", help="Keep identity/bank-card numbers in the text "
+                                        "(recorded in the timeline).")]
 
 
 def _said(record, language: str) -> None:
@@ -37,8 +39,7 @@ def new(
     department: Annotated[str, typer.Option("--department", help="责任部门.")] = "",
     due: Annotated[str, typer.Option("--due", help="完成期限, e.g. 2026-11-30 or '2026-11-30 18:00'.")] = "",
     ticket: Annotated[Optional[list[str]], typer.Option("--ticket", help="A ticket it answers (repeatable).")] = None,
-    allow_pii: Annotated[bool, typer.Option("--allow-pii", help="Keep identity/bank-card numbers in the text "
-                                            "(recorded in the timeline).")] = False,
+    allow_pii: AllowPii = False,
 ):
     """Record an improvement action the review decided; prints its ID.
 
@@ -59,6 +60,7 @@ def done(
     ctx: typer.Context,
     action_id: ActionId,
     result: Annotated[str, typer.Option("--result", help="落实情况: what was done.")] = "",
+    allow_pii: AllowPii = False,
 ):
     """Mark an open action done now, with what was done; prints the new status.
 
@@ -67,7 +69,7 @@ def done(
     from cslog.ops.actions import done as mark_done
 
     st = state(ctx)
-    _said(mark_done(st.store, action_id, result, actor=st.actor, now=st.now, commit=st.commit),
+    _said(mark_done(st.store, action_id, result, actor=st.actor, now=st.now, allow_pii=allow_pii, commit=st.commit),
           st.store.settings.language)
 
 
@@ -76,6 +78,7 @@ def drop(
     ctx: typer.Context,
     action_id: ActionId,
     reason: Annotated[str, typer.Option("--reason", help="Why it is given up.")] = "",
+    allow_pii: AllowPii = False,
 ):
     """Give up an open action, with the reason; prints the new status.
 
@@ -84,7 +87,8 @@ def drop(
     from cslog.ops.actions import drop as mark_dropped
 
     st = state(ctx)
-    _said(mark_dropped(st.store, action_id, reason, actor=st.actor, now=st.now, commit=st.commit),
+    _said(mark_dropped(st.store, action_id, reason, actor=st.actor, now=st.now, allow_pii=allow_pii,
+                       commit=st.commit),
           st.store.settings.language)
 
 
@@ -92,20 +96,26 @@ def drop(
 def review(
     ctx: typer.Context,
     action_id: ActionId,
-    effective: Annotated[Optional[bool], typer.Option("--effective/--not-effective", help="Whether it worked "
-                                                      "(`cslog report` shows whether its category fell).")] = None,
+    effective: Annotated[bool, typer.Option("--effective", help="It worked (`cslog report` shows whether its "
+                                            "category fell).")] = False,
+    not_effective: Annotated[bool, typer.Option("--not-effective", help="It did not work.")] = False,
     note: Annotated[Optional[str], typer.Option("--note", help="What the review saw.")] = None,
+    allow_pii: AllowPii = False,
 ):
     """Say whether a done action worked (效果评估); a later review replaces an earlier one.
 
     Example: cslog action review GJ202610310001 --effective --note "11月物流延误投诉从12件降到4件"
     """
+    from cslog import labels
     from cslog.errors import UsageError
     from cslog.ops.actions import review as reviewed
 
-    if effective is None:
-        raise UsageError("say whether it worked: --effective or --not-effective")
+    if effective == not_effective:
+        raise UsageError("say whether it worked: --effective or --not-effective (one of them)")
     st = state(ctx)
-    record = reviewed(st.store, action_id, effective, note, actor=st.actor, now=st.now, commit=st.commit)
-    say(f"{record.id}: " + ("effective" if effective else "not effective"))
+    record = reviewed(st.store, action_id, effective, note, actor=st.actor, now=st.now, allow_pii=allow_pii,
+                      commit=st.commit)
+    word = labels.YES_NO[0 if effective else 1]
+    say(f"{record.id}: {labels.say(labels.EVENT_FIELDS['effective'], st.store.settings.language)} "
+        f"{labels.say(word, st.store.settings.language)}")
     emit("effective" if effective else "not-effective")

@@ -19,7 +19,7 @@ def _said(done, language: str) -> None:
     from cslog.render.record import cell
 
     for name, old, new in done.changes:
-        say(f"{done.record.id}: {field_label(name, language)} {cell(old, name, language) or '-'} → "
+        say(f"{done.record.id}: {field_label(name, language, done.record.kind)} {cell(old, name, language) or '-'} → "
             f"{cell(new, name, language) or '-'}")
 
 

@@ -17,7 +17,8 @@ def overdue(
     within: Annotated[Optional[str], typer.Option("--within", help="Also list running clocks due this soon "
                                                   "(30m, 2h, 4bh, 1bd); they show negative overdue_minutes.")] = None,
     kind: Annotated[Optional[list[str]], typer.Option("--kind", help="Only this clock (repeatable): claim, "
-                                                      "response, update, resolve, callback, followup.")] = None,
+                                                      "response, update, resolve, callback, followup, reminder, "
+                                                      "action.")] = None,
     owner: Annotated[Optional[str], typer.Option(help="Only tickets of this owner (第一责任人).")] = None,
     department: Annotated[Optional[str], typer.Option(help="Only tickets of this department.")] = None,
     format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",

@@ -88,6 +88,7 @@ CASE_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
 # 改进措施: the period's actions, then those done earlier whose effect the period shows (report.actions).
 ACTION_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
     ("id", ("措施编号", "Action ID"), "text", 18),
+    ("scope", ("范围", "Scope"), "text", 10),
     ("title", ("措施名称", "Action"), "text", 24),
     ("problem", ("针对问题", "Problem"), "text", 24),
     ("measure", ("改进措施", "Measure"), "text", 50),
@@ -327,6 +328,9 @@ def collect(store: Store, period: rpt.Period, now: datetime, mask: bool = True,
     return Contents(built.data, tickets, contacts, problems, cases, actions)
 
 
+_SCOPES = {False: ("本期", "This period"), True: ("效果跟踪", "Effect")}  # (an action of the period, or done before)
+
+
 def action_rows(figures: dict, mask: _Masker, language: str, tz) -> list[tuple]:
     """The 改进措施 sheet: the period's actions (report.actions items), then the earlier ones whose effect the
     period shows; an action in both is one row."""
@@ -344,8 +348,9 @@ def action_rows(figures: dict, mask: _Masker, language: str, tz) -> list[tuple]:
     for a in figures["items"] + [e for e in figures["effects"] if e["id"] not in {i["id"] for i in figures["items"]}]:
         e = effects.get(a["id"], {})
         status = a.get("status") or "done"
-        rows.append((a["id"], mask(a["title"]), a["problem"], mask(a.get("measure")), a.get("owner"), a["department"],
+        scope = _say(_SCOPES[a["id"] in effects], language)
+        rows.append((a["id"], scope, mask(a["title"]), a["problem"], mask(a.get("measure")), a.get("owner"), a["department"],
                      ACTION_STATUS.label(status, language), yes_no(a.get("late")), ", ".join(a.get("tickets") or []) or None,
-                     e.get("before"), ", ".join(f"{x['label']}: {x['count']}" for x in e.get("after") or []) or None,
+                     e.get("before"), rpt.after_text(e.get("after") or [], language) or None,
                      yes_no(e.get("fell")), yes_no(a.get("effective")), when(a.get("due_at")), when(a.get("done_at"))))
     return rows

@@ -57,35 +57,39 @@ def new_action(store: Store, *, title: str, problem: str, measure: str, owner: s
     return record
 
 
-def done(store: Store, action_id: str, result: str, *, actor: str, now: datetime, commit: bool = True) -> Record:
+def done(store: Store, action_id: str, result: str, *, actor: str, now: datetime, allow_pii: bool = False,
+         commit: bool = True) -> Record:
     """`cslog action done ID --result T`: an open action is done now ($CSLOG_NOW), with what was done."""
     result = _text(result, "--result", "say what was done")
-    return _move(store, action_id, "done", actor, now, commit, result=result,
+    return _move(store, action_id, "done", actor, now, commit, _pii({"result": result}, allow_pii),
                  fields={"done_at": fmt(now, store.settings.tz), "result": result})
 
 
-def drop(store: Store, action_id: str, reason: str, *, actor: str, now: datetime, commit: bool = True) -> Record:
+def drop(store: Store, action_id: str, reason: str, *, actor: str, now: datetime, allow_pii: bool = False,
+         commit: bool = True) -> Record:
     """`cslog action drop ID --reason T`: an open action is given up, with why."""
     reason = _text(reason, "--reason", "say why it is dropped")
-    return _move(store, action_id, "dropped", actor, now, commit, reason=reason, fields={})
+    return _move(store, action_id, "dropped", actor, now, commit, _pii({"reason": reason}, allow_pii), fields={})
 
 
 def review(store: Store, action_id: str, effective: bool, note: str | None = None, *, actor: str, now: datetime,
-           commit: bool = True) -> Record:
+           allow_pii: bool = False, commit: bool = True) -> Record:
     """`cslog action review ID --effective|--not-effective [--note T]`: whether a done action worked; a later
     review replaces an earlier one (the timeline keeps both)."""
     note = (note or "").strip() or None
-    privacy.guard({"note": note}, False)
+    allowed = privacy.guard({"note": note}, allow_pii)
     at = fmt(now, store.settings.tz)
     with store.transaction("action", actor, now, commit) as tx:
         record = store.read(action_id, KIND)
         if record.doc.get("status") != "done":
-            raise Refused(f"{record.id} is {ACTION_STATUS.label(record.doc.get('status'))}: only a done action is "
-                          "reviewed", hint=f"cslog action done {record.id} --result TEXT")
+            raise Refused(f"{record.id} is {ACTION_STATUS.label(record.doc.get('status'), 'en')} "
+                          f"({ACTION_STATUS.label(record.doc.get('status'))}): only a done action is reviewed",
+                          hint=f"cslog action done {record.id} --result TEXT")
         doc = copy.deepcopy(record.doc)
         doc["review"] = {k: v for k, v in {"effective": effective, "note": note, "by": actor, "at": at}.items()
                          if v is not None}
-        event = {"at": at, "by": actor, "kind": "evaluated", "effective": effective, "note": note}
+        event = {"at": at, "by": actor, "kind": "evaluated", "effective": effective, "note": note,
+                 "allow_pii": True if allowed else None}
         doc["timeline"] = list(doc.get("timeline") or []) + [{k: v for k, v in event.items() if v is not None}]
         tx.summary = "reviewed: " + ("effective" if effective else "not effective")
         written = tx.replace(record, doc)
@@ -104,18 +108,23 @@ def _text(value: str | None, flag: str, why: str) -> str:
     text = (value or "").strip()
     if not text:
         raise UsageError(f"{why}: {flag} TEXT")
-    privacy.guard({flag[2:]: text}, False)
     return text
 
 
-def _move(store: Store, action_id: str, status: str, actor: str, now: datetime, commit: bool, *,
-          fields: dict, **said: str) -> Record:
+def _pii(said: dict, allow_pii: bool) -> dict:
+    """What an event says, refused when it holds personal data unless allowed (then the event records it)."""
+    return {**said, "allow_pii": True} if privacy.guard(said, allow_pii) else said
+
+
+def _move(store: Store, action_id: str, status: str, actor: str, now: datetime, commit: bool, said: dict, *,
+          fields: dict) -> Record:
     at = fmt(now, store.settings.tz)
     with store.transaction("action", actor, now, commit) as tx:
         record = store.read(action_id, KIND)
         if record.doc.get("status") != "open":
-            raise Refused(f"{record.id} is {ACTION_STATUS.label(record.doc.get('status'))} already: only an open "
-                          f"action can be {ACTION_STATUS.label(status)}")
+            raise Refused(f"{record.id} is {ACTION_STATUS.label(record.doc.get('status'), 'en')} already "
+                          f"({ACTION_STATUS.label(record.doc.get('status'))}): only an open action is "
+                          f"{ACTION_STATUS.label(status, 'en')}")
         doc = copy.deepcopy(record.doc)
         doc.update(fields, status=status)
         doc["timeline"] = list(doc.get("timeline") or []) + [{"at": at, "by": actor, "kind": status, **said}]

@@ -40,6 +40,17 @@ OWN_COMMAND = {
     "contacts": "cslog new --ticket ID", "id": "nothing: an ID never changes", "customer_name": "customer=ID",
     "agent": "nothing: who spoke to the customer stays", "allow_pii": "--allow-pii",
 }
+# What an action uses instead (its workflow has its own commands).
+ACTION_COMMAND = {"status": "cslog action done ID --result T, or cslog action drop ID --reason T",
+                  "done_at": "cslog action done ID --result T", "result": "cslog action done ID --result T",
+                  "review": "cslog action review ID --effective|--not-effective", "created_at": "nothing: it was decided then"}
+
+
+def own_command(kind: str, name: str) -> str | None:
+    """The command that changes a field that `set` and `edit` leave alone."""
+    return ACTION_COMMAND.get(name) if kind == "action" and name in ACTION_COMMAND else OWN_COMMAND.get(name)
+
+
 _ENUMS = {("ticket", "type"): TICKET_TYPE, ("customer", "type"): CUSTOMER_TYPE, ("ticket", "priority"): PRIORITY,
           ("ticket", "channel"): CHANNEL, ("contact", "channel"): CHANNEL, ("ticket", "emotion"): EMOTION,
           ("contact", "emotion.before"): EMOTION, ("contact", "emotion.after"): EMOTION}
@@ -108,7 +119,7 @@ def apply_edit(store: Store, record_id: str, text: str, *, actor: str, now: date
         problems = []
         for name in sorted(set(doc) | set(record.doc)):
             if doc.get(name) != record.doc.get(name) and not _editable(kind, name, doc, record.doc):
-                hint = OWN_COMMAND.get(name)
+                hint = own_command(kind, name)
                 problems.append(f"{name} cannot be changed here" + (f" (use {hint})" if hint else "") +
                                 ": put it back as it was")
         if problems:
@@ -156,8 +167,8 @@ def put(doc: dict, kind: str, name: str, value: Any) -> None:
 def _settable(kind: str, name: str) -> None:
     if name in SETTABLE[kind]:
         return
-    if name in OWN_COMMAND:
-        raise UsageError(f"{name} changes through its own command: {OWN_COMMAND[name]}")
+    if own_command(kind, name):
+        raise UsageError(f"{name} changes through its own command: {own_command(kind, name)}")
     raise UsageError(f"a {kind} has no field '{name}' that set can change",
                      hint="fields: " + ", ".join(SETTABLE[kind]))
 

@@ -349,6 +349,10 @@ class Filters:
     def parse(cls, tz, *, kind: str = "ticket", status=(), priority=(), type=(), since=None, until=None,
               **rest) -> "Filters":
         statuses = STATUS_OF.get(kind, STATUS)  # (an action is open, done or dropped)
+        for flag, given, kinds in (("--priority", priority, ("ticket",)), ("--type", type, ("ticket",)),
+                                   ("--status", status, tuple(STATUS_OF)), ("--open", rest.get("open"), tuple(STATUS_OF))):
+            if given and kind not in kinds:
+                raise UsageError(f"{flag} filters {' and '.join(k + 's' for k in kinds)}, not {kind}s")
         return cls(status=tuple(statuses.parse(v) for v in status), priority=tuple(PRIORITY.parse(v) for v in priority),
                    type=tuple(TICKET_TYPE.parse(v) for v in type),
                    since=parse_time(since, tz, "--since") if since else None,
@@ -423,8 +427,22 @@ def list_records(store: Store, kind: str, filters: Filters, use_cache: bool = Tr
     for doc in docs:
         if matches(kind, doc, filters, store.settings.tz):
             rows.append({k: doc.get(k) for k in SUMMARY_FIELDS[kind]})
-    rows.sort(key=lambda r: (str(_when(kind, r) or ""), str(r.get("id"))))
+    rows.sort(key=lambda r: (_sortable(_when(kind, r), store.settings.tz), str(r.get("id"))))
     return rows
+
+
+def _sortable(value: Any, tz) -> str:
+    """A time as it sorts: written by cslog (2026-10-30T16:30:00+08:00) it sorts as it is; written by hand
+    (2026-10-30 16:30, another offset) as cslog would write it."""
+    text = str(value or "")
+    if not text or (len(text) == 25 and text[10] == "T"):
+        return text
+    from cslog.timeutil import instant
+
+    try:
+        return fmt(instant(text, tz), tz)
+    except ValueError:
+        return text
 
 
 def check(store: Store, now: datetime, paths: list[str] | None = None, use_cache: bool = True):

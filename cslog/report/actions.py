@@ -10,8 +10,8 @@ What design.md leaves open, decided here:
 - A problem counts the tickets of its category and of its sub-categories (model.in_category).
 - `effects`: every action done in an earlier period (within the report's lookback of 12 periods), with the
   count of its problem in the period in which it was done (`before`) and in each period since (`after`),
-  oldest first; `fell` is true when every period since counted fewer, false when one did not, null when no
-  period has passed. `effective` is what the review said (`cslog action review`), null before a review.
+  oldest first (`partial` when that period is still running at `now`); `fell` is true when every whole period
+  since counted fewer, false when one did not, null when no whole period has passed. `effective` is what the review said (`cslog action review`), null before a review.
 """
 from __future__ import annotations
 
@@ -40,9 +40,10 @@ def closed_at(doc: dict, tz) -> datetime | None:
 
 
 def status_at(doc: dict, moment: datetime, tz) -> str:
-    """An action's status as it stood at a moment (open until it was done or dropped)."""
+    """An action's status just before a moment (open until it was done or dropped): at a period's end, one done
+    at 00:00 of the next month's first day belongs to the next month."""
     closed = closed_at(doc, tz)
-    return str(doc.get("status")) if closed is not None and closed <= moment else "open"
+    return str(doc.get("status")) if closed is not None and closed < moment else "open"
 
 
 def is_late(doc: dict, moment: datetime, tz) -> bool:
@@ -61,7 +62,8 @@ def problem_count(counted: Counter, problem: str) -> int:
 def actions_figures(docs: list[dict], periods: list[Period], categories: list[Counter], now: datetime,
                     tz) -> dict:
     """The `actions` key of the report of periods[-1]; `categories` counts each period's tickets by category
-    (both oldest first)."""
+    (both oldest first). periods[-1] may still be running at `now`: its count is partial, and `fell` is judged
+    on whole periods."""
     since, until = periods[-1].bounds(tz)
     end = min(until, now)
     items, by_department = [], defaultdict(lambda: {"open": 0, "done": 0, "dropped": 0, "late": 0})
@@ -80,7 +82,7 @@ def actions_figures(docs: list[dict], periods: list[Period], categories: list[Co
     items.sort(key=lambda a: (a["department"] or "", a["due_at"], a["id"]))
     return {"total": len(items), **{k: totals[k] for k in ("open", "done", "dropped", "late")},
             "by_department": dict(sorted(by_department.items())), "items": items,
-            "effects": _effects(docs, periods, categories, since, tz)}
+            "effects": _effects(docs, periods, categories, since, now, tz)}
 
 
 def _item(doc: dict, status: str, late: bool) -> dict:
@@ -92,7 +94,8 @@ def _item(doc: dict, status: str, late: bool) -> dict:
             "tickets": list(doc.get("tickets") or []), "effective": review.get("effective")}
 
 
-def _effects(docs: list[dict], periods: list[Period], categories: list[Counter], since: datetime, tz) -> list[dict]:
+def _effects(docs: list[dict], periods: list[Period], categories: list[Counter], since: datetime, now: datetime,
+             tz) -> list[dict]:
     spans = [p.bounds(tz) for p in periods]
     out: list[dict[str, Any]] = []
     for doc in docs:
@@ -104,14 +107,15 @@ def _effects(docs: list[dict], periods: list[Period], categories: list[Counter],
         i = next(k for k, (a, b) in enumerate(spans) if a <= done < b)
         problem = str(doc.get("problem") or "")
         before = problem_count(categories[i], problem)
-        after = [{"label": periods[k].label, "count": problem_count(categories[k], problem)}
-                 for k in range(i + 1, len(periods))]
+        after = [{"label": periods[k].label, "count": problem_count(categories[k], problem),
+                  "partial": spans[k][1] > now} for k in range(i + 1, len(periods))]
+        whole = [a for a in after if not a["partial"]]
         review = doc.get("review") if isinstance(doc.get("review"), dict) else {}
         out.append({"id": doc.get("id"), "title": doc.get("title"), "problem": problem, "measure": doc.get("measure"),
                     "owner": doc.get("owner"), "department": doc.get("department"), "due_at": doc.get("due_at"),
                     "done_at": doc.get("done_at"), "done_in": periods[i].label, "tickets": list(doc.get("tickets") or []),
                     "late": done > instant(str(doc["due_at"]), tz),
                     "before": before, "after": after,
-                    "fell": all(a["count"] < before for a in after) if after else None,
+                    "fell": all(a["count"] < before for a in whole) if whole else None,
                     "effective": review.get("effective")})
     return sorted(out, key=lambda e: (str(e["done_at"]), str(e["id"])))

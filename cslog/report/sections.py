@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cslog import labels
-from cslog.model import CHANNEL, PRIORITY, SLA_CLOCKS, STATUS, TICKET_TYPE
+from cslog.model import ACTION_STATUS, CHANNEL, PRIORITY, SLA_CLOCKS, STATUS, TICKET_TYPE
 from cslog.report.figures import PLACES, RATE_PLACES, SCORES, _delta, _rate
 
 
@@ -35,7 +35,7 @@ _H = {  # column headers
     "times": ("次数", "Times"), "type": ("问题类型", "Type"), "status": ("处理进度", "Status"),
     "channel": ("渠道", "Channel"), "total": ("合计", "Total"),
     "a_open": ("进行中", "Open"), "a_done": ("已完成", "Done"), "a_late": ("逾期", "Late"),
-    "a_dropped": ("已取消", "Dropped"), "id": ("编号", "ID"), "title": ("措施", "Action"),
+    "a_dropped": ("已取消", "Dropped"), "a_owner": ("负责人", "Owner"), "so_far": ("至今", "so far"), "a_due": ("完成期限", "Due"), "id": ("编号", "ID"), "title": ("措施", "Action"),
     "problem": ("针对问题", "Problem"), "done_in": ("完成期间", "Done in"), "before": ("完成当期问题数", "Count then"),
     "after": ("此后各期问题数", "Counts since"), "fell": ("问题下降", "Fell"), "effective": ("评估有效", "Reviewed effective"),
 }
@@ -48,7 +48,7 @@ _TITLES = {
     "streaks": ("连续TOP1问题", "Top category streaks"), "departments": ("协作部门响应率", "Departments"),
     "owners": ("责任人处理情况", "Owners"), "callbacks": ("回访", "Callbacks"),
     "suggestions": ("建议采纳情况", "Suggestions"), "praise": ("表扬对象", "Praise"),
-    "actions": ("改进措施", "Improvement actions"), "action_effects": ("改进措施效果", "Effect of improvement actions"),
+    "actions": ("改进措施", "Improvement actions"), "action_items": ("改进措施明细", "Improvement actions, one by one"), "action_effects": ("改进措施效果", "Effect of improvement actions"),
 }
 _OVERVIEW = {
     "tickets": ("工单总数", "Tickets"), "resolved": ("已解决", "Resolved"),
@@ -201,15 +201,27 @@ def _actions(actions: dict | None, say, h: dict, language: str) -> list[Section]
     rows.append((say(_H["total"]), *(actions[k] for k in keys)))
     out = [Section("actions", say(_TITLES["actions"]), (h["department"], *(h["a_" + k] for k in keys)),
                    ("text", "count", "count", "count", "count"), rows)] if actions["total"] else []
+    yes_no = lambda v: "" if v is None else labels.say(labels.YES_NO[0 if v else 1], language)  # noqa: E731
+    if actions["items"]:  # which ones, and who owns them: what the meeting goes through
+        rows = [(a["id"], a["title"], a["problem"], a["owner"], a["department"], str(a["due_at"])[:10],
+                 ACTION_STATUS.label(a["status"], language), yes_no(a["late"])) for a in actions["items"]]
+        out.append(Section("action_items", say(_TITLES["action_items"]),
+                           (h["id"], h["title"], h["problem"], h["a_owner"], h["department"], h["a_due"], h["status"],
+                            h["a_late"]), ("text",) * 8, rows))
     if actions["effects"]:
-        yes_no = lambda v: "" if v is None else labels.say(labels.YES_NO[0 if v else 1], language)  # noqa: E731
         rows = [(e["id"], e["title"], e["problem"], e["done_in"], e["before"],
-                 ", ".join(f"{a['label']}: {a['count']}" for a in e["after"]), yes_no(e["fell"]),
+                 after_text(e["after"], language), yes_no(e["fell"]),
                  yes_no(e["effective"])) for e in actions["effects"]]
         out.append(Section("action_effects", say(_TITLES["action_effects"]),
                            (h["id"], h["title"], h["problem"], h["done_in"], h["before"], h["after"], h["fell"],
                             h["effective"]), ("text", "text", "text", "text", "count", "text", "text", "text"), rows))
     return out
+
+
+def after_text(after: list[dict], language: str) -> str:
+    """The counts of the periods after an action: `2026-11: 2, 2026-12: 1 (至今)`, a running period marked."""
+    so_far = labels.say(_H["so_far"], language)
+    return ", ".join(f"{a['label']}: {a['count']}" + (f" ({so_far})" if a.get("partial") else "") for a in after)
 
 
 def data_kind(data: dict) -> str:

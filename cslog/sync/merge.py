@@ -81,6 +81,11 @@ def merge_records(kind: str, base: dict | None, ours: dict, theirs: dict, tz: tz
     notes = [f"kept {_path(p)} {_show(kept)}; the other clone had {_show(lost)}" for p, kept, lost, _ in conflicts]
     if kind == "ticket" and conflicts and isinstance(doc.get("timeline"), list):
         doc["timeline"] = _with_merge_notes(doc["timeline"], conflicts)
+    if kind == "action" and doc.get("status") != "done":  # done on one clone, dropped later on the other
+        dropped = [doc.pop(name) for name in ("done_at", "result", "review") if name in doc]
+        if dropped:
+            notes.append(f"kept status {doc.get('status')}; the other clone's done_at, result and review are in "
+                         "the timeline")
     return MergeResult(doc=doc, notes=notes)
 
 
