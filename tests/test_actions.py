@@ -160,7 +160,10 @@ def test_the_report_shows_the_actions_and_their_effect(cli, repo, customer, tmp_
     assert effects[billing]["fell"] is False and effects[billing]["effective"] is None
 
     october = json.loads(cli.ok("report", "--month", "2026-10", "--format", "json", env=now))["actions"]
-    assert (october["total"], october["done"], october["late"], october["effects"]) == (2, 2, 1, [])
+    assert (october["total"], october["done"], october["late"]) == (2, 2, 1)
+    # the October report read in December: did the problems fall in November (and December so far)?
+    assert [(e["id"], e["before"], [a["count"] for a in e["after"]], e["fell"]) for e in october["effects"]] == [
+        (logistics, 4, [2, 1], True), (billing, 2, [3, 0], False)]
     assert {i["id"]: i["late"] for i in october["items"]} == {logistics: False, billing: True}
     november = json.loads(cli.ok("report", "--month", "2026-11", "--format", "json", env=now))["actions"]
     assert november["total"] == 0 and [e["fell"] for e in november["effects"]] == [True, False]
@@ -210,6 +213,7 @@ def test_what_probing_found(cli, repo, customer):
     assert (august["open"], august["done"], september["done"]) == (1, 0, 1)
     october = json.loads(cli.ok("report", "--month", "2026-10", "--format", "json", env=now))["actions"]
     assert october["effects"][0]["done_in"] == "2026-09" and october["effects"][0]["fell"] is None  # October runs on
+    assert september["effects"][0]["after"] == [{"label": "2026-10", "count": 0, "partial": True}]
 
     later = cli.ok(*NEW, "--due", "2026-12-31", env={"CSLOG_NOW": "2026-11-20T10:00:00+08:00"})
     early = cli("action", "done", later, "--result", "r", env={"CSLOG_NOW": "2026-11-01T10:00:00+08:00"})

@@ -328,7 +328,7 @@ def collect(store: Store, period: rpt.Period, now: datetime, mask: bool = True,
     return Contents(built.data, tickets, contacts, problems, cases, actions)
 
 
-_SCOPES = {False: ("本期", "This period"), True: ("效果跟踪", "Effect")}  # (an action of the period, or done before)
+_SCOPES = {False: ("本期", "This period"), True: ("效果跟踪", "Effect")}  # (an action of the period, or done before it)
 
 
 def action_rows(figures: dict, mask: _Masker, language: str, tz) -> list[tuple]:
@@ -344,11 +344,12 @@ def action_rows(figures: dict, mask: _Masker, language: str, tz) -> list[tuple]:
         return naive(instant(str(value), tz), tz) if value else None
 
     effects = {e["id"]: e for e in figures["effects"]}
+    mine = {i["id"] for i in figures["items"]}
     rows = []
-    for a in figures["items"] + [e for e in figures["effects"] if e["id"] not in {i["id"] for i in figures["items"]}]:
+    for a in figures["items"] + [e for e in figures["effects"] if e["id"] not in mine]:
         e = effects.get(a["id"], {})
         status = a.get("status") or "done"
-        scope = _say(_SCOPES[a["id"] in effects], language)
+        scope = _say(_SCOPES[a["id"] not in mine], language)
         rows.append((a["id"], scope, mask(a["title"]), a["problem"], mask(a.get("measure")), a.get("owner"), a["department"],
                      ACTION_STATUS.label(status, language), yes_no(a.get("late")), ", ".join(a.get("tickets") or []) or None,
                      e.get("before"), rpt.after_text(e.get("after") or [], language) or None,

@@ -8,22 +8,25 @@ What design.md leaves open, decided here:
 - `done` and `dropped` count the actions done (dropped) within the period; `open` those still open at its
   end; `late` those open past their due at that moment, and those done within the period after their due.
 - A problem counts the tickets of its category and of its sub-categories (model.in_category).
-- `effects`: every action done in an earlier period (within the report's lookback of 12 periods), with the
-  count of its problem in the period in which it was done (`before`) and in each period since (`after`),
-  oldest first (`partial` when that period is still running at `now`); `fell` is true when every whole period
-  since counted fewer, false when one did not, null when no whole period has passed. `effective` is what the review said (`cslog action review`), null before a review.
+- `effects`: every action done by the end of the period (back to the report's lookback of 12 periods), with
+  the count of its problem in the period in which it was done (`before`) and in each period since, up to `now`
+  (`after`, oldest first, also past the report's period: the October report read in December says whether
+  the problem fell in November; `partial` marks a period still running at `now`). `fell` is true when every
+  whole period since counted fewer, false when one did not, null when no whole period has passed.
+  `effective` is what the review said (`cslog action review`), null before a review.
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from cslog.model import in_category
 from cslog.period import Period
 from cslog.timeutil import instant
 
 STATES = ("open", "done", "dropped")
+LATER = 12  # periods after the report's that an action's effect is followed into (up to now)
 
 
 def closed_at(doc: dict, tz) -> datetime | None:
@@ -59,11 +62,11 @@ def problem_count(counted: Counter, problem: str) -> int:
     return sum(n for category, n in counted.items() if in_category(category, problem))
 
 
-def actions_figures(docs: list[dict], periods: list[Period], categories: list[Counter], now: datetime,
-                    tz) -> dict:
+def actions_figures(docs: list[dict], periods: list[Period], categories: list[Counter], now: datetime, tz,
+                    count: Callable[[Period], Counter]) -> dict:
     """The `actions` key of the report of periods[-1]; `categories` counts each period's tickets by category
-    (both oldest first). periods[-1] may still be running at `now`: its count is partial, and `fell` is judged
-    on whole periods."""
+    (both oldest first), `count` those of a period after it. A period may still be running at `now`: its count
+    is partial, and `fell` is judged on whole periods."""
     since, until = periods[-1].bounds(tz)
     end = min(until, now)
     items, by_department = [], defaultdict(lambda: {"open": 0, "done": 0, "dropped": 0, "late": 0})
@@ -82,7 +85,7 @@ def actions_figures(docs: list[dict], periods: list[Period], categories: list[Co
     items.sort(key=lambda a: (a["department"] or "", a["due_at"], a["id"]))
     return {"total": len(items), **{k: totals[k] for k in ("open", "done", "dropped", "late")},
             "by_department": dict(sorted(by_department.items())), "items": items,
-            "effects": _effects(docs, periods, categories, since, now, tz)}
+            "effects": _effects(docs, periods, categories, until, now, tz, count)}
 
 
 def _item(doc: dict, status: str, late: bool) -> dict:
@@ -94,15 +97,20 @@ def _item(doc: dict, status: str, late: bool) -> dict:
             "tickets": list(doc.get("tickets") or []), "effective": review.get("effective")}
 
 
-def _effects(docs: list[dict], periods: list[Period], categories: list[Counter], since: datetime, now: datetime,
-             tz) -> list[dict]:
+def _effects(docs: list[dict], periods: list[Period], categories: list[Counter], until: datetime, now: datetime,
+             tz, count: Callable[[Period], Counter]) -> list[dict]:
+    done_by = [d for d in docs if d.get("status") == "done" and closed_at(d, tz) < min(until, now)]  # type: ignore
+    if not done_by:
+        return []
+    periods, categories = list(periods), list(categories)
+    while len(periods) < len(categories) + LATER and periods[-1].shifted(-1).bounds(tz)[0] < now:  # (up to now)
+        periods.append(periods[-1].shifted(-1))
+        categories.append(count(periods[-1]))
     spans = [p.bounds(tz) for p in periods]
     out: list[dict[str, Any]] = []
-    for doc in docs:
-        if doc.get("status") != "done":
-            continue
+    for doc in done_by:
         done = closed_at(doc, tz)
-        if done is None or done >= since or done < spans[0][0]:
+        if done < spans[0][0]:  # type: ignore[operator]
             continue
         i = next(k for k, (a, b) in enumerate(spans) if a <= done < b)
         problem = str(doc.get("problem") or "")

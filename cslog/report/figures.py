@@ -348,7 +348,13 @@ def build(store: Store, period: Period, now: datetime, streak: int = STREAK_DEFA
     data["streak_periods"] = streak
     data["streaks"] = streaks(categories[-lookback:], periods[-lookback:], streak)
     problems += [problem for _path, problem in index.problems("action")]  # (an action may span many periods)
+
+    def count(later: Period) -> Counter:  # a period after the report's: its tickets received by now, by category
+        a, b = later.bounds(tz)
+        return Counter(_text(row.get("category")) for _path, _moment, row in index.dated("ticket", a, min(b, now), True)
+                       if _text(row.get("category")))
+
     data["actions"] = actions_figures([doc for _path, doc in index.docs_with_paths("action")], periods, categories,
-                                      now, tz)
+                                      now, tz, count)
     data["generated_at"] = now.astimezone(tz).replace(microsecond=0).isoformat()
     return Report(period, data, problems)
