@@ -197,8 +197,8 @@ def in_category(category: Any, problem: Any) -> bool:
 
 def inconsistencies(kind: str, doc: Mapping[str, Any]) -> list[tuple[tuple, str]]:
     """What a record that passes its schema may still get wrong between its fields, as (path, message): an
-    action due or done before it was decided, reviewed before it was done, or carrying a done action's fields
-    while it is not done. Times without an offset compare as UTC here (the gate knows no timezone)."""
+    action done before it was decided, reviewed before it was done, or carrying a done action's fields while it
+    is not done (a due before the decision is allowed: a meeting written down later). Times without an offset compare as UTC here (the gate knows no timezone)."""
     if kind != "action":
         return []
     from cslog.timeutil import instant, zone
@@ -212,11 +212,8 @@ def inconsistencies(kind: str, doc: Mapping[str, Any]) -> list[tuple[tuple, str]
             return None
 
     found = []
-    created, due, done = at(doc.get("created_at")), at(doc.get("due_at")), at(doc.get("done_at"))
+    created, done = at(doc.get("created_at")), at(doc.get("done_at"))
     review = doc.get("review") if isinstance(doc.get("review"), Mapping) else None
-    if created and due and due < created:
-        found.append((("due_at",), f"due_at {doc['due_at']} is before created_at {doc['created_at']}: an action is "
-                                   "due after the meeting that decided it"))
     if doc.get("status") != "done":
         for name in ("done_at", "result"):
             if doc.get(name):

@@ -50,7 +50,7 @@ def new(
     st = state(ctx)
     record = new_action(st.store, title=title, problem=problem, measure=measure, owner=owner, department=department,
                         due=due, tickets=ticket or (), actor=st.actor, now=st.now, allow_pii=allow_pii,
-                        commit=st.commit)
+                        commit=st.commit, notify=say)
     say(f"{record.id}: {record.doc['title']} (due {record.doc['due_at'][:16].replace('T', ' ')})")
     emit(record.id)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import re
 from datetime import datetime
-from typing import Iterable
+from typing import Callable, Iterable
 
 from cslog import people, privacy
 from cslog.errors import Refused, UsageError
@@ -27,7 +27,7 @@ _DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 def new_action(store: Store, *, title: str, problem: str, measure: str, owner: str, department: str, due: str,
                tickets: Iterable[str] = (), actor: str, now: datetime, allow_pii: bool = False,
-               commit: bool = True) -> Record:
+               commit: bool = True, notify: Callable[[str], None] | None = None) -> Record:
     """`cslog action new`: every field checked before anything is written; one commit."""
     s = store.settings
     gaps = [flag for flag, value in (("--title", title), ("--problem", problem), ("--measure", measure),
@@ -42,8 +42,6 @@ def new_action(store: Store, *, title: str, problem: str, measure: str, owner: s
     department = people.resolve(s.departments, department, "department")
     at = fmt(now, s.tz)
     due_at = fmt(due_moment(due, s.tz), s.tz)
-    if instant(due_at, s.tz) <= now:
-        raise UsageError(f"--due {due} is not after now ({at[:16]}): an action is due later than it is decided")
     linked = [store.read(t, "ticket").id for t in dict.fromkeys(tickets)]
     created = {"at": at, "by": actor, "kind": "created"}
     doc = {"title": title.strip(), "problem": problem.strip(), "tickets": linked, "measure": measure.strip(),
@@ -54,6 +52,9 @@ def new_action(store: Store, *, title: str, problem: str, measure: str, owner: s
     with store.transaction("action", actor, now, commit) as tx:
         record = tx.create(KIND, lambda new_id: {"id": new_id, **doc}, now)
         tx.summary = f"new action: {doc['title']}"
+    if notify is not None and instant(due_at, s.tz) <= now:  # (a meeting written down later: allowed, said)
+        notify(f"warning: {record.id} is due {due_at[:16].replace('T', ' ')}, before now: `cslog overdue` lists it "
+               "already (`cslog set ID due_at=…` if the date is a typo)")
     return record
 
 
