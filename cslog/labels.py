@@ -83,6 +83,11 @@ KIND_FIELDS: dict[tuple[str, str], Pair] = {
     ("action", "title"): ("措施名称", "Action"), ("action", "result"): ("落实情况", "Result"),
 }
 
+def field_pair(kind: str | None, field: str) -> Pair | None:
+    """A field's words: the kind's own (KIND_FIELDS), else the shared ones (FIELDS); None when it has none."""
+    return KIND_FIELDS.get((kind, field)) if (kind, field) in KIND_FIELDS else FIELDS.get(field)
+
+
 # What a prompt asks for when a required flag is missing on a terminal (where the field label is too terse).
 PROMPTS: dict[str, Pair] = {
     "customer": ("客户编号", "customer ID"), "type": ("类型", "type"), "priority": ("优先级", "priority"),
@@ -112,6 +117,11 @@ EVENT_FIELDS: dict[str, Pair] = {
     "decision": ("采纳情况", "decision"), "field": ("字段", "field"), "files": ("文件", "files"),
 }
 YES_NO: tuple[Pair, Pair] = (("是", "yes"), ("否", "no"))
+
+
+def yes_no(value: bool | None, language: str) -> str:
+    """是 / 否 (yes / no); nothing for None (not known yet)."""
+    return "" if value is None else say(YES_NO[0 if value else 1], language)
 
 # -- SLA clocks ---------------------------------------------------------------------------------------------
 
@@ -174,6 +184,14 @@ NOTIFY: dict[str, Pair] = {
     "open": ("未结", "open"), "late": ("超时", "late"), "resolved": ("已解决", "resolved"),
     "assigned": ("分派给", "assigned to"), "collaborators": ("协助", "to help"), "cc": ("抄送", "cc"),
     "escalated": ("升级至", "escalated to"), "returned": ("审核退回", "review returned"),
+}
+
+# -- improvement actions in the report and the workbook (an action's fields: FIELDS and KIND_FIELDS) ----------
+
+ACTION_FIGURES: dict[str, Pair] = {
+    "late": ("逾期", "Late"), "done_in": ("完成期间", "Done in"), "before": ("完成当期问题数", "Count then"),
+    "after": ("此后各期问题数", "Counts since"), "fell": ("问题下降", "Fell"), "effective": ("评估有效", "Reviewed effective"),
+    "so_far": ("至今", "so far"),
 }
 
 # -- the 服务经验手册 (cslog handbook) ---------------------------------------------------------------------------

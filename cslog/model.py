@@ -50,8 +50,8 @@ def kind_label(kind: str, language: str) -> str:
 
 def field_label(field: str, language: str, kind: str | None = None) -> str:
     """A field's label; a kind may name a field its own way (an action's owner is its 负责人)."""
-    own = labels.KIND_FIELDS.get((kind, field)) if kind else None
-    return labels.say(own, language) if own else labels.of(labels.FIELDS, field, language) or field
+    pair = labels.field_pair(kind, field)
+    return labels.say(pair, language) if pair else field
 
 
 # -- enums ------------------------------------------------------------------------------------------------
@@ -186,6 +186,13 @@ def callbacks_off_timeline(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def _timeline_callbacks(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [e for e in doc.get("timeline") or [] if isinstance(e, Mapping) and e.get("kind") == "callback"]
+
+
+def one_line(title: str, rest: str) -> str:
+    """A title as given, when it is one line (no \\n, \\r, U+2028...); UsageError saying where the rest goes."""
+    if "".join(str(title).splitlines()) != title:
+        raise UsageError(f"--title: a title is one line ({rest} holds the rest)")
+    return title
 
 
 def in_category(category: Any, problem: Any) -> bool:

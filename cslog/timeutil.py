@@ -89,6 +89,13 @@ def stored(value: str, tz: tzinfo) -> datetime:
         raise UsageError(f"cannot read time: {exc}") from None
 
 
+def to_minute(value: object) -> str:
+    """A stored time as people read it, to the minute: 2026-11-22T14:30:00+08:00 -> 2026-11-22 14:30 (any other
+    text as it is)."""
+    text = str(value or "")
+    return text[:10] + " " + text[11:16] if len(text) >= 16 and text[10] in "T " else text
+
+
 def fmt(moment: datetime, tz: tzinfo | None = None) -> str:
     """The canonical form: ISO 8601 to the second, with offset: 2026-11-22T14:30:00+08:00."""
     if tz is not None:

@@ -174,7 +174,7 @@ def test_the_report_shows_the_actions_and_their_effect(cli, repo, customer, tmp_
     cli.ok("export", "--month", "2026-12", "-o", str(book), env=now)
     sheet = openpyxl.load_workbook(book)["改进措施"]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert rows[0][:5] == ["措施编号", "范围", "措施名称", "针对问题", "改进措施"]
+    assert rows[0][:5] == ["编号", "范围", "措施名称", "针对问题", "改进措施"]
     assert [r[0] for r in rows[1:]] == [late, logistics, billing]
     assert [r[1] for r in rows[1:]] == ["本期", "效果跟踪", "效果跟踪"]  # the month's action, then the effects
     assert rows[1][7:9] == ["进行中", "是"] and rows[2][12:14] == ["是", "是"] and rows[3][12] == "否"

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cslog.cli.app import app, emit, say, state
+from cslog.cli.app import AllowPii, app, emit, say, state
 
 action_app = typer.Typer(help="改进措施: the improvement actions the monthly review decides (new, done, drop, "
                               "review); `overdue` lists those past their due, `report` their effect.\n\n"
@@ -17,8 +17,6 @@ action_app = typer.Typer(help="改进措施: the improvement actions the monthly
 app.add_typer(action_app, name="action")
 
 ActionId = Annotated[str, typer.Argument(metavar="ID", help="Action ID, e.g. GJ202611050001.")]
-AllowPii = Annotated[bool, typer.Option("--allow-pii", help="Keep identity/bank-card numbers in the text "
-                                        "(recorded in the timeline).")]
 
 
 def _said(record, language: str) -> None:
@@ -51,7 +49,9 @@ def new(
     record = new_action(st.store, title=title, problem=problem, measure=measure, owner=owner, department=department,
                         due=due, tickets=ticket or (), actor=st.actor, now=st.now, allow_pii=allow_pii,
                         commit=st.commit, notify=say)
-    say(f"{record.id}: {record.doc['title']} (due {record.doc['due_at'][:16].replace('T', ' ')})")
+    from cslog.timeutil import to_minute
+
+    say(f"{record.id}: {record.doc['title']} (due {to_minute(record.doc['due_at'])})")
     emit(record.id)
 
 
@@ -115,7 +115,6 @@ def review(
     st = state(ctx)
     record = reviewed(st.store, action_id, effective, note, actor=st.actor, now=st.now, allow_pii=allow_pii,
                       commit=st.commit)
-    word = labels.YES_NO[0 if effective else 1]
-    say(f"{record.id}: {labels.say(labels.EVENT_FIELDS['effective'], st.store.settings.language)} "
-        f"{labels.say(word, st.store.settings.language)}")
+    language = st.store.settings.language
+    say(f"{record.id}: {labels.say(labels.EVENT_FIELDS['effective'], language)} {labels.yes_no(effective, language)}")
     emit("effective" if effective else "not-effective")

@@ -156,6 +156,11 @@ app = typer.Typer(
 )
 
 
+# --allow-pii, as every command that writes text takes it (the allowance is recorded with what was kept).
+AllowPii = Annotated[bool, typer.Option("--allow-pii", help="Keep identity/bank-card numbers in the text "
+                                        "(recorded in the timeline).")]
+
+
 @dataclass
 class State:
     """Global options, and what is worked out from them once per command."""

@@ -7,11 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from cslog.cli.app import app, check_format, emit, say, state
+from cslog.cli.app import AllowPii, app, check_format, emit, say, state
 
 RecordId = Annotated[str, typer.Argument(metavar="ID", help="Ticket, contact, customer or action ID.")]
-AllowPii = Annotated[bool, typer.Option("--allow-pii", help="Keep identity/bank-card numbers in the text "
-                                        "(recorded in the timeline).")]
 
 
 def _said(done, language: str) -> None:

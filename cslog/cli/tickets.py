@@ -6,11 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from cslog.cli.app import app, check_format, emit, say, state
+from cslog.cli.app import AllowPii, app, check_format, emit, say, state
 
 TicketId = Annotated[str, typer.Argument(metavar="ID", help="Ticket ID, e.g. CW202611220001.")]
-AllowPii = Annotated[bool, typer.Option("--allow-pii", help="Keep identity/bank-card numbers in the text "
-                                        "(recorded in the timeline).")]
 
 
 def _moved(record, language: str) -> None:

@@ -20,6 +20,7 @@ from cslog.errors import UsageError
 from cslog import labels
 from cslog.model import CHANNEL, CUSTOMER_TYPE, DECISION, EMOTION, PRIORITY, SLA_CLOCKS, STATUS, TICKET_TYPE, callbacks
 from cslog.store import Store
+from cslog.timeutil import to_minute
 
 MAX_CELL = 32767
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
@@ -85,24 +86,26 @@ CASE_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
     ("solution", ("解决方案", "Solution"), "text", 50),
     ("lessons", ("经验", "Lessons"), "text", 50),
 )
+
+
 # 改进措施: the period's actions, then those done earlier whose effect the period shows (report.actions).
 ACTION_COLUMNS: tuple[tuple[str, tuple[str, str], str, int], ...] = (
-    ("id", ("措施编号", "Action ID"), "text", 18),
+    ("id", labels.field_pair("action", "id"), "text", 18),
     ("scope", ("范围", "Scope"), "text", 10),
-    ("title", ("措施名称", "Action"), "text", 24),
-    ("problem", ("针对问题", "Problem"), "text", 24),
-    ("measure", ("改进措施", "Measure"), "text", 50),
-    ("owner", ("负责人", "Owner"), "text", 12),
-    ("department", ("责任部门", "Department"), "text", 12),
-    ("status", ("状态", "Status"), "text", 10),
-    ("late", ("逾期", "Late"), "text", 8),
-    ("tickets", ("相关工单", "Tickets"), "text", 30),
-    ("before", ("完成当期问题数", "Count then"), "count", 0),
-    ("after", ("此后各期问题数", "Counts since"), "text", 30),
-    ("fell", ("问题下降", "Fell"), "text", 8),
-    ("effective", ("评估有效", "Reviewed effective"), "text", 8),
-    ("due", ("完成期限", "Due"), "datetime", 0),
-    ("done", ("完成时间", "Done"), "datetime", 0),
+    ("title", labels.field_pair("action", "title"), "text", 24),
+    ("problem", labels.field_pair("action", "problem"), "text", 24),
+    ("measure", labels.field_pair("action", "measure"), "text", 50),
+    ("owner", labels.field_pair("action", "owner"), "text", 12),
+    ("department", labels.field_pair("action", "department"), "text", 12),
+    ("status", labels.field_pair("action", "status"), "text", 10),
+    ("late", labels.ACTION_FIGURES["late"], "text", 8),
+    ("tickets", labels.field_pair("action", "tickets"), "text", 30),
+    ("before", labels.ACTION_FIGURES["before"], "count", 0),
+    ("after", labels.ACTION_FIGURES["after"], "text", 30),
+    ("fell", labels.ACTION_FIGURES["fell"], "text", 8),
+    ("effective", labels.ACTION_FIGURES["effective"], "text", 8),
+    ("due_at", labels.field_pair("action", "due_at"), "datetime", 0),
+    ("done_at", labels.field_pair("action", "done_at"), "datetime", 0),
 )
 _TICKET_KEYS = tuple(c[0] for c in TICKET_COLUMNS)
 _CONTACT_KEYS = tuple(c[0] for c in CONTACT_COLUMNS)
@@ -164,11 +167,6 @@ def customers(store: Store, index) -> dict[str, Customer]:
     return found
 
 
-def _fmt_day(value: Any) -> str:
-    text = str(value or "")
-    return text[:16].replace("T", " ") if len(text) >= 16 else text
-
-
 def ticket_row(doc: Mapping[str, Any], facts: rpt.Facts, known: Mapping[str, Customer], mask: _Masker,
                language: str, tz) -> tuple:
     """One Tickets row, in the order of TICKET_COLUMNS."""
@@ -190,7 +188,7 @@ def ticket_row(doc: Mapping[str, Any], facts: rpt.Facts, known: Mapping[str, Cus
         said = "" if solved is None else (("已解决" if solved else "未解决") if zh else
                                           ("solved" if solved else "not solved"))
         score = f"{c['score']}分" if zh and c.get("score") else f"score {c['score']}" if c.get("score") else ""
-        calls.append(" ".join(p for p in (_fmt_day(c.get("at")), said, score, str(c.get("result") or "")) if p))
+        calls.append(" ".join(p for p in (to_minute(c.get("at")), said, score, str(c.get("result") or "")) if p))
     notes_text = []
     if doc.get("compensation"):
         notes_text.append(("补偿: " if zh else "Compensation: ") + str(doc["compensation"]))
@@ -221,7 +219,7 @@ def ticket_row(doc: Mapping[str, Any], facts: rpt.Facts, known: Mapping[str, Cus
         "solution": mask(doc.get("solution")), "score": facts.score, "callbacks": mask("\n".join(calls)),
         "received": naive(facts.received, tz), "due": naive(_planned(doc, tz) or (resolve.due if resolve else None), tz),
         "resolved": naive(facts.done_at, tz),
-        "archived": _say(labels.YES_NO[0 if facts.status == "closed" else 1], language), "notes": mask("; ".join(notes_text)),
+        "archived": labels.yes_no(facts.status == "closed", language), "notes": mask("; ".join(notes_text)),
         **{f"sla_{kind}": states.get(kind) for kind in SLA_CLOCKS},
         "hours": None if facts.hours is None else round(facts.hours, 2),
         "business_hours": None if facts.business_hours is None else round(facts.business_hours, 2),
@@ -275,7 +273,7 @@ def contact_rows(store: Store, index, period: rpt.Period, now: datetime, mask: _
                "ended": naive(ended, tz), "request": mask(doc.get("request")), "details": mask(doc.get("details")),
                "agreed": mask("; ".join(p for p in (agreed_text, _labelled("result", doc, language)) if p) or None),
                "references": mask(doc.get("references")), "emotion": feeling or None, "ticket": doc.get("ticket"),
-               "follow_up": mask(" ".join(p for p in (doc.get("follow_up"), _fmt_day(doc.get("follow_up_at")) or None)
+               "follow_up": mask(" ".join(p for p in (doc.get("follow_up"), to_minute(doc.get("follow_up_at")) or None)
                                           if p) or None)}
         rows.append(tuple(row[key] for key in _CONTACT_KEYS))
     rows.sort(key=lambda r: (r[_STARTED], r[0]))
@@ -338,7 +336,7 @@ def action_rows(figures: dict, mask: _Masker, language: str, tz) -> list[tuple]:
     from cslog.timeutil import instant
 
     def yes_no(value: Any) -> str | None:
-        return None if value is None else _say(labels.YES_NO[0 if value else 1], language)
+        return labels.yes_no(value, language) or None
 
     def when(value: Any) -> datetime | None:
         return naive(instant(str(value), tz), tz) if value else None

@@ -27,6 +27,7 @@ from cslog.export.rows import (ACTION_COLUMNS, CASE_COLUMNS, CONTACT_COLUMNS, MA
                                collect)
 from cslog.render.text import GUARD_FIRST, text_width
 from cslog.store import Store
+from cslog.timeutil import to_minute
 
 DATE_TIME = "yyyy-mm-dd hh:mm"
 DATE = "yyyy-mm-dd"
@@ -257,7 +258,7 @@ def _summary_sheet(ws, data: dict, language: str, org: str) -> None:
     cells = _Cells(ws)
     ws.append([cells.styled(rpt.title_text(data, org, language), bold=True, size=14)])
     prev = data["previous"]
-    generated = data["generated_at"][:16].replace("T", " ")
+    generated = to_minute(data["generated_at"])
     if language == "zh":
         line = (f"生成时间 {generated};上期 {prev['label']} ({prev['period']['from']} ~ {prev['period']['until']});"
                 "时限按生成时间判定,比率为达成数/(达成+超时)")

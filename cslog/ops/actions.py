@@ -17,9 +17,9 @@ from typing import Callable, Iterable
 
 from cslog import people, privacy
 from cslog.errors import Refused, UsageError
-from cslog.model import ACTION_STATUS
+from cslog.model import ACTION_STATUS, OPEN_OF, one_line
 from cslog.store import Record, Store
-from cslog.timeutil import fmt, instant, parse_time
+from cslog.timeutil import fmt, instant, parse_time, to_minute
 
 KIND = "action"
 _DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -36,8 +36,7 @@ def new_action(store: Store, *, title: str, problem: str, measure: str, owner: s
     if gaps:
         raise UsageError("missing " + ", ".join(gaps), hint="cslog action new --title T --problem CATEGORY "
                          "--measure TEXT --owner A --department D --due TIME")
-    if "".join(str(title).splitlines()) != title:
-        raise UsageError("--title: a title is one line (--measure holds the rest)")
+    one_line(title, "--measure")
     owner = people.resolve(s.agents, owner, "agent")
     department = people.resolve(s.departments, department, "department")
     at = fmt(now, s.tz)
@@ -53,7 +52,7 @@ def new_action(store: Store, *, title: str, problem: str, measure: str, owner: s
         record = tx.create(KIND, lambda new_id: {"id": new_id, **doc}, now)
         tx.summary = f"new action: {doc['title']}"
     if notify is not None and instant(due_at, s.tz) <= now:  # (a meeting written down later: allowed, said)
-        notify(f"warning: {record.id} is due {due_at[:16].replace('T', ' ')}, before now: `cslog overdue` lists it "
+        notify(f"warning: {record.id} is due {to_minute(due_at)}, before now: `cslog overdue` lists it "
                "already (`cslog set ID due_at=…` if the date is a typo)")
     return record
 
@@ -122,7 +121,7 @@ def _move(store: Store, action_id: str, status: str, actor: str, now: datetime, 
     at = fmt(now, store.settings.tz)
     with store.transaction("action", actor, now, commit) as tx:
         record = store.read(action_id, KIND)
-        if record.doc.get("status") != "open":
+        if record.doc.get("status") not in OPEN_OF[KIND]:
             raise Refused(f"{record.id} is {ACTION_STATUS.label(record.doc.get('status'), 'en')} already "
                           f"({ACTION_STATUS.label(record.doc.get('status'))}): only an open action is "
                           f"{ACTION_STATUS.label(status, 'en')}")

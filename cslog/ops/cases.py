@@ -20,7 +20,7 @@ from cslog.errors import Refused, UsageError
 from cslog.model import DONE_STATUSES, STATUS
 from cslog.period import Period
 from cslog.store import Record, Store
-from cslog.timeutil import fmt, instant
+from cslog.timeutil import fmt, instant, to_minute
 
 FOLDER = "handbook"
 _WORDS = labels.HANDBOOK
@@ -86,7 +86,7 @@ def handbook_text(store: Store, period: Period, cases: list[Case], now: datetime
     say = lambda pair: labels.say(pair, language)  # noqa: E731
     org = store.settings.org
     lines = [f"# {say(_WORDS['title'])} {period.label}", "",
-             f"{org + ' · ' if org else ''}{say(_WORDS['cases'])}: {len(cases)} · {fmt(now, store.settings.tz)[:16].replace('T', ' ')}",
+             f"{org + ' · ' if org else ''}{say(_WORDS['cases'])}: {len(cases)} · {to_minute(fmt(now, store.settings.tz))}",
              ""]
     if not cases:
         lines += [say(_WORDS["none"]), ""]

@@ -23,7 +23,7 @@ from cslog.calendar import CalendarError
 from cslog.config import error_at
 from cslog.durations import Duration, parse_duration
 from cslog.errors import UsageError
-from cslog.model import CLOCK_KINDS, imported_at
+from cslog.model import CLOCK_KINDS, OPEN_OF, imported_at
 from cslog.store import Store
 from cslog.timeutil import fmt, instant
 
@@ -84,7 +84,7 @@ def find_overdue(store: Store, at: datetime, within: Duration | timedelta | None
         found.problems = [problem for kind in ("ticket", "contact", "action") for _path, problem in index.problems(kind)]
         computed: Iterable[tuple[str, Mapping[str, Any]]] = ((t.path, t.doc) for t in index.leftovers(at))
         contacts: Iterable[Mapping[str, Any]] = (doc for _path, doc in index.reminders())
-        actions: Iterable[Mapping[str, Any]] = index.rows("action", {"open"})
+        actions: Iterable[Mapping[str, Any]] = index.rows("action", OPEN_OF["action"])
     else:
         computed = ((store.rel(r.path), r.doc) for r in store.iter_records(
             "ticket", warn=lambda problem: found.problems.append(str(problem))))
@@ -97,7 +97,7 @@ def find_overdue(store: Store, at: datetime, within: Duration | timedelta | None
                    and alerted({"imported_at": imported_at(doc)}, due, tz)
                    and shown({"owner": doc.get("agent"), "department": people.department_of(agents, doc.get("agent"))})]
     if not wanted or "action" in wanted:  # 改进措施 past their due (or due within the horizon)
-        listed += [(due, action_row(doc, due, at, tz)) for doc in actions if doc.get("status") == "open" and shown(doc)
+        listed += [(due, action_row(doc, due, at, tz)) for doc in actions if doc.get("status") in OPEN_OF["action"] and shown(doc)
                    for due in [instant(str(doc["due_at"]), tz)] if due <= at + (horizon or timedelta(0))]
     for path, doc in computed:
         if not shown(doc):

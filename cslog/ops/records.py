@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable
 from cslog import defaults, gitrepo, people, privacy
 from cslog.errors import ConfigError, UsageError
 from cslog.model import (CHANNEL, CUSTOMER_TYPE, EMOTION, KIND_FOLDERS, KINDS, OPEN_OF, OPEN_STATUSES, PRIORITY,
-                         STATUS, STATUS_OF, SUMMARY_FIELDS, TICKET_TYPE, WHEN, in_category)
+                         STATUS, STATUS_OF, SUMMARY_FIELDS, TICKET_TYPE, WHEN, in_category, one_line)
 from cslog.schemas import schema_dir
 from cslog.store import CACHE_DIR, Record, Store
 from cslog.timeutil import fmt, parse_time
@@ -160,8 +160,7 @@ def _ticket_doc(store: Store, actor: str, now: datetime, f: dict, allow_pii: boo
         "involved": [people.checked_name(n, "involved person") for n in f.get("involved") or ()],
         "caveats": f.get("caveats"), "timeline": [created],
     }
-    if "".join(str(doc["title"]).splitlines()) != doc["title"]:  # \n, \r and the other line breaks (U+2028...)
-        raise UsageError("--title: a title is one line (the description holds the rest)")
+    one_line(doc["title"], "the description")
     if not (owner and department) and s.routing:  # 分派规则: what the first matching rule gives
         from cslog import routing
 

@@ -10,6 +10,7 @@ from cslog import labels, schemas
 from cslog.durations import format_minutes
 from cslog.model import ENUMS, EVENT_MOVES, field_label
 from cslog.render.text import clip, pad, table, text_width
+from cslog.timeutil import to_minute
 
 # What `cslog list --format table` shows of each kind (json and csv show model.SUMMARY_FIELDS).
 LIST_COLUMNS = {
@@ -44,15 +45,13 @@ def cell(value: Any, field: str | None = None, language: str = "zh", kind: str =
     if isinstance(value, dict):
         return ", ".join(f"{k}={cell(v, None, language)}" for k, v in value.items())
     if isinstance(value, bool):
-        return labels.say(labels.YES_NO[0] if value else labels.YES_NO[1], language)
+        return labels.yes_no(value, language)
     return str(value)
 
 
 def _minute(text: str, field: str) -> str:
     """A timestamp field (`at`, `*_at`) to the minute: 2026-11-22 14:30."""
-    if (field == "at" or field.endswith("_at")) and len(text) >= 16 and text[10] == "T":
-        return text[:10] + " " + text[11:16]
-    return text
+    return to_minute(text) if (field == "at" or field.endswith("_at")) and text[10:11] == "T" else text
 
 
 def records_table(kind: str, rows: list[dict], language: str) -> str:

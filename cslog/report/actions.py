@@ -25,7 +25,6 @@ from cslog.model import in_category
 from cslog.period import Period
 from cslog.timeutil import instant
 
-STATES = ("open", "done", "dropped")
 LATER = 12  # periods after the report's that an action's effect is followed into (up to now)
 
 

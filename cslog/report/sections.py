@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cslog import labels
-from cslog.model import ACTION_STATUS, CHANNEL, PRIORITY, SLA_CLOCKS, STATUS, TICKET_TYPE
+from cslog.model import ACTION_STATUS, CHANNEL, PRIORITY, SLA_CLOCKS, STATUS, TICKET_TYPE, field_label
 from cslog.report.figures import PLACES, RATE_PLACES, SCORES, _delta, _rate
 
 
@@ -33,11 +33,7 @@ _H = {  # column headers
     "response_rate": ("响应率", "Response rate"), "resolve_rate": ("按时解决率", "Resolved in time"),
     "owner": ("第一责任人", "Owner"), "sat_mean": ("满意度均分", "Satisfaction"), "person": ("表扬对象", "Praised"),
     "times": ("次数", "Times"), "type": ("问题类型", "Type"), "status": ("处理进度", "Status"),
-    "channel": ("渠道", "Channel"), "total": ("合计", "Total"),
-    "a_open": ("进行中", "Open"), "a_done": ("已完成", "Done"), "a_late": ("逾期", "Late"),
-    "a_dropped": ("已取消", "Dropped"), "a_owner": ("负责人", "Owner"), "so_far": ("至今", "so far"), "a_due": ("完成期限", "Due"), "id": ("编号", "ID"), "title": ("措施", "Action"),
-    "problem": ("针对问题", "Problem"), "done_in": ("完成期间", "Done in"), "before": ("完成当期问题数", "Count then"),
-    "after": ("此后各期问题数", "Counts since"), "fell": ("问题下降", "Fell"), "effective": ("评估有效", "Reviewed effective"),
+    "channel": ("渠道", "Channel"), "total": ("合计", "Total"), **labels.ACTION_FIGURES,
 }
 _TITLES = {
     "overview": ("概况", "Overview"), "by_type": ("问题类型", "Types"), "by_priority": ("问题等级", "Priorities"),
@@ -196,24 +192,26 @@ def _actions(actions: dict | None, say, h: dict, language: str) -> list[Section]
     """改进措施 by department, and the effect of those done in earlier periods; nothing when there are none."""
     if not actions or not (actions["total"] or actions["effects"]):
         return []
+    a = {f: field_label(f, language, "action") for f in ("id", "title", "problem", "owner", "department", "due_at",
+                                                          "status")}
     keys = ("open", "done", "late", "dropped")
+    heads = [h["late"] if k == "late" else ACTION_STATUS.label(k, language) for k in keys]
     rows = [(name or "-", *(d[k] for k in keys)) for name, d in actions["by_department"].items()]
     rows.append((say(_H["total"]), *(actions[k] for k in keys)))
-    out = [Section("actions", say(_TITLES["actions"]), (h["department"], *(h["a_" + k] for k in keys)),
+    out = [Section("actions", say(_TITLES["actions"]), (a["department"], *heads),
                    ("text", "count", "count", "count", "count"), rows)] if actions["total"] else []
-    yes_no = lambda v: "" if v is None else labels.say(labels.YES_NO[0 if v else 1], language)  # noqa: E731
     if actions["items"]:  # which ones, and who owns them: what the meeting goes through
-        rows = [(a["id"], a["title"], a["problem"], a["owner"], a["department"], str(a["due_at"])[:10],
-                 ACTION_STATUS.label(a["status"], language), yes_no(a["late"])) for a in actions["items"]]
-        out.append(Section("action_items", say(_TITLES["action_items"]),
-                           (h["id"], h["title"], h["problem"], h["a_owner"], h["department"], h["a_due"], h["status"],
-                            h["a_late"]), ("text",) * 8, rows))
+        rows = [(i["id"], i["title"], i["problem"], i["owner"], i["department"], str(i["due_at"])[:10],
+                 ACTION_STATUS.label(i["status"], language), labels.yes_no(i["late"], language))
+                for i in actions["items"]]
+        out.append(Section("action_items", say(_TITLES["action_items"]), (*a.values(), h["late"]), ("text",) * 8,
+                           rows))
     if actions["effects"]:
-        rows = [(e["id"], e["title"], e["problem"], e["done_in"], e["before"],
-                 after_text(e["after"], language), yes_no(e["fell"]),
-                 yes_no(e["effective"])) for e in actions["effects"]]
+        rows = [(e["id"], e["title"], e["problem"], e["done_in"], e["before"], after_text(e["after"], language),
+                 labels.yes_no(e["fell"], language), labels.yes_no(e["effective"], language))
+                for e in actions["effects"]]
         out.append(Section("action_effects", say(_TITLES["action_effects"]),
-                           (h["id"], h["title"], h["problem"], h["done_in"], h["before"], h["after"], h["fell"],
+                           (a["id"], a["title"], a["problem"], h["done_in"], h["before"], h["after"], h["fell"],
                             h["effective"]), ("text", "text", "text", "text", "count", "text", "text", "text"), rows))
     return out
 
