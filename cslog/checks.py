@@ -117,11 +117,13 @@ def git_problems(store: Store) -> list[Problem]:
     stopped = gitrepo.unfinished(store.root, store.git_root)
     if stopped is not None:
         problems.append(Problem(".git", None, f"{stopped[0]} is in progress: finish it, or undo it with "
-                                f"`{stopped[1]}` (an ID collision: `git merge --abort`, then `cslog sync`)",
+                                f"`{stopped[1]}` (records: `git merge --abort`, then `cslog sync`, which merges them "
+                                "field by field and renumbers an ID collision)",
                                 code="git"))
     for rel in gitrepo.unmerged_paths(store.root):
         problems.append(Problem(rel, None, "unmerged: git holds two versions of this file; resolve the conflict "
-                                "(an ID collision: `git merge --abort`, then `cslog sync`)", code="git"))
+                                "(`git merge --abort`, then `cslog sync`, which merges records field by field and "
+                                "renumbers an ID collision)", code="git"))
     return problems
 
 

@@ -71,6 +71,10 @@ def transaction(store: Any, op: str, actor: str | None, now: datetime, commit: b
             yield tx
             if tx.changes and commit and store.settings.auto_commit:
                 tx.commit_id = store.commit([p for p, _ in tx.changes], tx.message(), actor, now, tx.committed)
+                if tx.commit_id is not None:
+                    from cslog.mergedriver import ensure_driver
+
+                    ensure_driver(store.root)
         except BaseException:
             if tx.commit_id is None:  # (a post-commit hook interrupted: the commit stands, and so do the files)
                 tx.rollback()

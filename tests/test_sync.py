@@ -651,3 +651,20 @@ def test_improvement_actions_merge_and_renumber_like_the_other_records(team):
     doc = a.doc(first)
     assert doc["status"] == "dropped" and "done_at" not in doc and "result" not in doc
     assert [e["kind"] for e in doc["timeline"]] == ["created", "done", "dropped"]
+
+
+def test_a_plain_clone_merges_records_with_plain_git_after_its_first_cslog_write(remote):
+    """Nobody ran `cslog setup-git` in it: the first cslog write installs the driver in .git/config."""
+    a = make_clone(remote, "a", "小明")
+    tid = a.ticket("用 git clone 的同事", at="09:00")
+    a.sync()
+    git(remote.parent, "clone", "-q", str(remote), str(remote.parent / "plain"))
+    b = Clone(remote.parent / "plain", "小红")
+    b.ok("note", tid, "B的备注", at="10:30")
+    a.ok("status", tid, "in_progress", at="10:00")
+    a.sync()
+    pulled = subprocess.run(["git", "pull", "--no-rebase", "--no-edit", "-q"], cwd=b.path, capture_output=True,
+                            text=True)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    assert [e["kind"] for e in b.doc(tid)["timeline"]] == ["created", "status", "note"]
+    assert b.run("check").exit_code == 0

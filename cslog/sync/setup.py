@@ -2,32 +2,24 @@
 from __future__ import annotations
 
 import re
-import shlex
 import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cslog import gitrepo
+from cslog.mergedriver import DRIVER, install_driver
 from cslog.errors import UsageError
 from cslog.githooks import OWN_HOOK_MARK
 from cslog.model import KIND_FOLDERS, KINDS
-from cslog.store import Store
 
-DRIVER = "cslog"
+if TYPE_CHECKING:
+    from cslog.store import Store
+
 RECORD_FOLDERS = tuple(KIND_FOLDERS[k] for k in KINDS)
 ATTRIBUTE_LINES = [f"{folder}/** merge={DRIVER}" for folder in RECORD_FOLDERS]
 ATTRIBUTES_HEADER = "# cslog: record files merge through `cslog merge-driver` (installed by `cslog setup-git`)"
-
-
-def driver_command() -> str:
-    """This very installation, by absolute path: it works from hooks and GUIs that have no PATH."""
-    return f"{shlex.quote(sys.executable)} -m cslog merge-driver %O %A %B %P"
-
-
-def install_driver(root: Path) -> None:
-    gitrepo.run(root, "config", f"merge.{DRIVER}.name", "cslog records: fields three-way, timelines united by time")
-    gitrepo.run(root, "config", f"merge.{DRIVER}.driver", driver_command())
 
 
 def write_attributes(root: Path) -> bool:

@@ -16,8 +16,8 @@ from cslog.errors import GitError, NotFound, Problem, UsageError
 from cslog.model import CACHE_DIR, KINDS, REFERENCES
 from cslog.store import Store
 from cslog.sync.driver import _RECORD_FILE, NOTE_PREFIX, kind_of_path
-from cslog.sync.setup import (ATTRIBUTE_LINES, DRIVER, RECORD_FOLDERS, _git_path, _need_git, _prefix, attributes_ok,
-                              driver_command)
+from cslog.mergedriver import DRIVER, driver_command
+from cslog.sync.setup import ATTRIBUTE_LINES, RECORD_FOLDERS, _git_path, _need_git, _prefix, attributes_ok
 
 PUSH_ATTEMPTS = 5
 RUNNING = "sync-running"  # .cslog/sync-running: 'when target' while sync's git merge runs; left behind, it was killed
