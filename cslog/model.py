@@ -257,17 +257,43 @@ def name_key(name: Any) -> str:
     return _NOISE.sub("", fold(name))
 
 
+_PHONE_SEPARATORS = re.compile(r"[\s\-()（）.]")
+_EXTENSION = re.compile(r"^\(?(0\d{2,3})\)?[-\s]?(\d{7,8})\s*(?:-|转|分机|ext\.?|x|#)\s*(\d{1,5})$", re.IGNORECASE)
+
+
+def phone_normal(phone: object) -> str:
+    """A phone number in its one stored form: mobiles as 11 digits (13812345678), landlines as area code, dash,
+    number (010-62345678, an extension after another dash); China's country code (+86, 0086, 86) taken off,
+    full-width digits as half-width; anything else as typed."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", str(phone or "")).strip()
+    if "@" in text:
+        return text
+    extension = _EXTENSION.match(text)
+    if extension:
+        return "-".join(extension.groups())
+    digits = _PHONE_SEPARATORS.sub("", text)
+    national = digits.startswith(("+86", "0086"))
+    if national:
+        digits = digits[3:] if digits.startswith("+86") else digits[4:]
+    elif digits.startswith("86") and len(digits) == 13 and digits[2] == "1":
+        digits = digits[2:]
+    if not digits.isdigit():
+        return text
+    if len(digits) == 11 and digits.startswith("1"):
+        return digits
+    if national and not digits.startswith("0") and 9 <= len(digits) <= 11:
+        digits = "0" + digits  # +86 10 6234 5678: the area code without its trunk 0
+    if digits.startswith("0") and 10 <= len(digits) <= 12:
+        area = 3 if digits[1] in "12" else 4
+        return f"{digits[:area]}-{digits[area:]}"
+    return digits if len(digits) >= 7 else text
+
+
 def phone_key(phone: object) -> str:
-    """A phone as matching compares it: its digits, without China's country code (+86 138…, 0086 138… and
-    86 138… are 138…; +86 10 6234… is 010 6234…, the landline's trunk 0 back)."""
-    text = str(phone or "").strip()
-    digits = re.sub(r"\D", "", text)
-    if digits.startswith("0086") or text.startswith("+86"):
-        national = digits[4:] if digits.startswith("0086") else digits[2:]
-        return national if national.startswith("1") else "0" + national  # a landline gets its trunk 0 back
-    if digits.startswith("86") and len(digits) == 13 and digits[2] == "1":
-        return digits[2:]
-    return digits
+    """A phone as matching compares it: the digits of its stored form (+86 10 6234 5678 is 010-6234 5678)."""
+    return re.sub(r"\D", "", phone_normal(phone))
 
 
 def number_mark(number: object, customer_name: object) -> str:

@@ -367,6 +367,14 @@ def test_find_a_phone_given_with_the_country_code(cli, repo, customer):
     assert cli("find", "x", "--limit", "0").exit_code == 2
 
 
+def test_a_landline_is_one_number_however_it_is_written(cli):
+    """+86 10 6234 5678, 010-6234 5678 and 01062345678 are one phone (model.phone_normal, for find and import)."""
+    office = cli.ok("new", "customer", "--name", "B公司", "--phone", "+86 10 6234 5678")
+    for written in ("010-6234 5678", "01062345678", "+86 10 62345678"):
+        assert [r["id"] for r in json.loads(cli.ok("find", written, "--format", "json"))] == [office], written
+    assert cli.ok(*TICKET, "--customer", "010-62345678")
+
+
 def test_the_workbooks_planned_time_is_the_agents_when_given(cli, repo, ticket, tmp_path):
     cli.ok("set", ticket, "planned_at=2026-11-26 18:00")
     book = tmp_path / "book.xlsx"

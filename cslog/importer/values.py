@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from cslog.errors import UsageError
 from cslog.importer.vocab import NO, SCORE_WORDS, YES
+from cslog.model import phone_normal
 from cslog.timeutil import parse_time
 
 _SPLIT = re.compile(r"[,，、;；\n]+")
@@ -143,47 +144,22 @@ def _contact_field(value: str | None) -> dict | None:
 
 
 _ROUNDED = re.compile(r"^\s*\d+(\.\d+)?[eE]\+?\d+\s*$")
-_SEPARATORS = re.compile(r"[\s\-()（）.]")
-_EXTENSION = re.compile(r"^\(?(0\d{2,3})\)?[-\s]?(\d{7,8})\s*(?:-|转|分机|ext\.?|x|#)\s*(\d{1,5})$", re.IGNORECASE)
 
 
 def phone_value(value: Any) -> tuple[str, str | None]:
-    """A phone number as the sheet holds it, in one normal form: (the number, what was done to it or None).
-    Mobiles: 11 digits (13812345678); landlines: area code, dash, number (010-62345678); others as typed.
-    UsageError for a number Excel rounded (1.38123E+10): the digits are gone."""
+    """A phone number as the sheet holds it, in the stored form (model.phone_normal): (the number, what was done
+    to it or None). A number cell has lost its leading 0, which comes back; UsageError for a number Excel
+    rounded (1.38123E+10): the digits are gone."""
     if isinstance(value, float) or (isinstance(value, str) and _ROUNDED.match(value)):
         raise UsageError(f"{value} is a number Excel rounded: its last digits are lost",
                          hint="format the column as text (文本) in Excel or WPS, type the numbers again (or export "
                               "from the source system), save, and import again")
-    import unicodedata
-
-    text = unicodedata.normalize("NFKC", str(value)).strip()  # (full-width digits and signs as half-width)
-    if "@" in text:
-        return text, None
-    extension = _EXTENSION.match(text)
-    if extension:
-        area, number, ext = extension.groups()
-        return f"{area}-{number}-{ext}", None
-    digits = _SEPARATORS.sub("", text)
-    national = digits.startswith(("+86", "0086"))
-    if national:
-        digits = digits[3:] if digits.startswith("+86") else digits[4:]
-    elif digits.startswith("86") and len(digits) == 13 and digits[2] == "1":
-        digits = digits[2:]
-    if not digits.isdigit():
-        return text, None
-    if len(digits) == 11 and digits.startswith("1"):
-        return digits, None
-    if national and not digits.startswith("0") and 9 <= len(digits) <= 11:
-        digits = "0" + digits  # +86 10 6234 5678: the area code without its trunk 0
-    restored = None
-    if isinstance(value, int) and 9 <= len(digits) <= 11 and not digits.startswith(("0", "1", "4", "8")) \
-            or isinstance(value, int) and len(digits) == 10 and digits.startswith("10"):
-        digits, restored = "0" + digits, "its leading 0 restored (a number cell drops it)"
-    if digits.startswith("0") and 10 <= len(digits) <= 12:
-        area = 3 if digits[1] in "12" else 4
-        return f"{digits[:area]}-{digits[area:]}", restored
-    return digits if len(digits) >= 7 else text, restored
+    if isinstance(value, int):
+        digits = str(value)
+        if 9 <= len(digits) <= 11 and not digits.startswith(("0", "1", "4", "8")) or \
+                len(digits) == 10 and digits.startswith("10"):
+            return phone_normal("0" + digits), "its leading 0 restored (a number cell drops it)"
+    return phone_normal(value), None
 
 
 _RANGE = re.compile(r"^(.*?)(\d{1,2}\s*[:：]\s*\d{2})\s*[-~～至到—–]\s*(\d{1,2}\s*[:：]\s*\d{2})\s*$")

@@ -11,7 +11,6 @@ from cslog.store import Store
 MIN_PHONE_DIGITS = 4
 # The records a customer has, each with the words a search reads and the time it is ordered by.
 RECORDS = (("ticket", "title", "received_at"), ("contact", "request", "started_at"))
-_NOT_DIGIT = re.compile(r"\D")
 _PHONE_TEXT = re.compile(r"^\+?[\d\s-]+$")
 
 
@@ -39,7 +38,7 @@ def find(store: Store, text: str, limit: int = 50) -> list[dict]:
     for doc in index.docs("customer"):
         rid = str(doc.get("id") or "")
         numbers = phones(doc)
-        hit = ("phone" if by_phone and any(_NOT_DIGIT.sub("", p).endswith(digits) for p in numbers) else
+        hit = ("phone" if by_phone and any(phone_key(p).endswith(digits) for p in numbers) else
                "id" if fold(rid).startswith(wanted) else
                "name" if all(w in fold(doc.get("name")) for w in words) else None)
         if hit:
@@ -86,7 +85,7 @@ def customer_id(store: Store, value: str) -> str:
     docs = index.docs("customer")
     matches = [d for d in docs if key and name_key(d.get("name")) == key]
     if not matches and len(digits) >= MIN_PHONE_DIGITS and _PHONE_TEXT.match(value):
-        matches = [d for d in docs if any(_NOT_DIGIT.sub("", p).endswith(digits) for p in phones(d))]
+        matches = [d for d in docs if any(phone_key(p).endswith(digits) for p in phones(d))]
     if not matches and key:
         near = [d for d in docs if fold(value) in fold(d.get("name")) or key in name_key(d.get("name"))]
         if near:
