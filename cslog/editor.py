@@ -30,35 +30,32 @@ def _strip_errors(text: str) -> str:
     return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("# cslog error:"))
 
 
-def edit_until_valid(kind: str, save: Callable[[dict], list]):
-    template = (template_dir() / f"{kind}.yaml").read_text(encoding="utf-8")
-    text = template
-    with tempfile.TemporaryDirectory(prefix="cslog-edit-") as tmp:
-        path = Path(tmp) / f"new-{kind}.yaml"
-        for _ in range(MAX_ROUNDS):
-            path.write_text(text, encoding="utf-8")
-            _run_editor(path)
-            text = _strip_errors(path.read_text(encoding="utf-8"))
-            if text.strip() == "" or text == template:
-                raise UsageError("nothing to save: the template was left empty or unchanged")
-            try:
-                doc = load_text(text)
-                return save(doc if doc is not None else {})
-            except YamlSyntaxError as exc:
-                problem = f"line {exc.line}: {exc}" if exc.line else str(exc)
-            except CslogError as exc:
-                problem = exc.message + (f" ({exc.hint})" if exc.hint else "")
-            import sys
+def edit_until_valid(kind: str, save: Callable[[dict], object]):
+    """`cslog new --edit`: the kind's template in $EDITOR until `save(document)` takes it; left empty or
+    unchanged, nothing is saved (UsageError)."""
+    def parsed(text: str) -> object:
+        try:
+            doc = load_text(text)
+        except YamlSyntaxError as exc:
+            raise UsageError(f"line {exc.line}: {exc}" if exc.line else str(exc)) from None
+        return save(doc if doc is not None else {})
 
-            print(f"error: {problem}; reopening the editor", file=sys.stderr)
-            text = f"# cslog error: {problem}\n" + text
-    raise UsageError(f"gave up after {MAX_ROUNDS} attempts; nothing was saved")
+    def nothing() -> object:
+        raise UsageError("nothing to save: the template was left empty or unchanged")
+
+    template = (template_dir() / f"{kind}.yaml").read_text(encoding="utf-8")
+    return _until_saved(template, f"new-{kind}.yaml", parsed, nothing)
 
 
 def edit_record_text(text: str, name: str, save: Callable[[str], object]):
-    """`cslog edit`: a record's text in $EDITOR; `save(text)` takes what was saved, or raises CslogError, whose
-    problems come back on top of the text (one `# cslog error:` line each) until it saves or the user leaves
-    it unchanged or empties it (None: abandoned, nothing written)."""
+    """`cslog edit`: a record's text in $EDITOR; `save(text)` takes what was saved (None: the user left it
+    unchanged or emptied it, nothing written)."""
+    return _until_saved(text, name, save, lambda: None)
+
+
+def _until_saved(text: str, name: str, save: Callable[[str], object], given_up: Callable[[], object]):
+    """The text in $EDITOR until `save` takes it: a CslogError's problems come back on top of the text (one
+    `# cslog error:` line each); emptied, or left as it was, `given_up()` says what that means."""
     import sys
 
     first = last = text
@@ -68,13 +65,13 @@ def edit_record_text(text: str, name: str, save: Callable[[str], object]):
             path.write_text(text, encoding="utf-8")
             _run_editor(path)
             text = _strip_errors(path.read_text(encoding="utf-8"))
-            if text.strip() == "" or text in (first, last):  # emptied, or left as it was: given up
-                return None
+            if text.strip() == "" or text in (first, last):
+                return given_up()
             last = text
             try:
                 return save(text)
             except CslogError as exc:
-                problems = [p.strip() for p in exc.message.split("; ") if p.strip()]
+                problems = [p.strip() for p in exc.problems if p.strip()]
                 if exc.hint:
                     problems[-1] += f" ({exc.hint})"
             print(f"error: {'; '.join(problems)}; reopening the editor", file=sys.stderr)

@@ -17,10 +17,11 @@ class CslogError(Exception):
 
     exit_code = ExitCode.USAGE
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, hint: str | None = None, problems: list[str] | None = None):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.problems = list(problems) if problems else [message]  # each on its own (the editor's lines)
 
     def __str__(self) -> str:
         return self.message

@@ -382,3 +382,15 @@ def test_the_workbooks_planned_time_is_the_agents_when_given(cli, repo, ticket, 
     sheet = openpyxl.load_workbook(book)["工单明细"]
     heads = [c.value for c in sheet[1]]
     assert sheet.cell(2, heads.index("预计完成时间") + 1).value.strftime("%Y-%m-%d %H:%M") == "2026-11-26 18:00"
+
+
+def test_edit_keeps_a_problem_whose_words_hold_a_semicolon_on_one_line(cli, repo, tmp_path):
+    """A problem is one `# cslog error:` line even when its message has `; ` in it (an action's rules do)."""
+    aid = cli.ok("action", "new", "--title", "预警", "--problem", "物流", "--measure", "m", "--owner", "老周",
+                 "--department", "运营部", "--due", "2026-12-31")
+    command, seen = editor(tmp_path, [("status: open", "status: open\nresult: 已做")],
+                           [("result: 已做\n", ""), ("measure: m", "measure: 每日推送")])
+    result = cli("edit", aid, env={"EDITOR": command})
+    assert result.exit_code == 0, result.stderr
+    errors = [line for line in seen.read_text(encoding="utf-8").splitlines() if line.startswith("# cslog error:")]
+    assert len(errors) == 1 and "only a done action has one" in errors[0] and "remove it" in errors[0]

@@ -18,7 +18,7 @@ from typing import Any
 from cslog import people, privacy
 from cslog.errors import UsageError
 from cslog.model import CHANNEL, CUSTOMER_TYPE, EMOTION, PRIORITY, TICKET_TYPE
-from cslog.store import Record, Store
+from cslog.store import Record, Store, load as store_load
 from cslog.timeutil import fmt, parse_time
 
 # What `set` and `edit` may change, per kind. Customer: phone, email and contact_person are its first contact's.
@@ -106,15 +106,13 @@ def apply_edit(store: Store, record_id: str, text: str, *, actor: str, now: date
                allow_pii: bool = False, commit: bool = True) -> Changed | None:
     """`cslog edit`: the record's text as the editor left it, through the gate; None when nothing changed.
     UsageError with every problem (the editor comes back with them on top)."""
-    from cslog.store import load
-
     with store.transaction("edit", actor, now, commit) as tx:
         record = store.read(record_id)
         kind = record.kind
-        item = load(kind, store.rel(record.path), text)
+        item = store_load(kind, store.rel(record.path), text)
         if not item.ok:
-            raise UsageError("; ".join(p.message if p.line is None else f"line {p.line}: {p.message}"
-                                       for p in item.problems))
+            said = [p.message if p.line is None else f"line {p.line}: {p.message}" for p in item.problems]
+            raise UsageError("; ".join(said), problems=said)
         doc = item.doc
         problems = []
         for name in sorted(set(doc) | set(record.doc)):
@@ -123,7 +121,7 @@ def apply_edit(store: Store, record_id: str, text: str, *, actor: str, now: date
                 problems.append(f"{name} cannot be changed here" + (f" (use {hint})" if hint else "") +
                                 ": put it back as it was")
         if problems:
-            raise UsageError("; ".join(problems))
+            raise UsageError("; ".join(problems), problems=problems)
         changes = _changes(kind, record.doc, doc)
         if not changes:
             return None
