@@ -96,12 +96,16 @@ def _unbroken(text: str) -> bool:
 
 def _born_a_year_ago(number: str) -> bool:
     """A number in disguise (glued to letters, split by separators) counts when its birth date is over a year
-    past: order and waybill numbers carry the recent date where an identity card carries the birthday
-    (SH440305202611220009 is a store code, a day and a sequence)."""
-    born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    today = date.today()
-    return born <= today.replace(year=today.year - 1) if not (today.month == 2 and today.day == 29) else \
-        born <= date(today.year - 1, 2, 28)
+    past (today as cslog's clock says it, $CSLOG_NOW when set): order and waybill numbers carry the recent date
+    where an identity card carries the birthday (SH440305202611220009 is a store code, a day and a sequence)."""
+    import os
+    from datetime import timezone
+
+    from cslog.timeutil import clock_now
+
+    born = (int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    today = clock_now(timezone.utc, os.environ.get("CSLOG_NOW")).date()  # (a day either way does not matter)
+    return born <= (today.year - 1, today.month, today.day)
 
 
 def walk_strings(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
