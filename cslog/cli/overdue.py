@@ -7,6 +7,7 @@ import typer
 
 from cslog.cli.app import FORMATS_TABLE, app, check_format, emit_pieces, say, state
 from cslog.errors import ExitCode
+from cslog.model import CLOCK_KINDS
 
 
 @app.command()
@@ -16,9 +17,8 @@ def overdue(
                                               "(e.g. '2026-11-20 18:00').")] = None,
     within: Annotated[Optional[str], typer.Option("--within", help="Also list running clocks due this soon "
                                                   "(30m, 2h, 4bh, 1bd); they show negative overdue_minutes.")] = None,
-    kind: Annotated[Optional[list[str]], typer.Option("--kind", help="Only this clock (repeatable): claim, "
-                                                      "response, update, resolve, callback, followup, reminder, "
-                                                      "action.")] = None,
+    kind: Annotated[Optional[list[str]], typer.Option("--kind", help="Only this clock (repeatable): "
+                                                      f"{', '.join(CLOCK_KINDS)}.")] = None,
     owner: Annotated[Optional[str], typer.Option(help="Only tickets of this owner (第一责任人).")] = None,
     department: Annotated[Optional[str], typer.Option(help="Only tickets of this department.")] = None,
     format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from cslog import labels
-from cslog.render.overdue import late_words
+from cslog.render.overdue import late_phrase
 from cslog.model import PRIORITY
 
 # What one message may carry (bytes of its text): the platforms' documented limits, with room to spare.
@@ -17,9 +17,7 @@ def lines(rows: list[dict], language: str) -> list[str]:
     """One line per overdue row: ID, clock, how late, priority, owner, title."""
     out = []
     for row in rows:
-        minutes = int(row.get("overdue_minutes") or 0)
-        words = late_words(minutes, language)
-        late = labels.say(labels.LATE, language) + (" " if language != "zh" else "") + words if minutes >= 0 else words
+        late = late_phrase(int(row.get("overdue_minutes") or 0), language)
         clock = labels.of(labels.CLOCKS, row.get("kind"), language)
         who = row.get("owner") or labels.say(labels.NOTIFY["unclaimed"], language)
         prio = PRIORITY.label(row.get("priority"), language) if row.get("priority") else ""

@@ -21,13 +21,10 @@ def _between(stamp: object, since: datetime, until: datetime, tz) -> bool:
         return False
 
 
-def digest_lines(store: Store, since: datetime, at: datetime, late: list[dict],
+def digest_lines(store: Store, index, since: datetime, at: datetime, late: list[dict],
                  language: str) -> tuple[str, list[tuple[str, list]]]:
     """(title, lines): the totals, then one line per owner (the owner @-mentioned)."""
-    from cslog.index import Index
-
     tz = store.settings.tz
-    index = Index.open(store, kinds=("ticket",))
     rows = index.rows("ticket")
     new = [r for r in rows if _between(r.get("received_at"), since, at, tz)]
     open_ = [r for r in rows if r.get("status") in OPEN_STATUSES]
@@ -56,15 +53,13 @@ def digest_lines(store: Store, since: datetime, at: datetime, late: list[dict],
     return f"{say(_DIGEST)} {stamp}", items
 
 
-def event_lines(store: Store, since: datetime, at: datetime, language: str) -> tuple[str, list[tuple[str, list]]]:
+def event_lines(store: Store, index, since: datetime, at: datetime,
+                language: str) -> tuple[str, list[tuple[str, list]]]:
     """(title, lines): assignments, collaborators and cc added, escalations, returned reviews and resolutions
     since the last run, each with the people it concerns."""
-    from cslog.index import Index
-
     tz = store.settings.tz
     say = lambda pair: labels.say(pair, language)  # noqa: E731
     items: list[tuple[str, list]] = []
-    index = Index.open(store, kinds=("ticket",))
     for doc in index.docs("ticket"):
         timeline = doc.get("timeline") or []
         tid, title = doc.get("id"), doc.get("title") or ""

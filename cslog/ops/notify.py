@@ -55,7 +55,10 @@ def notify(store: Store, at: datetime, within: Duration | timedelta | None = Non
     except (OSError, ValueError):
         state = {}
     language = store.settings.language
-    rows = find_overdue(store, at, within).rows
+    from cslog.index import Index
+
+    index = Index.open(store, kinds=("ticket", "contact", "action"))  # (one scan for the rows, digest and events)
+    rows = find_overdue(store, at, within, index=index).rows
     done = Notified(items=len(rows))
     stamp = fmt(at, store.settings.tz)
     made: dict[tuple, tuple] = {}  # (what, since) -> (title, lines): one computation per distinct last run
@@ -65,8 +68,8 @@ def notify(store: Store, at: datetime, within: Duration | timedelta | None = Non
 
         since = _since(last, at, timedelta(days=1))
         if (what, since) not in made:
-            made[(what, since)] = (digest_lines(store, since, at, rows, language) if what == "digest"
-                                   else event_lines(store, since, at, language))
+            made[(what, since)] = (digest_lines(store, index, since, at, rows, language) if what == "digest"
+                                   else event_lines(store, index, since, at, language))
         return made[(what, since)]
 
     mailed = None

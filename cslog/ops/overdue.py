@@ -56,9 +56,11 @@ def parse_within(text: str | None) -> Duration | None:
 
 
 def find_overdue(store: Store, at: datetime, within: Duration | timedelta | None = None, kinds: Iterable[str] = (),
-                 owner: str | None = None, department: str | None = None, use_cache: bool = True) -> Overdue:
+                 owner: str | None = None, department: str | None = None, use_cache: bool = True,
+                 index=None) -> Overdue:
     """Breached running clocks and pending followups of every ticket (and, with `within`, the running clocks
-    due that soon), most late first, as rows with model.OVERDUE_ROW keys; from the index unless use_cache is False."""
+    due that soon), reminders and actions past due, most late first, as rows with model.OVERDUE_ROW keys; from the
+    index (`index`: one the caller opened with tickets, contacts and actions) unless use_cache is False."""
     wanted = frozenset(parse_kind(k) for k in kinds)
     owner = people.resolve(store.settings.agents, owner, "agent") if owner else None
     department = people.resolve(store.settings.departments, department, "department") if department else None
@@ -78,7 +80,7 @@ def find_overdue(store: Store, at: datetime, within: Duration | timedelta | None
     if use_cache:
         from cslog.index import Index
 
-        index = Index.open(store, kinds=("ticket", "contact", "action"))
+        index = index or Index.open(store, kinds=("ticket", "contact", "action"))
         listed = [(due, row(summary, clock, due, at, tz)) for summary, clock, due in
                   index.clocks_due(at, horizon, wanted) if shown(summary) and alerted(summary, due, tz)]
         found.problems = [problem for kind in ("ticket", "contact", "action") for _path, problem in index.problems(kind)]

@@ -19,6 +19,14 @@ def late_words(minutes: int, language: str) -> str:
     return before + format_minutes(-minutes, language) + after  # type: ignore[arg-type]
 
 
+def late_phrase(minutes: int, language: str) -> str:
+    """How late, said whole (`超时 2小时15分` / `2h15m late`); a soon-due item what is left (late_words)."""
+    if minutes < 0:
+        return late_words(minutes, language)
+    words, late = format_minutes(minutes, language), labels.say(labels.LATE, language)  # type: ignore[arg-type]
+    return f"{late} {words}" if language == "zh" else f"{words} {late}"
+
+
 def overdue_table(rows: list[dict], language: str, paused: Collection[str] = ()) -> str:
     """The rows as a CJK-aware table; '' when there are none (cron mails nothing). A row of a ticket in a
     `paused` status (it was late before it began to wait) says so beside how late it is."""

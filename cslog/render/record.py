@@ -9,6 +9,7 @@ from typing import Any, Sequence
 from cslog import labels, schemas
 from cslog.durations import format_minutes
 from cslog.model import ENUMS, EVENT_MOVES, field_label
+from cslog.render.overdue import late_phrase
 from cslog.render.text import clip, pad, table, text_width
 from cslog.timeutil import to_minute
 
@@ -202,9 +203,7 @@ def _detail(c: Any, language: str) -> str:
     if c.state == "breached" and c.late_minutes is None:  # the ticket was closed before its due, without it
         return say(labels.CLOSED_WITHOUT, language) + (f" ({done})" if done else "")
     if c.state == "breached":
-        late = format_minutes(c.late_minutes, language)  # type: ignore[arg-type]
-        text = f"{say(labels.LATE, language)} {late}" if language == "zh" else f"{late} {say(labels.LATE, language)}"
-        return text + (f" ({done})" if done else "")
+        return late_phrase(c.late_minutes, language) + (f" ({done})" if done else "")  # type: ignore[arg-type]
     left = format_minutes(c.left_minutes or 0, language)  # type: ignore[arg-type]
     return f"{say(labels.LEFT, language)} {left}" if language == "zh" else f"{left} {say(labels.LEFT, language)}"
 
