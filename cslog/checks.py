@@ -173,17 +173,18 @@ def untracked_referenced(store: Store, files: list[tuple[str, str]], tracked: se
             for key, by in sorted(referrers.items())]
 
 
-def attachment_problems(store: Store, files: list[tuple[str, str]], index) -> list[Problem]:
-    """Listed attachments that are missing or changed (ops/attach.py), looked at every time: a file under
-    attachments/ changes without its record changing."""
+def attachment_problems(store: Store, files: list[tuple[str, str]], index, chosen: set | None = None) -> list[Problem]:
+    """Listed attachments that are missing or changed (ops/attach.py), of the records checked (`chosen`, or
+    all), looked at every time: a file under attachments/ changes without its record changing."""
     from cslog.ops import attach
 
     if index is not None:
         listing = [(rel, doc) for rel, _kind, doc in index.attached()]
     else:
-        listing = [(rel, item.doc) for kind, rel in files if "attachments:" in _text(store.root / rel)
-                   for item in [store.load(kind, store.root / rel)] if item.ok]
-    return [p for rel, doc in listing for p in attach.problems(store, rel, doc, _text(store.root / rel))]
+        listing = [(rel, item.doc) for kind, rel in files if (chosen is None or rel in chosen)
+                   and "attachments:" in _text(store.root / rel) for item in [store.load(kind, store.root / rel)] if item.ok]
+    return [p for rel, doc in listing if chosen is None or rel in chosen
+            for p in attach.problems(store, rel, doc, _text(store.root / rel))]
 
 
 # -- cslog.yaml ---------------------------------------------------------------------------------------------
@@ -297,7 +298,7 @@ def run_check(store: Store, paths: list[str] | None = None, use_cache: bool = Tr
                                         f"duplicate id {rid}: also in {others}", code="duplicate", field="id"))
     problems += [p for p in untracked_referenced(store, list(found.files()), tracked(), index)
                  if chosen is None or p.path in chosen]
-    problems += [p for p in attachment_problems(store, list(found.files()), index) if chosen is None or p.path in chosen]
+    problems += attachment_problems(store, list(found.files()), index, chosen)
     if index is not None:
         index.mark_checked(key, passed, failed)
     problems.sort(key=lambda p: (p.path != config_mod.CONFIG_FILE, file_order(p.path), p.line or 0))
