@@ -152,10 +152,7 @@ def new(
     """
     from cslog.ops import records as ops
 
-    kind = kind_word(kind)
-    if kind == "action":
-        raise UsageError("an improvement action has its own command", hint="cslog action new --title T --problem "
-                         "CATEGORY --measure TEXT --owner A --department D --due TIME")
+    kind = ops.new_kind(kind_word(kind))
     st = state(ctx)
     store = st.store
     given = {k: v for k, v in dict(

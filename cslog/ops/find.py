@@ -18,10 +18,10 @@ def phones(doc: dict) -> list[str]:
     return [str(c.get("phone")) for c in doc.get("contacts") or [] if isinstance(c, dict) and c.get("phone")]
 
 
-def _index(store: Store):
+def _index(store: Store, kinds: tuple[str, ...] = ("customer", "ticket", "contact")):
     from cslog.index import Index
 
-    return Index.open(store)
+    return Index.open(store, kinds=kinds)
 
 
 def find(store: Store, text: str, limit: int = 50) -> list[dict]:
@@ -59,7 +59,7 @@ def find(store: Store, text: str, limit: int = 50) -> list[dict]:
 
 def customer_records(store: Store, customer_id: str) -> list[dict]:
     """A customer's tickets and contacts, newest first; `open` says whether a ticket is still being handled."""
-    index = _index(store)
+    index = _index(store, ("ticket", "contact"))
     out = [_row(kind, row, words_of, at, None)
            for kind, words_of, at in RECORDS
            for row in index.rows(kind) if row.get("customer") == customer_id]
@@ -79,7 +79,7 @@ def customer_id(store: Store, value: str) -> str:
     value = str(value)  # (not stripped: "C0001 " is no ID, and no customer's name either)
     if store.kind_of(value) == "customer" and store.path_for("customer", value).exists():
         return value
-    index = _index(store)
+    index = _index(store, ("customer",))
     digits = phone_key(value)
     key = name_key(value)
     docs = index.docs("customer")

@@ -28,6 +28,15 @@ REQUIRED = {
 FIELD_CHOICES = {"type": TICKET_TYPE, "priority": PRIORITY, "channel": CHANNEL, "customer_type": CUSTOMER_TYPE}
 
 
+def new_kind(kind: str) -> str:
+    """A kind `cslog new` makes (contact, ticket, customer); an improvement action has its own command."""
+    if kind not in REQUIRED:
+        raise UsageError(f"`cslog new` makes contacts, tickets and customers, not {kind}s",
+                         hint="cslog action new --title T --problem CATEGORY --measure TEXT --owner A --department D "
+                              "--due TIME")
+    return kind
+
+
 def missing(kind: str, given: dict[str, Any]) -> list[tuple[str, str]]:
     return [(f, flag) for f, flag in REQUIRED[kind] if given.get(f) in (None, "")]
 
