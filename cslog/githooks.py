@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any, Callable
 
 from cslog.errors import GitError
 
@@ -21,10 +22,11 @@ _TRUE = frozenset({"", "true", "yes", "on", "1"})
 class Hooks:
     """The hooks of one clone (`folder`: `git rev-parse --git-path hooks`) that a commit runs."""
 
-    def __init__(self, folder: Path, top: Path, gdir: Path):
+    def __init__(self, folder: Path, top: Path, gdir: Path, git: Callable[..., Any]):
         self.top = top
         self.gdir = gdir
         self.folder = folder
+        self.git = git  # gitrepo.run (handed in: gitrepo is what calls the hooks)
         self.names = {name for name in NAMES if _runnable(folder / name)}
 
     def __bool__(self) -> bool:
@@ -38,9 +40,9 @@ class Hooks:
         index = self.gdir / f"cslog-index.{os.getpid()}"
         ienv = {**env, "GIT_INDEX_FILE": str(index)}
         try:
-            _git(self.top, ["read-tree", tree], ienv)
+            self.git(self.top, "read-tree", tree, env=ienv)
             self._run("pre-commit", [], ienv)
-            return _git(self.top, ["write-tree"], ienv)
+            return self.git(self.top, "write-tree", env=ienv).stdout.strip()
         finally:
             index.unlink(missing_ok=True)
 
@@ -108,8 +110,3 @@ def _runnable(path: Path) -> bool:
     return True
 
 
-def _git(top: Path, args: list[str], env: dict) -> str:
-    proc = subprocess.run(["git", *args], cwd=top, env={**os.environ, **env}, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise GitError(f"git {args[0]} failed: {proc.stderr.strip()}")
-    return proc.stdout.strip()

@@ -170,7 +170,7 @@ def commit_paths(cwd: Path, paths: list[str], message: str, actor: str | None = 
     env = identity_env(cwd, actor, when, config)
     gdir, prefix, top, hooks_dir = _where(cwd)
     _sweep_private_indexes(gdir)
-    hooks = githooks.Hooks(hooks_dir, top, gdir)
+    hooks = githooks.Hooks(hooks_dir, top, gdir, run)
     sign = ["-S"] if githooks.signs(config) else []
     full = [_repo_path(prefix, p) for p in paths]
     for attempt in range(5):
