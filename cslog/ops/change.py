@@ -17,7 +17,8 @@ from typing import Any
 
 from cslog import people, privacy
 from cslog.errors import UsageError
-from cslog.model import CHANNEL, CUSTOMER_TYPE, EMOTION, PRIORITY, TICKET_TYPE
+from cslog import schemas
+from cslog.model import ENUMS, Enum
 from cslog.store import Record, Store, load as store_load
 from cslog.timeutil import fmt, parse_time
 
@@ -51,10 +52,6 @@ def own_command(kind: str, name: str) -> str | None:
     return ACTION_COMMAND.get(name) if kind == "action" and name in ACTION_COMMAND else OWN_COMMAND.get(name)
 
 
-_ENUMS = {("ticket", "type"): TICKET_TYPE, ("customer", "type"): CUSTOMER_TYPE, ("ticket", "priority"): PRIORITY,
-          ("ticket", "channel"): CHANNEL, ("contact", "channel"): CHANNEL, ("ticket", "emotion"): EMOTION,
-          ("contact", "emotion.before"): EMOTION, ("contact", "emotion.after"): EMOTION}
-_TIMES = {"received_at", "occurred_at", "planned_at", "started_at", "ended_at", "follow_up_at"}
 _LISTS = {"tags", "involved", "agreed", "tickets"}
 _FIRST_CONTACT = {"contact_person": "name", "phone": "phone", "email": "email"}
 _SPLIT = re.compile(r"\s*[,，、;；]\s*")
@@ -201,15 +198,15 @@ def _value(store: Store, kind: str, name: str, op: str, raw: str, current: Any) 
         raise UsageError(f"{name} is not a list: use {name}=VALUE")
     if raw == "":
         return None
-    enum = _ENUMS.get((kind, name))
+    enum = _enums(kind).get(name)
     if enum is not None:
         return enum.parse(raw)
-    if name in _TIMES:
-        return fmt(parse_time(raw, s.tz, name), s.tz)
     if name == "due_at":  # (a date alone: the end of that day)
         from cslog.ops.actions import due_moment
 
         return fmt(due_moment(raw, s.tz), s.tz)
+    if name in _times(kind):
+        return fmt(parse_time(raw, s.tz, name), s.tz)
     if name == "department":
         return people.resolve(s.departments, raw, "department")
     if name in ("praised", "owner"):  # (a ticket's owner changes through `cslog assign`)
@@ -217,6 +214,16 @@ def _value(store: Store, kind: str, name: str, op: str, raw: str, current: Any) 
     if name in ("customer", "ticket"):
         return store.read(raw, name).id
     return raw
+
+
+def _enums(kind: str) -> dict[str, Enum]:
+    """The enum each field of a kind holds, by the names `set` uses (emotion.before), as the schema says."""
+    return {".".join(map(str, path)): ENUMS[key] for path, key in schemas.enum_fields(kind) if key in ENUMS}
+
+
+def _times(kind: str) -> set[str]:
+    """The timestamp fields of a kind, by the names `set` uses, as the schema says."""
+    return {".".join(map(str, path)) for path in schemas.timestamp_fields(kind)}
 
 
 def _follow_customer(store: Store, kind: str, doc: dict, old: dict) -> None:
