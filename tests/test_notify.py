@@ -228,6 +228,9 @@ def test_events_are_mailed_to_the_people_with_an_e_mail(cli, repo, customer, smt
     assert result.exit_code == 0, result.stderr
     recipients = [to for to, _text in received]
     assert ["xiaoming@example.com"] in recipients and ["lead@example.com"] in recipients
+    again = cli("notify", "--events", "--at", "2026-11-22T14:50:00+08:00")  # nothing new since: no mail at all
+    assert again.exit_code == 0 and len(received) == len(recipients)
+
 
 def test_a_warning_from_within_is_followed_by_the_breach(cli, repo, customer, robot, monkeypatch):
     configure(repo, "  - {name: 企微群, type: wecom, url_env: T_WECOM}\n")

@@ -17,11 +17,14 @@ def target_problems(targets: object) -> list[tuple[tuple, str]]:
     for i, target in enumerate(targets):
         where = ("notify", i)
         if not isinstance(target, dict) or not target.get("name"):
-            problems.append((where, "a target needs a name and a type (wecom, dingtalk, feishu, email)"))
+            problems.append((where, f"a target needs a name and a type ({', '.join(KINDS)})"))
             continue
+        if str(target["name"]).startswith("_"):
+            problems.append((where + ("name",), "a target's name does not start with _ (cslog keeps its own state "
+                                                "under such names)"))
         kind = target.get("type")
         if kind not in KINDS:
-            problems.append((where + ("type",), f"unknown type {kind!r}: use wecom, dingtalk, feishu or email"))
+            problems.append((where + ("type",), f"unknown type {kind!r}: use {', '.join(KINDS)}"))
         for key in ("url", "webhook", "secret", "token", "password", "key"):
             if key in target:
                 problems.append((where + (key,), f"a secret does not belong in cslog.yaml (it goes into git): name "

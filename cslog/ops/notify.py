@@ -19,6 +19,7 @@ from cslog.model import CACHE_DIR
 from cslog.store import Store
 
 STATE = "notified.json"
+PEOPLE = "_people"  # the state's entry for the mails to the people concerned (target names never start with _)
 
 
 @dataclass
@@ -72,7 +73,6 @@ def notify(store: Store, at: datetime, within: Duration | timedelta | None = Non
                                    else event_lines(store, index, since, at, language))
         return made[(what, since)]
 
-    mailed = None
     for target in store.settings.notify:
         name, kind = str(target.get("name")), str(target.get("type"))
         mentions = messages.who_is_mentioned(store.settings.agents, kind)
@@ -83,7 +83,6 @@ def notify(store: Store, at: datetime, within: Duration | timedelta | None = Non
             if wanted:  # since this target's own last run of it: a failed target never makes the others repeat
                 title, items = lines_since(what, seen.get(f"_{what}_at"))
                 out += messages.compose(kind, title, items, mentions, counted=what != "digest") if items else []
-                mailed = (title, items) if what == "events" else mailed
         kept = {k: v for k, v in seen.items() if k.startswith("_")}
         if not out:
             state[name] = {**({} if digest else {_key(r): _signature(r) for r in rows}), **kept}
@@ -100,8 +99,10 @@ def notify(store: Store, at: datetime, within: Duration | timedelta | None = Non
         done.sent[name] = len(out)
         sent = {f"_{what}_at": stamp for what, wanted in (("digest", digest), ("events", events)) if wanted}
         state[name] = {**(seen if digest else {_key(r): _signature(r) for r in rows}), **kept, **sent}
-    if events and mailed and mailed[1]:
-        _mail_people(store, mailed, env, done, dry_run)
+    if events:  # the people concerned, by mail, since their own last run (not any target's)
+        title, items = lines_since("events", (state.get(PEOPLE) or {}).get("_events_at"))
+        if items and _mail_people(store, (title, items), env, done, dry_run) and not dry_run:
+            state[PEOPLE] = {"_events_at": stamp}
     if not dry_run:
         from cslog.yamlio import write_atomic
 
@@ -113,13 +114,14 @@ def notify(store: Store, at: datetime, within: Duration | timedelta | None = Non
     return done
 
 
-def _mail_people(store: Store, events: tuple[str, list[tuple[str, list]]], env, done: Notified, dry_run: bool) -> None:
+def _mail_people(store: Store, events: tuple[str, list[tuple[str, list]]], env, done: Notified, dry_run: bool) -> bool:
     """Each person concerned whom cslog.yaml's agents give an e-mail also gets their own events by mail, through
-    the first e-mail target's SMTP server."""
+    the first e-mail target's SMTP server; whether every mail went (so the next run starts from now)."""
     server = next((t for t in store.settings.notify if t.get("type") == "email"), None)
     addresses = {a["name"]: a["email"] for a in store.settings.agents if a.get("email")}
     if server is None or not addresses:
-        return
+        return False
+    sent_all = True
     title, items = events
     for person, address in sorted(addresses.items()):
         mine = [(text, [person]) for text, people in items if person in people]
@@ -137,6 +139,8 @@ def _mail_people(store: Store, events: tuple[str, list[tuple[str, list]]], env, 
             done.sent[target["name"]] = len(out)
         except OperationalError as exc:
             done.failed.append(exc.message)
+            sent_all = False
+    return sent_all
 
 
 def _since(stamp: object, at: datetime, default: timedelta) -> datetime:
