@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -75,7 +76,8 @@ def _xlsx_grid(path: Path, raw: bytes, wanted: str | None):
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw), data_only=True)
-        formulas = openpyxl.load_workbook(io.BytesIO(raw), data_only=False)
+        # the formulas themselves only when a formula cell has no saved value (read twice costs twice)
+        formulas = openpyxl.load_workbook(io.BytesIO(raw), data_only=False) if _unsaved_formulas(raw) else None
     except Exception as exc:  # a damaged or foreign file: openpyxl raises many kinds; none is a cslog bug
         raise UsageError(f"cannot read {path.name} as an Excel workbook ({type(exc).__name__})",
                          hint="open it in Excel or WPS and save it again as .xlsx, or export it as .csv") from None
@@ -90,22 +92,40 @@ def _xlsx_grid(path: Path, raw: bytes, wanted: str | None):
             names.sort(key=lambda n: n != active)
         grids = []
         for name in names:
-            ws, written = book[name], formulas[name]
+            ws, written = book[name], formulas[name] if formulas is not None else None
             rows = []
             for cells in ws.iter_rows():
-                values = [_cell(c.value) if c.value is not None or not _is_formula(written.cell(c.row, c.column).value)
-                          else Unsaved(written.cell(c.row, c.column).value) for c in cells]
+                values = [_cell(c.value) if c.value is not None or written is None else _unsaved(written, c)
+                          for c in cells]
                 if any(v is not None for v in values):
                     rows.append((cells[0].row, values))
             grids.append((name, rows))
         return grids
     finally:
         book.close()
-        formulas.close()
+        if formulas is not None:
+            formulas.close()
 
 
-def _is_formula(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith("=")
+# A formula cell closed without a value: `<f>…</f></c>`, `<f …/></c>` (or an empty `<v/>`).
+_NO_VALUE = re.compile(rb"(?:</f>|<f[^>]*/>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+
+
+def _unsaved_formulas(raw: bytes) -> bool:
+    """Whether some worksheet of the workbook holds a formula whose value was never saved."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            return any(_NO_VALUE.search(z.read(n)) for n in z.namelist() if n.startswith("xl/worksheets/"))
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return True  # (openpyxl read it: look at the formulas the slow way)
+
+
+def _unsaved(written: Any, cell: Any) -> Any:
+    """An empty cell: the formula it holds, when it holds one (Unsaved), else None."""
+    formula = written.cell(cell.row, cell.column).value
+    return Unsaved(formula) if isinstance(formula, str) and formula.startswith("=") else None
 
 
 def decode(raw: bytes, name: str) -> str:
